@@ -1,0 +1,1 @@
+//! Data sets of the paper: generation, `.npy` input/output, training windows.

@@ -1,0 +1,121 @@
+//! The project error type.
+//!
+//! Every fallible public function of `hits` returns [`Result<T>`]. Messages name the file, the
+//! shape or the parameter at fault and, where there is one, what to try next.
+
+use std::path::PathBuf;
+
+/// `Result` with [`Error`] as the error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `hits`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read, written or renamed.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A data file exists but its content is not what was expected (format, dtype, shape).
+    #[error("{path}: {msg}")]
+    BadFile { path: PathBuf, msg: String },
+
+    /// An array handed to a function has the wrong shape.
+    #[error("shape mismatch for {what}: expected {expected}, got {got}")]
+    Shape {
+        what: String,
+        expected: String,
+        got: String,
+    },
+
+    /// A parameter is out of its valid range.
+    #[error("invalid {name}: {msg}")]
+    InvalidParameter { name: String, msg: String },
+
+    /// An ODE solver failed.
+    #[error(transparent)]
+    Solver(#[from] SolverError),
+
+    /// A checkpoint could not be used (missing, corrupt, or made for other data).
+    #[error("checkpoint {path}: {msg}")]
+    Checkpoint { path: PathBuf, msg: String },
+
+    /// An error from candle (tensor shapes, devices, kernels).
+    #[error("tensor error: {0}")]
+    Candle(#[from] candle_core::Error),
+
+    /// JSON (de)serialisation of metadata.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Failures of the ODE solvers, with the time at which they happened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SolverError {
+    /// The adaptive step size fell below what floating point can resolve.
+    #[error("step size {h:e} too small at t = {t}: the problem may be stiff or singular there; try a stiff solver, or looser rtol/atol")]
+    StepSizeTooSmall { t: f64, h: f64 },
+
+    /// The right-hand side produced NaN or infinity.
+    #[error("non-finite state at t = {t}: the solution blew up; check the initial condition and parameters")]
+    NonFinite { t: f64 },
+
+    /// `t_eval` is not sorted or leaves the integration interval.
+    #[error("invalid t_eval: {msg}")]
+    InvalidTEval { msg: String },
+}
+
+impl Error {
+    /// Attach a path to an I/O error.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A file whose content is wrong.
+    pub fn bad_file(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
+        Error::BadFile {
+            path: path.into(),
+            msg: msg.into(),
+        }
+    }
+
+    /// A parameter out of range.
+    pub fn invalid(name: impl Into<String>, msg: impl Into<String>) -> Self {
+        Error::InvalidParameter {
+            name: name.into(),
+            msg: msg.into(),
+        }
+    }
+
+    /// A shape mismatch.
+    pub fn shape(what: impl Into<String>, expected: impl Into<String>, got: impl Into<String>) -> Self {
+        Error::Shape {
+            what: what.into(),
+            expected: expected.into(),
+            got: got.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_what_is_wrong() {
+        let e = Error::shape("initial states", "[n, 2]", "[5, 3]");
+        assert_eq!(e.to_string(), "shape mismatch for initial states: expected [n, 2], got [5, 3]");
+        let e = Error::invalid("rtol", "must be positive, got -1");
+        assert_eq!(e.to_string(), "invalid rtol: must be positive, got -1");
+        let e: Error = SolverError::StepSizeTooSmall { t: 1.5, h: 1e-300 }.into();
+        assert!(e.to_string().contains("t = 1.5"), "{e}");
+        let e = Error::bad_file("data/x.npy", "expected 3 dimensions, found 2");
+        assert_eq!(e.to_string(), "data/x.npy: expected 3 dimensions, found 2");
+    }
+}

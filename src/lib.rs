@@ -1,0 +1,26 @@
+//! # hits: multiscale hierarchical neural time-steppers
+//!
+//! A Rust rebuild of "Hierarchical Deep Learning of Multiscale Differential Equation
+//! Time-Steppers" (Liu, Kutz & Brunton, arXiv 2008.09768): ODE systems and scipy-compatible
+//! solvers, the paper's data sets, ResNet time-steppers on candle, their multiscale coupling,
+//! and the experiments of the paper.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`systems`] | the ODE systems of the paper as values |
+//! | [`rng`] | numpy's legacy random stream (`np.random.seed`), for identical data |
+//! | [`solvers`] | scipy-compatible adaptive RK45, batched fixed-step RK4 |
+//! | [`data`] | data sets, `.npy` input/output, training windows |
+//! | [`stepper`] | ResNet neural time-steppers: training, checkpoints, import of the original models |
+//! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
+
+pub mod data;
+pub mod error;
+pub mod rng;
+pub mod sequence;
+pub mod solvers;
+pub mod stepper;
+pub mod systems;
+
+pub use error::{Error, Result, SolverError};
+pub use systems::{System, SystemKind};

@@ -1,0 +1,1 @@
+//! numpy-compatible random numbers (legacy `RandomState`).

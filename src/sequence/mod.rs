@@ -1,0 +1,1 @@
+//! Sequence data for the sequence-generation experiments.

@@ -1,0 +1,1 @@
+//! ResNet neural time-steppers.
