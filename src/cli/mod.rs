@@ -2,6 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+mod import_torch;
+mod train;
+
 /// Multiscale hierarchical neural time-steppers (HiTS): data, training, forecasting, figures.
 #[derive(Debug, Parser)]
 #[command(name = "hits", version, about, long_about = None)]
@@ -12,9 +15,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Train the neural time-steppers of a system (all step sizes), writing checkpoints.
+    Train(train::TrainArgs),
+    /// Convert original PyTorch HiTS models (model_D<k>_noise<n>.pt) into hits checkpoints.
+    ImportTorch(import_torch::ImportTorchArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::ImportTorch(args) => import_torch::run(args),
     }
 }

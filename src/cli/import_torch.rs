@@ -1,0 +1,107 @@
+//! `hits import-torch`: convert the original PyTorch models (`model_D{k}_noise{n}.pt`) into our
+//! safetensors + JSON checkpoints.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use hits::stepper::{checkpoint_stem, import_torch, StepperMeta};
+use hits::SystemKind;
+
+/// Arguments of `hits import-torch`.
+#[derive(Debug, clap::Args)]
+pub struct ImportTorchArgs {
+    /// A `.pt` file, or a folder: imports every model_D*_noise*.pt in it.
+    pub path: PathBuf,
+    /// Output folder [default: models/<System>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The system the models were trained on [default: from the folder name, e.g. .../Hopf/].
+    #[arg(long, value_enum)]
+    pub system: Option<SystemKind>,
+    /// Accepted for uniformity (importing is always quick).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// `(step, noise)` from `model_D{step}_noise{noise}.pt`.
+fn parse_name(path: &Path) -> Option<(usize, f64)> {
+    let name = path.file_name()?.to_str()?;
+    let rest = name.strip_prefix("model_D")?.strip_suffix(".pt")?;
+    let (step, noise) = rest.split_once("_noise")?;
+    Some((step.parse().ok()?, noise.parse().ok()?))
+}
+
+pub fn run(args: ImportTorchArgs) -> anyhow::Result<()> {
+    let files: Vec<PathBuf> = if args.path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&args.path)
+            .with_context(|| format!("listing {}", args.path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| parse_name(p).is_some())
+            .collect();
+        v.sort_by_key(|p| parse_name(p).map(|(s, _)| s));
+        v
+    } else {
+        vec![args.path.clone()]
+    };
+    if files.is_empty() {
+        bail!("{}: no model_D<k>_noise<n>.pt files", args.path.display());
+    }
+    let folder = if args.path.is_dir() {
+        args.path.clone()
+    } else {
+        args.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    };
+    let system = match args.system {
+        Some(s) => s,
+        None => {
+            let name = folder
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            SystemKind::from_name(&name).with_context(|| {
+                format!("cannot tell the system from the folder name '{name}': pass --system")
+            })?
+        }
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("models").join(system.name()));
+    for f in &files {
+        let (step, noise) = parse_name(f)
+            .with_context(|| format!("{}: expected a name model_D<k>_noise<n>.pt", f.display()))?;
+        let stepper = import_torch(f, system.default_dt())?;
+        if stepper.step_size() != step {
+            bail!(
+                "{}: file name says step {step}, the model says {}",
+                f.display(),
+                stepper.step_size()
+            );
+        }
+        if stepper.dim() != system.dim() {
+            bail!(
+                "{}: a {}-dimensional model, but {} is {}-dimensional",
+                f.display(),
+                stepper.dim(),
+                system.name(),
+                system.dim()
+            );
+        }
+        let mut meta = StepperMeta::new(&stepper, Some(system), noise);
+        meta.source = Some(f.display().to_string());
+        let stem = checkpoint_stem(&out, step, noise);
+        stepper.save(&stem, &meta)?;
+        println!(
+            "{} -> {}.safetensors (arch {:?}, step {})",
+            f.display(),
+            stem.display(),
+            stepper.arch(),
+            step
+        );
+    }
+    Ok(())
+}

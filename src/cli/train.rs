@@ -1,0 +1,181 @@
+//! `hits train`: train the steppers of one system (all step sizes) and write checkpoints.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use hits::progress::Progress;
+use hits::stepper::checkpoint::py_float;
+use hits::stepper::{device, train_hierarchy, HierarchyPlan, TrainConfig};
+use hits::SystemKind;
+use ndarray::Array3;
+
+/// Arguments of `hits train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// The system whose data set to train on.
+    #[arg(long, value_enum)]
+    pub system: SystemKind,
+    /// Step sizes in units of dt, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1,2,4,8,16,32,64,128,256,512,1024"
+    )]
+    pub step_sizes: Vec<usize>,
+    /// Layer widths, e.g. 2,128,128,128,2 [default: dim, 3 x the system's hidden width, dim].
+    #[arg(long, value_delimiter = ',')]
+    pub arch: Option<Vec<usize>>,
+    /// Maximum epochs (one minibatch each) [default: 100000; 1000 with --quick].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 320)]
+    pub batch: usize,
+    /// Recurrent prediction steps in the loss.
+    #[arg(long, default_value_t = 5)]
+    pub n_forward: usize,
+    /// Epochs between validation checks (and checkpoints) [default: 1000; 250 with --quick].
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Train all step sizes together with stacked weights (same results, fewer kernel calls).
+    #[arg(long)]
+    pub batched: bool,
+    /// Device to train on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+    /// Short run for smoke tests (also HITS_QUICK=1).
+    #[arg(long)]
+    pub quick: bool,
+    /// Continue an interrupted run from the state files in the output folder.
+    #[arg(long)]
+    pub resume: bool,
+    /// Data root: reads <data>/<System>/{train,val}_noise<noise>.npy.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Model root: writes <out>/<System>/model_D<k>_noise<noise>.safetensors + .json.
+    #[arg(long, default_value = "models")]
+    pub out: PathBuf,
+    /// Noise level of the data set.
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
+    /// Seed of initial weights (stepper k: seed + k) and minibatches.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u32,
+}
+
+/// Where to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    Cuda,
+}
+
+fn quick_env() -> bool {
+    std::env::var("HITS_QUICK")
+        .map(|v| !v.is_empty() && v != "0")
+        .unwrap_or(false)
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let quick = args.quick || quick_env();
+    let kind = args.system;
+    let dim = kind.dim();
+    let arch = args.arch.clone().unwrap_or_else(|| {
+        let h = kind.hidden_width();
+        vec![dim, h, h, h, dim]
+    });
+    let cfg = TrainConfig {
+        epochs: args.epochs.unwrap_or(if quick { 1000 } else { 100_000 }),
+        batch_size: args.batch,
+        n_forward: args.n_forward,
+        lr: args.lr,
+        eval_every: args.eval_every.unwrap_or(if quick { 250 } else { 1000 }),
+        seed: args.seed as u64,
+        ..TrainConfig::default()
+    };
+    let data_dir = args.data.join(kind.name());
+    let read = |split: &str| -> anyhow::Result<Array3<f64>> {
+        let p = data_dir.join(format!("{split}_noise{}.npy", py_float(args.noise)));
+        ndarray_npy::read_npy(&p).with_context(|| {
+            format!(
+                "reading {} (generate it with `hits data --system {}`)",
+                p.display(),
+                kind.name().to_lowercase()
+            )
+        })
+    };
+    let (train, val) = (read("train")?, read("val")?);
+    let dev = device(args.device == DeviceArg::Cpu)?;
+    let out_dir = args.out.join(kind.name());
+    let plan = HierarchyPlan {
+        system: Some(kind),
+        arch: arch.clone(),
+        dt: kind.default_dt(),
+        steps: args.step_sizes.clone(),
+        noise: args.noise,
+        seed: args.seed,
+        out_dir: Some(out_dir.clone()),
+        batched: args.batched,
+        resume: args.resume,
+    };
+    eprintln!(
+        "training {} steppers {:?} (arch {:?}) on {} train / {} val trajectories, {} epochs max, {}{}",
+        kind.name(),
+        plan.steps,
+        arch,
+        train.dim().0,
+        val.dim().0,
+        cfg.epochs,
+        if args.batched { "batched" } else { "one after the other" },
+        if quick { ", quick mode" } else { "" },
+    );
+    // A bar on a terminal; elsewhere (logs, notebooks) one whole line per stepper and check.
+    let bar = std::io::stderr()
+        .is_terminal()
+        .then(|| Progress::bar(format!("train {}", kind.name()), cfg.epochs as u64));
+    let results = train_hierarchy(
+        &plan,
+        train.view(),
+        val.view(),
+        &cfg,
+        &dev,
+        &mut |p| match &bar {
+            Some(bar) => {
+                bar.set_position(p.epoch as u64);
+                bar.set_message(format!(
+                    "step {} train {:.2e} val {:.2e} ({:.0} epochs/s)",
+                    p.step_size, p.train_loss, p.val_loss, p.epochs_per_second
+                ));
+            }
+            None => eprintln!("{p}"),
+        },
+    )?;
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    for (s, r) in &results {
+        println!(
+            "step {:>4}: {} epochs, best validation loss {:.3e}{} -> {}",
+            s.step_size(),
+            r.epochs,
+            r.best_val_loss,
+            if r.stopped_early {
+                " (target reached)"
+            } else {
+                ""
+            },
+            out_dir
+                .join(format!(
+                    "model_D{}_noise{}.safetensors",
+                    s.step_size(),
+                    py_float(args.noise)
+                ))
+                .display()
+        );
+    }
+    Ok(())
+}

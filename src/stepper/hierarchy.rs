@@ -1,0 +1,199 @@
+//! Training a whole hierarchy: one stepper per step size of a system, in one call.
+//!
+//! With `batched = true` all steppers train in one [`Trainer`] (stacked weights `[K, in, out]`,
+//! batched matrix products: the K steppers share every kernel launch); otherwise one after the
+//! other. Both give each stepper the same losses and weights (see `tests/stepper_train.rs`).
+//! Stepper `k` starts from initial weights of seed `seed + k` and draws its minibatches from
+//! sampler seed `config.seed + k`, so a stepper trains the same alone or in any hierarchy.
+//!
+//! With an output folder, the best weights (`model_D{k}_noise{noise}.safetensors/.json`) and
+//! the training state (`.state.*`) are written after every validation check, so an interrupted
+//! run resumes (`resume = true`) where it was last saved; finished steppers are not retrained,
+//! and their state files are removed.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use ndarray::{s, ArrayView3};
+
+use super::checkpoint::{checkpoint_stem, with_suffix};
+use super::resnet::ResNetStepper;
+use super::resume::RunInfo;
+use super::train::{Progress, StepperData, TrainConfig, TrainReport, TrainWindows, Trainer};
+use crate::{Error, Result, SystemKind};
+
+/// Windows `x = X[:, 0]`, `ys = X[:, s, 2s, ..., n_forward * s]` of trajectories `X: [n, points, dim]`.
+pub fn windows_of(
+    traj: ArrayView3<f64>,
+    step: usize,
+    n_forward: usize,
+    device: &Device,
+) -> Result<TrainWindows> {
+    let (_, points, _) = traj.dim();
+    if step == 0 || points <= n_forward * step {
+        return Err(Error::invalid(
+            "step size",
+            format!(
+                "{step} x n_forward {n_forward} needs more than {} points per trajectory, the data has {points}",
+                n_forward * step
+            ),
+        ));
+    }
+    let x = traj.slice(s![.., 0, ..]);
+    let ys = traj.slice(s![.., step..=n_forward * step;step, ..]);
+    TrainWindows::from_arrays(x, ys, device)
+}
+
+/// What to train.
+#[derive(Debug, Clone)]
+pub struct HierarchyPlan {
+    pub system: Option<SystemKind>,
+    /// Layer widths, shared by all steppers.
+    pub arch: Vec<usize>,
+    pub dt: f64,
+    /// Step sizes in units of dt.
+    pub steps: Vec<usize>,
+    /// Noise level of the data (for file names and metadata).
+    pub noise: f64,
+    /// Seed of the initial weights (stepper k uses `seed + k`).
+    pub seed: u32,
+    /// Where to write checkpoints (none: keep in memory only).
+    pub out_dir: Option<PathBuf>,
+    pub batched: bool,
+    pub resume: bool,
+}
+
+/// Train every step size of `plan` on trajectories `train` / `val` (`[n, points, dim]`).
+/// Returns the best-validation stepper and report per step size, in the order of `plan.steps`.
+pub fn train_hierarchy(
+    plan: &HierarchyPlan,
+    train: ArrayView3<f64>,
+    val: ArrayView3<f64>,
+    cfg: &TrainConfig,
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+    let dim = plan.arch.first().copied().unwrap_or(0);
+    if train.dim().2 != dim || val.dim().2 != dim {
+        return Err(Error::shape(
+            "trajectories",
+            format!("[n, points, {dim}] (arch {:?})", plan.arch),
+            format!("{:?} and {:?}", train.dim(), val.dim()),
+        ));
+    }
+    let info = RunInfo {
+        system: plan.system,
+        noise: plan.noise,
+        seed: Some(plan.seed),
+    };
+    let mut results: Vec<Option<(ResNetStepper, TrainReport)>> =
+        plan.steps.iter().map(|_| None).collect();
+    let mut todo = Vec::new();
+    for (i, &k) in plan.steps.iter().enumerate() {
+        if let (true, Some(dir)) = (plan.resume, &plan.out_dir) {
+            if let Some(done) = finished(&checkpoint_stem(dir, k, plan.noise), cfg, device)? {
+                results[i] = Some(done);
+                continue;
+            }
+        }
+        todo.push(i);
+    }
+    let groups: Vec<Vec<usize>> = if plan.batched {
+        vec![todo]
+    } else {
+        todo.into_iter().map(|i| vec![i]).collect()
+    };
+    for group in groups.into_iter().filter(|g| !g.is_empty()) {
+        let steps: Vec<usize> = group.iter().map(|&i| plan.steps[i]).collect();
+        let data = steps
+            .iter()
+            .map(|&k| {
+                Ok(StepperData {
+                    train: windows_of(train, k, cfg.n_forward, device)?,
+                    val: windows_of(val, k, cfg.n_forward, device)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let stems: Vec<PathBuf> = match &plan.out_dir {
+            Some(dir) => steps
+                .iter()
+                .map(|&k| checkpoint_stem(dir, k, plan.noise))
+                .collect(),
+            None => Vec::new(),
+        };
+        let can_resume = plan.resume
+            && !stems.is_empty()
+            && stems.iter().all(|s| with_suffix(s, ".state.json").exists());
+        let mut trainer = if can_resume {
+            let expected: Vec<_> = steps.iter().map(|&k| (k, plan.dt, dim)).collect();
+            Trainer::resume(&stems, &expected, data, cfg.clone(), &info, device)?
+        } else {
+            let fresh = steps
+                .iter()
+                .map(|&k| {
+                    ResNetStepper::new(
+                        &plan.arch,
+                        k,
+                        plan.dt,
+                        plan.seed.wrapping_add(k as u32),
+                        device,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Trainer::new(&fresh.iter().collect::<Vec<_>>(), data, cfg.clone())?
+        };
+        while !trainer.is_finished() && trainer.epoch() < cfg.epochs {
+            let next = (trainer.epoch() / cfg.eval_every + 1) * cfg.eval_every;
+            trainer.run(next, progress)?;
+            if !stems.is_empty() {
+                trainer.save_best(&stems, &info)?;
+                trainer.save_state(&stems, &info)?;
+            }
+        }
+        for s in &stems {
+            for suf in [".state.json", ".state.safetensors"] {
+                let p = with_suffix(s, suf);
+                if p.exists() {
+                    std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+                }
+            }
+        }
+        for (&i, r) in group.iter().zip(trainer.finish()?) {
+            results[i] = Some(r);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every step size trained or loaded"))
+        .collect())
+}
+
+/// A finished checkpoint at `stem` (epoch limit or target reached, no state left), if any.
+fn finished(
+    stem: &Path,
+    cfg: &TrainConfig,
+    device: &Device,
+) -> Result<Option<(ResNetStepper, TrainReport)>> {
+    if !with_suffix(stem, ".json").exists() || with_suffix(stem, ".state.json").exists() {
+        return Ok(None);
+    }
+    let (s, meta) = ResNetStepper::load_with_meta(stem, device)?;
+    let best = meta.best_val_loss.unwrap_or(f64::INFINITY);
+    if meta.epochs < cfg.epochs && best > cfg.target_loss {
+        return Ok(None);
+    }
+    let history = meta
+        .history
+        .iter()
+        .map(|&(e, t, v)| (e, t.unwrap_or(f64::NAN), v.unwrap_or(f64::NAN)))
+        .collect();
+    let report = TrainReport {
+        step_size: s.step_size(),
+        epochs: meta.epochs,
+        best_val_loss: best,
+        history,
+        stopped_early: meta.epochs < cfg.epochs,
+        seconds: 0.0,
+    };
+    Ok(Some((s, report)))
+}

@@ -1,0 +1,228 @@
+//! K residual MLPs of one architecture, stacked so they run in the same kernels, and the
+//! recurrent training loss.
+//!
+//! Layer `i` of all K nets is one weight `W_i: [K, in, out]` (the transpose of PyTorch's
+//! `[out, in]`, so the forward pass needs no transposed copies) and one bias `b_i: [K, 1, out]`.
+//! A batch of states `x: [K, B, dim]` advances with batched matrix products:
+//!
+//! ```text
+//! z_{i+1} = relu(z_i W_i + b_i),  last layer linear,   F(x) = x + z_n
+//! ```
+//!
+//! The recurrent loss of the original `ResNet.calculate_loss`, per net k, over targets
+//! `ys: [K, B, n_forward, dim]`:
+//!
+//! ```text
+//! p_1 = F(x), p_{t+1} = F(p_t);   e = (p - ys)^2
+//! L_k = w * mean(e_k) + (1 - w) * max(e_k)
+//! ```
+//!
+//! Training minimises `sum_k L_k`: net k's parameters only touch `L_k`, so each gets exactly
+//! the gradient it would get alone. With `w = 1` (the default) the max term is skipped: it is
+//! multiplied by zero in the original.
+
+use candle_core::{DType, Device, Tensor, Var};
+
+use super::resnet::ResNetStepper;
+use crate::{Error, Result};
+
+/// Stacked parameters of K nets with one architecture.
+#[derive(Debug)]
+pub struct StackedNet {
+    /// `W_i: [K, in, out]` per layer.
+    pub weights: Vec<Var>,
+    /// `b_i: [K, 1, out]` per layer.
+    pub biases: Vec<Var>,
+}
+
+impl StackedNet {
+    /// Stack the parameters of `steppers` (all with the same architecture) as `dtype`.
+    pub fn from_steppers(steppers: &[&ResNetStepper], dtype: DType) -> Result<Self> {
+        let first = steppers
+            .first()
+            .ok_or_else(|| Error::invalid("steppers", "need at least one"))?;
+        if let Some(s) = steppers.iter().find(|s| s.arch() != first.arch()) {
+            return Err(Error::invalid(
+                "steppers",
+                format!(
+                    "all must share one architecture to train stacked; got {:?} and {:?}",
+                    first.arch(),
+                    s.arch()
+                ),
+            ));
+        }
+        let layers: Vec<Vec<(Tensor, Tensor)>> =
+            steppers.iter().map(|s| s.layers().to_vec()).collect();
+        let (ws, bs) = stack_layers(&layers)?;
+        let var =
+            |t: Tensor| -> Result<Var> { Ok(Var::from_tensor(&t.to_dtype(dtype)?.contiguous()?)?) };
+        Ok(StackedNet {
+            weights: ws.into_iter().map(var).collect::<Result<_>>()?,
+            biases: bs.into_iter().map(var).collect::<Result<_>>()?,
+        })
+    }
+
+    /// The number of stacked nets.
+    pub fn k(&self) -> usize {
+        self.weights[0].dims()[0]
+    }
+
+    /// The device of the parameters.
+    pub fn device(&self) -> &Device {
+        self.weights[0].device()
+    }
+
+    /// All parameters in the order `W_0, b_0, W_1, b_1, ...`.
+    pub fn vars(&self) -> Vec<Var> {
+        self.weights
+            .iter()
+            .zip(&self.biases)
+            .flat_map(|(w, b)| [w.clone(), b.clone()])
+            .collect()
+    }
+
+    /// Detached copies of `(weight [out, in], bias [out])` of net `k`, as f32.
+    pub fn layers_of(&self, k: usize) -> Result<Vec<(Tensor, Tensor)>> {
+        let (ws, bs) = self.detached();
+        unstack_row(&ws, &bs, k)
+    }
+
+    /// A new stack holding only the nets `keep` (indices into this stack).
+    pub fn select(&self, keep: &[usize]) -> Result<Self> {
+        let idx = index_tensor(keep, self.device())?;
+        let pick = |v: &Var| -> Result<Var> {
+            Ok(Var::from_tensor(
+                &v.as_tensor().index_select(&idx, 0)?.contiguous()?,
+            )?)
+        };
+        Ok(StackedNet {
+            weights: self.weights.iter().map(pick).collect::<Result<_>>()?,
+            biases: self.biases.iter().map(pick).collect::<Result<_>>()?,
+        })
+    }
+
+    /// The parameter tensors (tracked for gradients) as `(weights, biases)`.
+    pub fn tensors(&self) -> (Vec<Tensor>, Vec<Tensor>) {
+        (
+            self.weights.iter().map(|v| v.as_tensor().clone()).collect(),
+            self.biases.iter().map(|v| v.as_tensor().clone()).collect(),
+        )
+    }
+
+    /// The parameter tensors detached from the gradient graph (for evaluation).
+    pub fn detached(&self) -> (Vec<Tensor>, Vec<Tensor>) {
+        (
+            self.weights
+                .iter()
+                .map(|v| v.as_tensor().detach())
+                .collect(),
+            self.biases.iter().map(|v| v.as_tensor().detach()).collect(),
+        )
+    }
+}
+
+/// Stack per-net layers `(weight [out, in], bias [out])` into `(W_i [K, in, out], b_i [K, 1, out])`.
+pub fn stack_layers(nets: &[Vec<(Tensor, Tensor)>]) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
+    let n = nets.first().map_or(0, |l| l.len());
+    let (mut weights, mut biases) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let ws = nets
+            .iter()
+            .map(|l| l[i].0.t())
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let bs = nets
+            .iter()
+            .map(|l| l[i].1.unsqueeze(0))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        weights.push(Tensor::stack(&ws, 0)?.contiguous()?);
+        biases.push(Tensor::stack(&bs, 0)?.contiguous()?);
+    }
+    Ok((weights, biases))
+}
+
+/// Row `k` of stacked layers as `(weight [out, in], bias [out])` f32 copies.
+pub fn unstack_row(
+    weights: &[Tensor],
+    biases: &[Tensor],
+    k: usize,
+) -> Result<Vec<(Tensor, Tensor)>> {
+    weights
+        .iter()
+        .zip(biases)
+        .map(|(w, b)| {
+            let w = w
+                .get(k)?
+                .t()?
+                .to_dtype(DType::F32)?
+                .contiguous()?
+                .copy()?
+                .detach();
+            let b = b
+                .get(k)?
+                .squeeze(0)?
+                .to_dtype(DType::F32)?
+                .contiguous()?
+                .copy()?
+                .detach();
+            Ok((w, b))
+        })
+        .collect()
+}
+
+/// A `u32` index tensor.
+pub fn index_tensor(idx: &[usize], device: &Device) -> Result<Tensor> {
+    let v: Vec<u32> = idx.iter().map(|&i| i as u32).collect();
+    Ok(Tensor::from_vec(v, idx.len(), device)?)
+}
+
+/// One step `F(x) = x + MLP(x)` of every stacked net: `x: [K, B, dim]`.
+pub fn forward(weights: &[Tensor], biases: &[Tensor], x: &Tensor) -> candle_core::Result<Tensor> {
+    let n = weights.len();
+    let mut h = x.clone();
+    for (i, (w, b)) in weights.iter().zip(biases).enumerate() {
+        h = h.matmul(w)?.broadcast_add(b)?;
+        if i + 1 < n {
+            h = h.relu()?;
+        }
+    }
+    x + h
+}
+
+/// The recurrent loss `L_k` of every stacked net (shape `[K]`), for starts `x: [K, B, dim]` and
+/// targets `ys: [K, B, n_forward, dim]`, with mean/max weight `w` (see the module docs).
+pub fn recurrent_loss(
+    weights: &[Tensor],
+    biases: &[Tensor],
+    x: &Tensor,
+    ys: &Tensor,
+    w: f64,
+) -> Result<Tensor> {
+    let (k, b, nf, d) = ys.dims4().map_err(|_| {
+        Error::shape(
+            "targets ys",
+            "[K, B, n_forward, dim]",
+            format!("{:?}", ys.dims()),
+        )
+    })?;
+    if x.dims() != [k, b, d] {
+        return Err(Error::shape(
+            "starts x",
+            format!("[{k}, {b}, {d}]"),
+            format!("{:?}", x.dims()),
+        ));
+    }
+    let mut preds = Vec::with_capacity(nf);
+    let mut y = x.clone();
+    for _ in 0..nf {
+        y = forward(weights, biases, &y)?;
+        preds.push(y.clone());
+    }
+    let preds = Tensor::stack(&preds, 2)?;
+    let se = (preds - ys)?.sqr()?.reshape((k, b * nf * d))?;
+    let mean = se.mean(1)?;
+    if w == 1.0 {
+        return Ok(mean);
+    }
+    let max = se.max(1)?;
+    Ok(((mean * w)? + (max * (1.0 - w))?)?)
+}

@@ -1,0 +1,455 @@
+//! Training faithful to the original `ResNet.train_net`, for one stepper or K stacked ones.
+//!
+//! Each epoch is one Adam step on one random minibatch (see [`super::sampler`]) with the
+//! recurrent loss of [`super::stack::recurrent_loss`]. Differences from the original, all
+//! deliberate:
+//! - the validation loss is computed only every `eval_every` epochs (and after the last one),
+//!   without gradients; the original computes it with gradients every epoch and looks at it
+//!   every 1000;
+//! - the validation loss is that of the weights it is stored with (after the epoch's step);
+//!   the original compares the loss before the step and saves the weights after it;
+//! - a stepper stops once its best validation loss is `<= target_loss` (1e-8), as the original
+//!   (which notices it one epoch later, before stepping).
+//!
+//! The [`Trainer`] trains K steppers of one architecture together (stacked weights, batched
+//! matrix products); each keeps its own minibatches, best weights and early stop, and gets
+//! exactly the updates it would get alone. Its state can be saved and resumed
+//! ([`super::checkpoint`]).
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use ndarray::{ArrayView2, ArrayView3};
+use serde::{Deserialize, Serialize};
+
+use super::adam::{Adam, AdamConfig};
+use super::resnet::ResNetStepper;
+use super::sampler::MinibatchSampler;
+use super::stack::{index_tensor, recurrent_loss, StackedNet};
+use crate::{Error, Result};
+
+/// Training settings (the paper's by default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Maximum number of epochs (one minibatch each).
+    pub epochs: usize,
+    /// Minibatch size (the whole training set when larger).
+    pub batch_size: usize,
+    /// Recurrent prediction steps in the loss.
+    pub n_forward: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Weight `w` of the mean in `w * mean + (1 - w) * max`.
+    pub loss_weight: f64,
+    /// Epochs between validation checks.
+    pub eval_every: usize,
+    /// Stop once the best validation loss is at most this.
+    pub target_loss: f64,
+    /// Seed of the minibatch sampler (each stepper uses `seed + step_size`).
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 100_000,
+            batch_size: 320,
+            n_forward: 5,
+            lr: 1e-3,
+            loss_weight: 1.0,
+            eval_every: 1000,
+            target_loss: 1e-8,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Check the settings.
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.n_forward == 0 || self.eval_every == 0 {
+            return Err(Error::invalid(
+                "train config",
+                "batch_size, n_forward and eval_every must be at least 1",
+            ));
+        }
+        if !(self.lr > 0.0) || !(0.0..=1.0).contains(&self.loss_weight) {
+            return Err(Error::invalid(
+                "train config",
+                format!(
+                    "need lr > 0 and 0 <= loss_weight <= 1; got {} and {}",
+                    self.lr, self.loss_weight
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The sampler seed of the stepper with this step size.
+    pub fn sampler_seed(&self, step_size: usize) -> u64 {
+        self.seed.wrapping_add(step_size as u64)
+    }
+}
+
+/// Training windows as f32 tensors: starts `x: [n, dim]`, targets `ys: [n, n_forward, dim]`.
+#[derive(Debug, Clone)]
+pub struct TrainWindows {
+    pub x: Tensor,
+    pub ys: Tensor,
+}
+
+impl TrainWindows {
+    /// From f64 arrays (e.g. `hits::data::Windows`), converted to f32 on `device`.
+    pub fn from_arrays(x: ArrayView2<f64>, ys: ArrayView3<f64>, device: &Device) -> Result<Self> {
+        let (n, d) = x.dim();
+        let (n2, nf, d2) = ys.dim();
+        if n2 != n || d2 != d || n == 0 {
+            return Err(Error::shape(
+                "training windows ys",
+                format!("[{n}, n_forward, {d}] with n > 0"),
+                format!("[{n2}, {nf}, {d2}]"),
+            ));
+        }
+        let xs: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let yv: Vec<f32> = ys.iter().map(|&v| v as f32).collect();
+        Ok(TrainWindows {
+            x: Tensor::from_vec(xs, (n, d), device)?,
+            ys: Tensor::from_vec(yv, (n, nf, d), device)?,
+        })
+    }
+
+    /// Number of windows.
+    pub fn len(&self) -> usize {
+        self.x.dims()[0]
+    }
+
+    /// True when there are no windows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Training and validation windows of one stepper.
+#[derive(Debug, Clone)]
+pub struct StepperData {
+    pub train: TrainWindows,
+    pub val: TrainWindows,
+}
+
+/// One progress report, at each validation check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub step_size: usize,
+    pub epoch: usize,
+    pub max_epochs: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    pub best_val_loss: f64,
+    /// Epochs per second of the whole trainer since the last report.
+    pub epochs_per_second: f64,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "step {:>4}  epoch {:>6}/{}  train {:.3e}  val {:.3e}  best {:.3e}  {:.0} epochs/s",
+            self.step_size,
+            self.epoch,
+            self.max_epochs,
+            self.train_loss,
+            self.val_loss,
+            self.best_val_loss,
+            self.epochs_per_second
+        )
+    }
+}
+
+/// What a training run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    pub step_size: usize,
+    /// Epochs (Adam steps) taken.
+    pub epochs: usize,
+    /// Best validation loss (infinite if never evaluated).
+    pub best_val_loss: f64,
+    /// `(epoch, train loss, validation loss)` at each check.
+    pub history: Vec<(usize, f64, f64)>,
+    /// True when the target loss was reached before the epoch limit.
+    pub stopped_early: bool,
+    /// Wall time of the trainer that ran it.
+    pub seconds: f64,
+}
+
+/// Per-stepper bookkeeping of a [`Trainer`].
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub step_size: usize,
+    pub dt: f64,
+    pub data: StepperData,
+    pub sampler: MinibatchSampler,
+    pub best_val: f64,
+    pub best: Vec<(Tensor, Tensor)>,
+    /// The weights at the moment training of this stepper stopped.
+    pub last: Option<Vec<(Tensor, Tensor)>>,
+    pub history: Vec<(usize, f64, f64)>,
+    pub epochs: usize,
+    pub done: bool,
+    pub stopped_early: bool,
+}
+
+/// Trains K steppers of one architecture together; see the module docs.
+pub struct Trainer {
+    pub(crate) cfg: TrainConfig,
+    pub(crate) arch: Vec<usize>,
+    pub(crate) members: Vec<Member>,
+    /// `active[r]` is the member trained in row `r` of the stack.
+    pub(crate) active: Vec<usize>,
+    pub(crate) net: StackedNet,
+    pub(crate) adam: Adam,
+    pub(crate) epoch: usize,
+    pub(crate) seconds: f64,
+}
+
+impl Trainer {
+    /// A trainer starting from the weights of `steppers`, with one data set each.
+    pub fn new(
+        steppers: &[&ResNetStepper],
+        data: Vec<StepperData>,
+        cfg: TrainConfig,
+    ) -> Result<Self> {
+        cfg.validate()?;
+        if steppers.len() != data.len() || steppers.is_empty() {
+            return Err(Error::invalid(
+                "data",
+                format!(
+                    "need one data set per stepper: {} steppers, {} data sets",
+                    steppers.len(),
+                    data.len()
+                ),
+            ));
+        }
+        let arch = steppers[0].arch().to_vec();
+        for (s, d) in steppers.iter().zip(&data) {
+            let (dim, nf) = (s.dim(), cfg.n_forward);
+            for (what, w) in [("training", &d.train), ("validation", &d.val)] {
+                if w.x.dims()[1] != dim || w.ys.dims()[1..] != [nf, dim] {
+                    return Err(Error::shape(
+                        format!("{what} windows of step {}", s.step_size()),
+                        format!("x [n, {dim}], ys [n, {nf}, {dim}]"),
+                        format!("x {:?}, ys {:?}", w.x.dims(), w.ys.dims()),
+                    ));
+                }
+            }
+        }
+        let net = StackedNet::from_steppers(steppers, DType::F32)?;
+        let adam = Adam::new(
+            &net.vars(),
+            AdamConfig {
+                lr: cfg.lr,
+                ..AdamConfig::default()
+            },
+        )?;
+        let members = steppers
+            .iter()
+            .zip(data)
+            .map(|(s, data)| {
+                Ok(Member {
+                    step_size: s.step_size(),
+                    dt: s.dt(),
+                    data,
+                    sampler: MinibatchSampler {
+                        seed: cfg.sampler_seed(s.step_size()),
+                    },
+                    best_val: f64::INFINITY,
+                    best: s
+                        .layers()
+                        .iter()
+                        .map(|(w, b)| Ok((w.copy()?, b.copy()?)))
+                        .collect::<Result<_>>()?,
+                    last: None,
+                    history: Vec::new(),
+                    epochs: 0,
+                    done: false,
+                    stopped_early: false,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let active = (0..members.len()).collect();
+        Ok(Trainer {
+            cfg,
+            arch,
+            members,
+            active,
+            net,
+            adam,
+            epoch: 0,
+            seconds: 0.0,
+        })
+    }
+
+    /// Epochs done so far.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// True when every stepper has stopped (epoch limit or target loss).
+    pub fn is_finished(&self) -> bool {
+        self.active.is_empty()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.cfg
+    }
+
+    /// The current (not best) weights of every stepper, as steppers.
+    pub fn current(&self) -> Result<Vec<ResNetStepper>> {
+        (0..self.members.len())
+            .map(|i| self.current_of(i))
+            .collect()
+    }
+
+    pub(crate) fn current_of(&self, i: usize) -> Result<ResNetStepper> {
+        let m = &self.members[i];
+        let layers = match self.active.iter().position(|&a| a == i) {
+            Some(row) => self.net.layers_of(row)?,
+            None => m.last.clone().unwrap_or_else(|| m.best.clone()),
+        };
+        ResNetStepper::from_layers(layers, m.step_size, m.dt)
+    }
+
+    /// Train until epoch `until` (capped at the configured maximum) or until every stepper has
+    /// stopped. `progress` is called at each validation check, once per stepper.
+    pub fn run(&mut self, until: usize, progress: &mut dyn FnMut(&Progress)) -> Result<()> {
+        let until = until.min(self.cfg.epochs);
+        let mut mark = (Instant::now(), self.epoch);
+        while self.epoch < until && !self.active.is_empty() {
+            let started = Instant::now();
+            self.epoch += 1;
+            let losses = self.train_epoch()?;
+            if self.epoch % self.cfg.eval_every == 0 || self.epoch == self.cfg.epochs {
+                let rate = (self.epoch - mark.1) as f64 / mark.0.elapsed().as_secs_f64().max(1e-9);
+                self.seconds += started.elapsed().as_secs_f64();
+                self.evaluate(&losses.to_vec1::<f32>()?, rate, progress)?;
+                mark = (Instant::now(), self.epoch);
+            } else {
+                self.seconds += started.elapsed().as_secs_f64();
+            }
+        }
+        Ok(())
+    }
+
+    /// One Adam step of every active stepper; returns their training losses (before the step).
+    fn train_epoch(&mut self) -> Result<Tensor> {
+        let (mut xs, mut ys) = (
+            Vec::with_capacity(self.active.len()),
+            Vec::with_capacity(self.active.len()),
+        );
+        for &i in &self.active {
+            let m = &mut self.members[i];
+            let idx = m
+                .sampler
+                .indices(self.epoch, m.data.train.len(), self.cfg.batch_size);
+            let idx = index_tensor(&idx, m.data.train.x.device())?;
+            xs.push(m.data.train.x.index_select(&idx, 0)?);
+            ys.push(m.data.train.ys.index_select(&idx, 0)?);
+            m.epochs = self.epoch;
+        }
+        let (x, y) = (Tensor::stack(&xs, 0)?, Tensor::stack(&ys, 0)?);
+        let (w, b) = self.net.tensors();
+        let loss = recurrent_loss(&w, &b, &x, &y, self.cfg.loss_weight)?;
+        let grads = loss.sum_all()?.backward()?;
+        self.adam.step(&self.net.vars(), &grads)?;
+        Ok(loss.detach())
+    }
+
+    /// Validation check after the step of `self.epoch`: keep improved weights, stop finished
+    /// steppers.
+    fn evaluate(
+        &mut self,
+        train_losses: &[f32],
+        rate: f64,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<()> {
+        let (w, b) = self.net.detached();
+        let mut keep = Vec::with_capacity(self.active.len());
+        for (row, &i) in self.active.clone().iter().enumerate() {
+            let sel = |t: &Tensor| t.narrow(0, row, 1);
+            let ws = w.iter().map(sel).collect::<candle_core::Result<Vec<_>>>()?;
+            let bs = b.iter().map(sel).collect::<candle_core::Result<Vec<_>>>()?;
+            let m = &mut self.members[i];
+            let val = recurrent_loss(
+                &ws,
+                &bs,
+                &m.data.val.x.unsqueeze(0)?,
+                &m.data.val.ys.unsqueeze(0)?,
+                self.cfg.loss_weight,
+            )?;
+            let val = val.to_vec1::<f32>()?[0] as f64;
+            let train = train_losses[row] as f64;
+            m.history.push((self.epoch, train, val));
+            if val < m.best_val {
+                m.best_val = val;
+                m.best = self.net.layers_of(row)?;
+            }
+            progress(&Progress {
+                step_size: m.step_size,
+                epoch: self.epoch,
+                max_epochs: self.cfg.epochs,
+                train_loss: train,
+                val_loss: val,
+                best_val_loss: m.best_val,
+                epochs_per_second: rate,
+            });
+            if m.best_val <= self.cfg.target_loss || self.epoch >= self.cfg.epochs {
+                m.done = true;
+                m.stopped_early = self.epoch < self.cfg.epochs;
+                m.last = Some(self.net.layers_of(row)?);
+            } else {
+                keep.push(row);
+            }
+        }
+        if keep.len() != self.active.len() {
+            let idx = index_tensor(&keep, self.net.device())?;
+            self.net = self.net.select(&keep)?;
+            self.adam = self.adam.select(&idx)?;
+            self.active = keep.iter().map(|&r| self.active[r]).collect();
+        }
+        Ok(())
+    }
+
+    /// The best-validation steppers (the initial weights if never validated) and their
+    /// reports, in the order given to [`Trainer::new`].
+    pub fn finish(&self) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+        self.members
+            .iter()
+            .map(|m| {
+                let s = ResNetStepper::from_layers(m.best.clone(), m.step_size, m.dt)?;
+                let r = TrainReport {
+                    step_size: m.step_size,
+                    epochs: m.epochs,
+                    best_val_loss: m.best_val,
+                    history: m.history.clone(),
+                    stopped_early: m.stopped_early,
+                    seconds: self.seconds,
+                };
+                Ok((s, r))
+            })
+            .collect()
+    }
+}
+
+/// Train one stepper in place (its weights become the best-validation ones).
+pub fn train_stepper(
+    stepper: &mut ResNetStepper,
+    data: StepperData,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<TrainReport> {
+    let mut trainer = Trainer::new(&[stepper], vec![data], cfg.clone())?;
+    trainer.run(cfg.epochs, progress)?;
+    let (best, report) = trainer.finish()?.pop().expect("one member");
+    *stepper = best;
+    Ok(report)
+}

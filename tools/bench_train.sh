@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Training benchmark: hits (candle, CPU) vs the original PyTorch train_net, same shapes.
+# Run on an otherwise idle machine: tools/bench_train.sh   (HITS_QUICK=1 for a smoke run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-2}"
+cargo bench --bench train
+tools/.venv/bin/python tools/bench_train.py
