@@ -1,0 +1,151 @@
+//! Files of a sequence data set, written atomically.
+//!
+//! `hits data <name>` writes `data/<Name>/`:
+//!
+//! | file | what |
+//! |---|---|
+//! | `data.npy` | the sequence `[n_features, n_time]`, f64 (KS 512 x 4001, Bach 128 x 2077, Fluid 22 x 151, Flower 64 x 175) |
+//! | `normalization.json` | per-feature mean and range over time ([`Normalization`]) |
+//! | `modes.npy` | SVD modes `[n_pixels, r]` (Fluid, Flower): snapshots = modes @ data |
+//! | `singular_values.npy` | all singular values of the snapshot matrix (Fluid, Flower) |
+//! | `meta.json` | [`SequenceMeta`]: what the data is, where it came from, whether it is synthetic |
+//!
+//! Every file is first written to a temporary file in the same folder and then renamed, so a
+//! reader never sees a half-written file.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array1, Array2};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use serde::{Deserialize, Serialize};
+
+use crate::sequence::normalize::Normalization;
+use crate::{Error, Result};
+
+/// Write `path` through `write`, which receives a temporary path in the same folder; the
+/// temporary file is renamed onto `path` when `write` succeeds and removed when it fails.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let name = path.file_name().ok_or_else(|| {
+        Error::invalid(
+            "output path",
+            format!("{} has no file name", path.display()),
+        )
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    match write(&tmp) {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Write a 2-D `f64` array as `.npy`, atomically.
+pub fn write_npy2(path: &Path, a: &Array2<f64>) -> Result<()> {
+    write_atomic(path, |tmp| {
+        let f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+        let mut w = std::io::BufWriter::new(f);
+        a.write_npy(&mut w)
+            .map_err(|e| Error::bad_file(tmp, e.to_string()))?;
+        std::io::Write::flush(&mut w).map_err(|e| Error::io(tmp, e))
+    })
+}
+
+/// Write a 1-D `f64` array as `.npy`, atomically.
+pub fn write_npy1(path: &Path, a: &Array1<f64>) -> Result<()> {
+    write_atomic(path, |tmp| {
+        let f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+        let mut w = std::io::BufWriter::new(f);
+        a.write_npy(&mut w)
+            .map_err(|e| Error::bad_file(tmp, e.to_string()))?;
+        std::io::Write::flush(&mut w).map_err(|e| Error::io(tmp, e))
+    })
+}
+
+/// Read a 2-D `f64` `.npy` file (C or Fortran order).
+pub fn read_npy2(path: &Path) -> Result<Array2<f64>> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    Array2::<f64>::read_npy(std::io::BufReader::new(f))
+        .map_err(|e| Error::bad_file(path, format!("expected a 2-D float64 .npy array: {e}")))
+}
+
+/// Description of a stored sequence data set (`meta.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequenceMeta {
+    /// Data set name: `KS`, `Bach`, `Fluid` or `Flower`.
+    pub name: String,
+    /// Shape of `data.npy`: `[n_features, n_time]`.
+    pub shape: [usize; 2],
+    /// `true` when the data was synthesised (not the user's recording or file).
+    pub synthetic: bool,
+    /// Where the data came from, in words (input path, or the generator and its settings).
+    pub source: String,
+    /// Whether it was made with the reduced `--quick` settings.
+    pub quick: bool,
+}
+
+/// Everything written for one sequence data set.
+pub struct SequenceFiles<'a> {
+    /// The sequence `[n_features, n_time]`.
+    pub data: &'a Array2<f64>,
+    /// SVD modes and all singular values, for reduced data sets.
+    pub modes: Option<(&'a Array2<f64>, &'a Array1<f64>)>,
+    /// Description.
+    pub meta: SequenceMeta,
+}
+
+/// Write `data.npy`, `normalization.json`, `meta.json` (and `modes.npy`,
+/// `singular_values.npy` when present) under `dir`. Returns the normalisation.
+pub fn save_sequence(dir: &Path, files: &SequenceFiles) -> Result<Normalization> {
+    let shape = [files.data.nrows(), files.data.ncols()];
+    if shape != files.meta.shape {
+        return Err(Error::shape(
+            "sequence data",
+            format!("{:?}", files.meta.shape),
+            format!("{shape:?}"),
+        ));
+    }
+    let norm = Normalization::fit(files.data.view())?;
+    write_npy2(&dir.join("data.npy"), files.data)?;
+    norm.save(&dir.join("normalization.json"))?;
+    if let Some((modes, s)) = files.modes {
+        write_npy2(&dir.join("modes.npy"), modes)?;
+        write_npy1(&dir.join("singular_values.npy"), s)?;
+    }
+    let text = serde_json::to_string_pretty(&files.meta)?;
+    let meta_path = dir.join("meta.json");
+    write_atomic(&meta_path, |tmp| {
+        std::fs::write(tmp, text.as_bytes()).map_err(|e| Error::io(tmp, e))
+    })?;
+    Ok(norm)
+}
+
+/// Read `data.npy` and `meta.json` of a stored data set, checking they agree.
+pub fn load_sequence(dir: &Path) -> Result<(Array2<f64>, SequenceMeta)> {
+    let data = read_npy2(&dir.join("data.npy"))?;
+    let meta_path = dir.join("meta.json");
+    let text = std::fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let meta: SequenceMeta = serde_json::from_str(&text)
+        .map_err(|e| Error::bad_file(&meta_path, format!("not a sequence meta file: {e}")))?;
+    if meta.shape != [data.nrows(), data.ncols()] {
+        return Err(Error::bad_file(
+            dir.join("data.npy"),
+            format!(
+                "shape {:?} disagrees with meta.json's {:?}",
+                data.shape(),
+                meta.shape
+            ),
+        ));
+    }
+    Ok((data, meta))
+}
