@@ -1,1 +1,214 @@
 //! Data sets of the paper: generation, `.npy` input/output, training windows.
+//!
+//! A data set is three arrays `train`, `val`, `test`, each shaped `[n_traj, n_points, dim]`
+//! (the original HiTS layout): trajectory `i` sampled at `t_k = k dt`, `k = 0 .. n_points - 1`.
+//!
+//! - [`generate`] rebuilds the original notebooks' data (`np.random.seed(2)`, initial conditions
+//!   drawn with numpy's legacy stream, scipy's default RK45 as ground truth, optional noise
+//!   `X += noise * mean_i(std_t(X)) * N(0, 1)`); see [`generate`](mod@generate) for the details.
+//! - [`DataSet::save`] / [`DataSet::load`] use the original file names
+//!   (`train_noise0.0.npy`, `val_noise0.01.npy`, ...), see [`npy`].
+//! - [`training_windows`] cuts `x = X[:, 0]`, `ys = X[:, s, 2s, ..., n_forward s]` for a stepper
+//!   of step size `s`.
+//!
+//! ```
+//! use hits::data::{generate, training_windows, Sizes};
+//! use hits::SystemKind;
+//! # fn main() -> hits::Result<()> {
+//! let sizes = Sizes { n_train: 4, n_val: 2, n_test: 2, n_points: 101 };
+//! let data = generate(SystemKind::Harmonic, &sizes, 0.0, 2)?;
+//! assert_eq!(data.train.shape(), &[4, 101, 2]);
+//! let w = training_windows(data.train.view(), 10, 5)?;
+//! assert_eq!(w.ys.shape(), &[4, 5, 2]);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod generate;
+pub mod noise;
+pub mod npy;
+pub mod window;
+
+pub use generate::{generate, generate_clean, initial_conditions, time_grid, CleanData};
+pub use noise::add_noise;
+pub use window::{training_windows, Windows};
+
+use crate::{Result, SystemKind};
+use ndarray::Array3;
+use std::path::{Path, PathBuf};
+
+/// Train, validation and test trajectories, each `[n_traj, n_points, dim]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSet {
+    pub train: Array3<f64>,
+    pub val: Array3<f64>,
+    pub test: Array3<f64>,
+}
+
+/// The three splits by name, in the order the original draws and saves them.
+pub const SPLITS: [&str; 3] = ["train", "val", "test"];
+
+/// How many trajectories per split, and points per trajectory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub n_train: usize,
+    pub n_val: usize,
+    pub n_test: usize,
+    /// Points per trajectory (steps + 1).
+    pub n_points: usize,
+}
+
+impl Sizes {
+    /// The paper's sizes: 5121 points (5120 steps of dt); Hyperbolic 1600/320/320, Cubic,
+    /// Van der Pol and Hopf 3200/320/320, Lorenz 6400/640/640; the harmonic oscillator of
+    /// Figure 2 500/100/100 with 2000 points.
+    pub fn paper(kind: SystemKind) -> Sizes {
+        let (n_train, n_val, n_test, n_points) = match kind {
+            SystemKind::Hyperbolic => (1600, 320, 320, 5121),
+            SystemKind::Cubic | SystemKind::VanDerPol | SystemKind::Hopf => (3200, 320, 320, 5121),
+            SystemKind::Lorenz => (6400, 640, 640, 5121),
+            SystemKind::Harmonic => (500, 100, 100, 2000),
+        };
+        Sizes {
+            n_train,
+            n_val,
+            n_test,
+            n_points,
+        }
+    }
+
+    /// Few trajectories (32/16/16) but the paper's number of points, so every step size up to
+    /// 1024 dt still has training windows.
+    pub fn quick(kind: SystemKind) -> Sizes {
+        Sizes {
+            n_train: 32,
+            n_val: 16,
+            n_test: 16,
+            ..Sizes::paper(kind)
+        }
+    }
+
+    /// [`Sizes::quick`] when [`quick_mode`] is on, [`Sizes::paper`] otherwise.
+    pub fn from_env(kind: SystemKind) -> Sizes {
+        if quick_mode() {
+            Sizes::quick(kind)
+        } else {
+            Sizes::paper(kind)
+        }
+    }
+
+    /// Trajectories per split, in the order of [`SPLITS`].
+    pub fn counts(&self) -> [usize; 3] {
+        [self.n_train, self.n_val, self.n_test]
+    }
+
+    /// All trajectories of the three splits.
+    pub fn total(&self) -> usize {
+        self.n_train + self.n_val + self.n_test
+    }
+}
+
+/// True when the environment variable `HITS_QUICK` is set to a non-empty value other than `0`.
+pub fn quick_mode() -> bool {
+    std::env::var("HITS_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The file of one split: `<dir>/<split>_noise<noise>.npy`, with the noise level formatted
+/// as Python's `'{}'.format(float)` does (`0.0`, `0.01`, `0.02`, `1e-05`).
+pub fn split_path(dir: &Path, split: &str, noise: f64) -> PathBuf {
+    dir.join(format!("{split}_noise{}.npy", npy::python_float(noise)))
+}
+
+impl DataSet {
+    /// The splits in the order of [`SPLITS`].
+    pub fn splits(&self) -> [&Array3<f64>; 3] {
+        [&self.train, &self.val, &self.test]
+    }
+
+    /// State dimension (the last axis).
+    pub fn dim(&self) -> usize {
+        self.train.shape()[2]
+    }
+
+    /// Write `train_noise{noise}.npy`, `val_...`, `test_...` into `dir` (created if missing),
+    /// each atomically. Returns the paths written.
+    pub fn save(&self, dir: &Path, noise: f64) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+        SPLITS
+            .iter()
+            .zip(self.splits())
+            .map(|(split, a)| {
+                let path = split_path(dir, split, noise);
+                npy::write_array_atomic(&path, a)?;
+                Ok(path)
+            })
+            .collect()
+    }
+
+    /// Read the three splits written by [`DataSet::save`] (or by the original notebooks).
+    /// Checks that they agree on the dimension and the number of points.
+    pub fn load(dir: &Path, noise: f64) -> Result<DataSet> {
+        let [train, val, test] = SPLITS.map(|split| split_path(dir, split, noise));
+        let train_a = npy::read_array3(&train)?;
+        let (n_points, dim) = (train_a.shape()[1], train_a.shape()[2]);
+        let read_like = |path: &Path| -> Result<Array3<f64>> {
+            let a = npy::read_array3(path)?;
+            if a.shape()[1] != n_points || a.shape()[2] != dim {
+                return Err(crate::Error::bad_file(
+                    path,
+                    format!(
+                        "shape {:?} does not match {} ([n, {n_points}, {dim}])",
+                        a.shape(),
+                        train.display()
+                    ),
+                ));
+            }
+            Ok(a)
+        };
+        Ok(DataSet {
+            val: read_like(&val)?,
+            test: read_like(&test)?,
+            train: train_a,
+        })
+    }
+
+    /// Read a data set and check its state dimension against the system's.
+    pub fn load_for(kind: SystemKind, dir: &Path, noise: f64) -> Result<DataSet> {
+        let data = DataSet::load(dir, noise)?;
+        if data.dim() != kind.dim() {
+            return Err(crate::Error::bad_file(
+                split_path(dir, "train", noise),
+                format!(
+                    "state dimension {} but {kind} has {}",
+                    data.dim(),
+                    kind.dim()
+                ),
+            ));
+        }
+        Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_follow_python_formatting() {
+        let d = Path::new("data/Hopf");
+        assert_eq!(split_path(d, "train", 0.0), d.join("train_noise0.0.npy"));
+        assert_eq!(split_path(d, "val", 0.01), d.join("val_noise0.01.npy"));
+        assert_eq!(split_path(d, "test", 0.02), d.join("test_noise0.02.npy"));
+    }
+
+    #[test]
+    fn paper_sizes() {
+        assert_eq!(Sizes::paper(SystemKind::Lorenz).counts(), [6400, 640, 640]);
+        assert_eq!(
+            Sizes::paper(SystemKind::Hyperbolic).counts(),
+            [1600, 320, 320]
+        );
+        assert_eq!(Sizes::quick(SystemKind::Cubic).n_points, 5121);
+        assert_eq!(Sizes::paper(SystemKind::Harmonic).total(), 700);
+    }
+}
