@@ -19,3 +19,6 @@ pub mod store;
 pub mod svd;
 pub mod video;
 pub mod wav;
+pub mod fixed_step;
+pub mod ks;
+pub mod cylinder;

@@ -1,0 +1,457 @@
+//! Kuramoto-Sivashinsky data: ETDRK4 on a periodic domain.
+//!
+//! The equation is
+//!
+//! ```text
+//! u_t = -u u_x - u_xx - u_xxxx,   x in (0, L], periodic,
+//! ```
+//!
+//! written in Fourier space (v = FFT(u), wavenumbers k = 2 pi j / L) as
+//! `v_t = L v + N(v)` with the linear symbol `L(k) = k^2 - k^4` and the nonlinear term
+//! `N(v) = -(i k / 2) FFT(IFFT(v)^2)`. It is integrated with the exponential time-differencing
+//! fourth-order Runge-Kutta scheme of Cox & Matthews in the form of Kassam & Trefethen:
+//!
+//! ```text
+//! a = E2 v + Q N(v)          b = E2 v + Q N(a)          c = E2 a + Q (2 N(b) - N(v))
+//! v <- E v + f1 N(v) + 2 f2 (N(a) + N(b)) + f3 N(c),     E = e^{hL}, E2 = e^{hL/2}
+//! ```
+//!
+//! The coefficients `Q, f1, f2, f3` (h times the phi functions of hL) suffer catastrophic
+//! cancellation near hL = 0, so, as in the paper, each is evaluated as the mean of the function
+//! over M = 32 points on the circle of radius 1 around hL in the complex plane (Cauchy's
+//! integral formula). The points are `hL + exp(2 pi i (m - 1/2) / 32)`, m = 1..32: the 16 in the
+//! upper half-plane are those of `kursiv.m`, which takes the real part of their mean; for real hL
+//! the full circle gives the same value.
+//!
+//! Choices, all as in `kursiv.m`:
+//! - the Nyquist wavenumber is set to 0 (`k = [0:N/2-1 0 -N/2+1:-1] 2 pi / L`);
+//! - the initial condition is `u0 = cos(2 pi x / L) (1 + sin(2 pi x / L))` on
+//!   `x = L (1..=N) / N`, i.e. `cos(x/16)(1 + sin(x/16))` for L = 32 pi;
+//! - no dealiasing by default. With the paper's N = 512 and L = 32 pi the largest resolved
+//!   wavenumber is k = 16, where `hL = -1638`: every mode above k ~ 2 is damped within a step,
+//!   so aliasing errors stay at round-off level (the `dealias_agrees` test measures it). The
+//!   2/3 rule (nonlinear term kept only for |j| < N/3) is available with
+//!   [`KsConfig::dealias`].
+//!
+//! Real FFTs (realfft/rustfft) hold the N/2 + 1 non-negative wavenumbers.
+//!
+//! ```bibtex
+//! @article{kassam2005fourth,
+//!   title   = {Fourth-order time-stepping for stiff {PDE}s},
+//!   author  = {Kassam, Aly-Khan and Trefethen, Lloyd N.},
+//!   journal = {SIAM Journal on Scientific Computing}, volume = {26}, number = {4},
+//!   pages   = {1214--1233}, year = {2005}}
+//! @article{cox2002exponential,
+//!   title   = {Exponential time differencing for stiff systems},
+//!   author  = {Cox, Steven M. and Matthews, Paul C.},
+//!   journal = {Journal of Computational Physics}, volume = {176}, number = {2},
+//!   pages   = {430--455}, year = {2002}}
+//! ```
+//!
+//! ```
+//! # fn main() -> hits::Result<()> {
+//! use hits::sequence::ks::{simulate, KsConfig};
+//! let cfg = KsConfig { t_end: 4.0, ..KsConfig::quick() };
+//! let u = simulate(&cfg)?; // [n_x, n_saved], column s = u(x, s * save_every)
+//! assert_eq!(u.dim(), (cfg.n_x, 9));
+//! # Ok(()) }
+//! ```
+
+use std::f64::consts::PI;
+use std::sync::Arc;
+
+use ndarray::Array2;
+use num_complex::Complex64;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+use super::fixed_step::FixedStepper;
+use crate::{Error, Result, SolverError};
+
+/// Number of contour points for the phi functions (Kassam & Trefethen use 32, or 16 plus
+/// symmetry).
+const CONTOUR_POINTS: usize = 32;
+
+/// Settings of one Kuramoto-Sivashinsky run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KsConfig {
+    /// Number of grid points (even).
+    pub n_x: usize,
+    /// Length L of the periodic domain.
+    pub length: f64,
+    /// Time step h.
+    pub h: f64,
+    /// Time between saved snapshots (a multiple of `h`).
+    pub save_every: f64,
+    /// Final time (a multiple of `save_every`); t = 0 is saved too.
+    pub t_end: f64,
+    /// Apply the 2/3 rule to the nonlinear term (off in `kursiv.m` and by default).
+    pub dealias: bool,
+}
+
+impl Default for KsConfig {
+    /// The paper's field: N = 512, L = 32 pi, h = 0.025, saved every 0.4 up to t = 1600,
+    /// giving 512 x 4001 values.
+    fn default() -> Self {
+        KsConfig {
+            n_x: 512,
+            length: 32.0 * PI,
+            h: 0.025,
+            save_every: 0.4,
+            t_end: 1600.0,
+            dealias: false,
+        }
+    }
+}
+
+impl KsConfig {
+    /// A short run for tests and CI: the settings of `kursiv.m` (N = 128, h = 1/4) saved every
+    /// 0.5 up to t = 50 (128 x 101 values).
+    pub fn quick() -> Self {
+        KsConfig {
+            n_x: 128,
+            h: 0.25,
+            save_every: 0.5,
+            t_end: 50.0,
+            ..KsConfig::default()
+        }
+    }
+
+    /// Check the settings; returns (steps per saved snapshot, number of saved snapshots).
+    pub fn schedule(&self) -> Result<(usize, usize)> {
+        check_grid(self.n_x, self.length)?;
+        if !(self.h.is_finite() && self.h > 0.0) {
+            return Err(Error::invalid(
+                "h",
+                format!("time step must be positive and finite, got {}", self.h),
+            ));
+        }
+        let per_save = whole_multiple("save_every", self.save_every, "h", self.h)?;
+        let n_saves = if self.t_end == 0.0 {
+            0
+        } else {
+            whole_multiple("t_end", self.t_end, "save_every", self.save_every)?
+        };
+        Ok((per_save, n_saves + 1))
+    }
+
+    /// The grid `x_j = L j / N`, j = 1..=N (as in `kursiv.m`).
+    pub fn grid(&self) -> Vec<f64> {
+        (1..=self.n_x)
+            .map(|j| self.length * j as f64 / self.n_x as f64)
+            .collect()
+    }
+
+    /// The initial condition `cos(2 pi x / L) (1 + sin(2 pi x / L))` on [`KsConfig::grid`].
+    pub fn initial_condition(&self) -> Vec<f64> {
+        self.grid()
+            .iter()
+            .map(|&x| {
+                let s = 2.0 * PI * x / self.length;
+                s.cos() * (1.0 + s.sin())
+            })
+            .collect()
+    }
+}
+
+fn check_grid(n_x: usize, length: f64) -> Result<()> {
+    if n_x < 4 || n_x % 2 != 0 {
+        return Err(Error::invalid(
+            "n_x",
+            format!("number of grid points must be even and at least 4, got {n_x}"),
+        ));
+    }
+    if !(length.is_finite() && length > 0.0) {
+        return Err(Error::invalid(
+            "length",
+            format!("domain length must be positive and finite, got {length}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `value / unit` as a whole number >= 1, or an error naming `name`.
+fn whole_multiple(name: &str, value: f64, unit_name: &str, unit: f64) -> Result<usize> {
+    let ratio = value / unit;
+    let n = ratio.round();
+    if !(value.is_finite() && value > 0.0) || n < 1.0 || (ratio - n).abs() > 1e-9 * ratio.max(1.0) {
+        return Err(Error::invalid(
+            name,
+            format!("must be a positive whole multiple of {unit_name} = {unit}, got {value} ({ratio} x {unit_name})"),
+        ));
+    }
+    Ok(n as usize)
+}
+
+/// Simulate from the configured initial condition; returns u as [n_x, n_saved], column s
+/// holding u(x, s * save_every) (column 0 is the initial condition).
+pub fn simulate(cfg: &KsConfig) -> Result<Array2<f64>> {
+    simulate_from(cfg, &cfg.initial_condition())
+}
+
+/// Like [`simulate`] from a given initial state `u0` of length `n_x`.
+pub fn simulate_from(cfg: &KsConfig, u0: &[f64]) -> Result<Array2<f64>> {
+    let (per_save, n_saved) = cfg.schedule()?;
+    if u0.len() != cfg.n_x {
+        return Err(Error::shape(
+            "initial state u0",
+            format!("[{}]", cfg.n_x),
+            format!("[{}]", u0.len()),
+        ));
+    }
+    let mut solver = KsEtdrk4::new(cfg.n_x, cfg.length, cfg.h, cfg.dealias)?;
+    let mut v = solver.to_spectral(u0);
+    let mut out = Array2::<f64>::zeros((cfg.n_x, n_saved));
+    let mut u = u0.to_vec();
+    for s in 0..n_saved {
+        if s > 0 {
+            solver.advance(&mut v, per_save);
+            solver.to_physical(&v, &mut u);
+            if u.iter().any(|x| !x.is_finite()) {
+                return Err(SolverError::NonFinite {
+                    t: s as f64 * cfg.save_every,
+                }
+                .into());
+            }
+        }
+        out.column_mut(s)
+            .iter_mut()
+            .zip(&u)
+            .for_each(|(o, &x)| *o = x);
+    }
+    Ok(out)
+}
+
+/// The ETDRK4 integrator for Kuramoto-Sivashinsky; its state is the spectrum `v = FFT(u)`
+/// (unnormalised, N/2 + 1 non-negative wavenumbers).
+pub struct KsEtdrk4 {
+    n_x: usize,
+    h: f64,
+    /// Wavenumbers (Nyquist set to 0).
+    k: Vec<f64>,
+    e: Vec<f64>,
+    e2: Vec<f64>,
+    q: Vec<f64>,
+    f1: Vec<f64>,
+    f2: Vec<f64>,
+    f3: Vec<f64>,
+    /// The nonlinear factor -i k / 2 (zeroed above N/3 when dealiasing), as its imaginary part.
+    g: Vec<f64>,
+    r2c: Arc<dyn RealToComplex<f64>>,
+    c2r: Arc<dyn ComplexToReal<f64>>,
+    real: Vec<f64>,
+    spec: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+    stages: [Vec<Complex64>; 7],
+}
+
+impl KsEtdrk4 {
+    /// Set up the scheme for `n_x` points on a domain of length `length` with step `h`.
+    pub fn new(n_x: usize, length: f64, h: f64, dealias: bool) -> Result<Self> {
+        check_grid(n_x, length)?;
+        if !(h.is_finite() && h > 0.0) {
+            return Err(Error::invalid(
+                "h",
+                format!("time step must be positive and finite, got {h}"),
+            ));
+        }
+        let n_c = n_x / 2 + 1;
+        let k: Vec<f64> = (0..n_c)
+            .map(|j| {
+                if j == n_x / 2 {
+                    0.0
+                } else {
+                    2.0 * PI * j as f64 / length
+                }
+            })
+            .collect();
+        let lin: Vec<f64> = k.iter().map(|&k| k * k - k.powi(4)).collect();
+        let (mut q, mut f1, mut f2, mut f3) = (
+            vec![0.0; n_c],
+            vec![0.0; n_c],
+            vec![0.0; n_c],
+            vec![0.0; n_c],
+        );
+        for j in 0..n_c {
+            [q[j], f1[j], f2[j], f3[j]] = etdrk4_coefficients(h * lin[j]).map(|c| h * c);
+        }
+        let g = (0..n_c)
+            .map(|j| {
+                if dealias && 3 * j >= n_x {
+                    0.0
+                } else {
+                    -0.5 * k[j]
+                }
+            })
+            .collect();
+        let mut planner = RealFftPlanner::<f64>::new();
+        let r2c = planner.plan_fft_forward(n_x);
+        let c2r = planner.plan_fft_inverse(n_x);
+        let scratch_len = r2c.get_scratch_len().max(c2r.get_scratch_len());
+        Ok(KsEtdrk4 {
+            n_x,
+            h,
+            e: lin.iter().map(|&l| (h * l).exp()).collect(),
+            e2: lin.iter().map(|&l| (h * l / 2.0).exp()).collect(),
+            k,
+            q,
+            f1,
+            f2,
+            f3,
+            g,
+            r2c,
+            c2r,
+            real: vec![0.0; n_x],
+            spec: vec![Complex64::default(); n_c],
+            scratch: vec![Complex64::default(); scratch_len],
+            stages: std::array::from_fn(|_| vec![Complex64::default(); n_c]),
+        })
+    }
+
+    /// Drop the nonlinear term: the scheme then advances `v_t = L v` (exactly, `v <- E v`).
+    /// For verification.
+    pub fn linear_only(mut self) -> Self {
+        self.g.iter_mut().for_each(|g| *g = 0.0);
+        self
+    }
+
+    /// The wavenumbers of the state's entries (the Nyquist entry has k = 0).
+    pub fn wavenumbers(&self) -> &[f64] {
+        &self.k
+    }
+
+    /// `FFT(u)` for a real field of length `n_x`.
+    ///
+    /// # Panics
+    /// If `u.len() != n_x` (checked by the public entry points before calling).
+    pub fn to_spectral(&mut self, u: &[f64]) -> Vec<Complex64> {
+        self.real.copy_from_slice(u);
+        let mut v = vec![Complex64::default(); self.k.len()];
+        // Lengths match by construction, so the transform cannot fail.
+        let _ = self
+            .r2c
+            .process_with_scratch(&mut self.real, &mut v, &mut self.scratch);
+        v
+    }
+
+    /// `IFFT(v)` (normalised) into `u` of length `n_x`.
+    pub fn to_physical(&mut self, v: &[Complex64], u: &mut [f64]) {
+        self.spec.copy_from_slice(v);
+        inverse(&*self.c2r, &mut self.spec, u, &mut self.scratch);
+    }
+
+    /// `out = g * FFT(IFFT(v)^2)`.
+    fn nonlinear(&mut self, v: &[Complex64], out: &mut [Complex64]) {
+        self.spec.copy_from_slice(v);
+        inverse(
+            &*self.c2r,
+            &mut self.spec,
+            &mut self.real,
+            &mut self.scratch,
+        );
+        self.real.iter_mut().for_each(|u| *u *= *u);
+        let _ = self
+            .r2c
+            .process_with_scratch(&mut self.real, out, &mut self.scratch);
+        out.iter_mut()
+            .zip(&self.g)
+            .for_each(|(o, &g)| *o *= Complex64::new(0.0, g));
+    }
+}
+
+/// Normalised inverse real FFT; zeroes the imaginary parts that must vanish for a real signal.
+fn inverse(
+    c2r: &dyn ComplexToReal<f64>,
+    spec: &mut [Complex64],
+    u: &mut [f64],
+    scratch: &mut [Complex64],
+) {
+    let n = u.len();
+    spec[0].im = 0.0;
+    spec[n / 2].im = 0.0;
+    // Lengths match by construction and the imaginary parts that must vanish are zero.
+    let _ = c2r.process_with_scratch(spec, u, scratch);
+    let scale = 1.0 / n as f64;
+    u.iter_mut().for_each(|x| *x *= scale);
+}
+
+/// `[Q, f1, f2, f3] / h` at `z = h L` by the contour mean of Kassam & Trefethen (their eq. 2.5
+/// coefficients, with 32 points on the unit circle around z).
+pub fn etdrk4_coefficients(z: f64) -> [f64; 4] {
+    let mut acc = [Complex64::default(); 4];
+    for m in 0..CONTOUR_POINTS {
+        let theta = 2.0 * PI * (m as f64 + 0.5) / CONTOUR_POINTS as f64;
+        let lr = z + Complex64::from_polar(1.0, theta);
+        let (e, e_half) = (lr.exp(), (lr / 2.0).exp());
+        let lr3 = lr * lr * lr;
+        acc[0] += (e_half - 1.0) / lr;
+        acc[1] += (-4.0 - lr + e * (4.0 - 3.0 * lr + lr * lr)) / lr3;
+        acc[2] += (2.0 + lr + e * (lr - 2.0)) / lr3;
+        acc[3] += (-4.0 - 3.0 * lr - lr * lr + e * (4.0 - lr)) / lr3;
+    }
+    acc.map(|a| a.re / CONTOUR_POINTS as f64)
+}
+
+impl FixedStepper for KsEtdrk4 {
+    type State = Vec<Complex64>;
+
+    fn step_size(&self) -> f64 {
+        self.h
+    }
+
+    fn step(&mut self, v: &mut Vec<Complex64>) {
+        let mut st = std::mem::take(&mut self.stages);
+        let [nv, a, na, b, nb, c, nc] = &mut st;
+        self.nonlinear(v, nv);
+        for j in 0..v.len() {
+            a[j] = self.e2[j] * v[j] + self.q[j] * nv[j];
+        }
+        self.nonlinear(a, na);
+        for j in 0..v.len() {
+            b[j] = self.e2[j] * v[j] + self.q[j] * na[j];
+        }
+        self.nonlinear(b, nb);
+        for j in 0..v.len() {
+            c[j] = self.e2[j] * a[j] + self.q[j] * (2.0 * nb[j] - nv[j]);
+        }
+        self.nonlinear(c, nc);
+        for j in 0..v.len() {
+            v[j] = self.e[j] * v[j]
+                + self.f1[j] * nv[j]
+                + 2.0 * self.f2[j] * (na[j] + nb[j])
+                + self.f3[j] * nc[j];
+        }
+        self.stages = st;
+    }
+}
+
+impl std::fmt::Debug for KsEtdrk4 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KsEtdrk4")
+            .field("n_x", &self.n_x)
+            .field("h", &self.h)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The contour mean matches the closed forms where those are accurate (|z| large).
+    #[test]
+    fn contour_coefficients_match_closed_forms() {
+        for z in [-40.0f64, -3.0, 2.5] {
+            let [q, f1, f2, f3] = etdrk4_coefficients(z);
+            let e = z.exp();
+            assert!((q - ((z / 2.0).exp() - 1.0) / z).abs() < 1e-13);
+            assert!((f1 - (-4.0 - z + e * (4.0 - 3.0 * z + z * z)) / z.powi(3)).abs() < 1e-13);
+            assert!((f2 - (2.0 + z + e * (z - 2.0)) / z.powi(3)).abs() < 1e-13);
+            assert!((f3 - (-4.0 - 3.0 * z - z * z + e * (4.0 - z)) / z.powi(3)).abs() < 1e-13);
+        }
+        // At z = 0 the limits are 1/2, 1/6, 1/6, 1/6.
+        let c = etdrk4_coefficients(0.0);
+        for (got, want) in c.iter().zip([0.5, 1.0 / 6.0, 1.0 / 6.0, 1.0 / 6.0]) {
+            assert!((got - want).abs() < 1e-14, "{c:?}");
+        }
+    }
+}
