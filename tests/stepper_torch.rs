@@ -143,15 +143,22 @@ struct Setup {
 }
 
 /// Full-batch training from the same initial weights: same losses and final weights as
-/// PyTorch's Adam on the original loss (with the max term, w = 0.5).
+/// PyTorch's Adam on the original loss, with the max term (w = 0.5: candle autograd) and
+/// without (w = 1: hand-written gradients).
 #[test]
 fn training_matches_pytorch_adam() {
+    training_matches("train");
+    training_matches("train_w1");
+}
+
+fn training_matches(tag: &str) {
     let f = fixtures();
-    let setup: Setup =
-        serde_json::from_str(&std::fs::read_to_string(f.join("train_setup.json")).unwrap())
-            .unwrap();
-    let traj: Array3<f32> = read_npy(f.join("train_traj.npy")).unwrap();
-    let want_losses: Array1<f64> = read_npy(f.join("train_losses.npy")).unwrap();
+    let setup: Setup = serde_json::from_str(
+        &std::fs::read_to_string(f.join(format!("{tag}_setup.json"))).unwrap(),
+    )
+    .unwrap();
+    let traj: Array3<f32> = read_npy(f.join(format!("{tag}_traj.npy"))).unwrap();
+    let want_losses: Array1<f64> = read_npy(f.join(format!("{tag}_losses.npy"))).unwrap();
     let x = traj.slice(ndarray::s![.., 0, ..]).mapv(f64::from);
     let ys = traj.slice(ndarray::s![.., 1.., ..]).mapv(f64::from);
     let w = TrainWindows::from_arrays(x.view(), ys.view(), &Device::Cpu).unwrap();
@@ -184,19 +191,19 @@ fn training_matches_pytorch_adam() {
         let want = want_losses[i];
         assert!(
             (train - want).abs() <= 1e-5 * want,
-            "epoch {epoch}: {train} vs {want}"
+            "{tag} epoch {epoch}: {train} vs {want}"
         );
     }
     let last = t.current().unwrap().pop().unwrap();
     for (i, (wt, bs)) in last.layers().iter().enumerate() {
-        let w_want: Array2<f32> = read_npy(f.join(format!("train_final_w{i}.npy"))).unwrap();
-        let b_want: Array1<f32> = read_npy(f.join(format!("train_final_b{i}.npy"))).unwrap();
+        let w_want: Array2<f32> = read_npy(f.join(format!("{tag}_final_w{i}.npy"))).unwrap();
+        let b_want: Array1<f32> = read_npy(f.join(format!("{tag}_final_b{i}.npy"))).unwrap();
         let dw = max_abs_diff(wt, &tensor2(&w_want));
         let b_want = Tensor::from_vec(b_want.to_vec(), b_want.len(), &Device::Cpu).unwrap();
         let db = max_abs_diff(bs, &b_want);
         assert!(
             dw < 2e-6 && db < 2e-6,
-            "layer {i}: weight {dw:e}, bias {db:e}"
+            "{tag} layer {i}: weight {dw:e}, bias {db:e}"
         );
     }
     // The weights moved: the test can fail.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor, Var};
+use hits::stepper::backward::mse_loss_and_grads;
 use hits::stepper::stack::{recurrent_loss, stack_layers};
 use hits::stepper::{
     checkpoint_stem, load_hierarchy, ResNetStepper, RunInfo, StepperData, StepperMeta, TrainConfig,
@@ -104,6 +105,7 @@ fn loss_gradient_matches_finite_differences() {
         .iter()
         .map(|t| Var::from_tensor(t).unwrap())
         .collect();
+    let mut checked = 0;
     let traj = rotation_trajectories(6, 4, 0.3, 4);
     let x = Tensor::from_vec(
         traj.slice(ndarray::s![.., 0, ..])
@@ -123,48 +125,68 @@ fn loss_gradient_matches_finite_differences() {
         &dev,
     )
     .unwrap();
-    let w = 0.7;
-    let loss_of = |ps: &[Tensor]| -> Tensor {
-        let (wv, bv): (Vec<_>, Vec<_>) = (
-            ps.iter().step_by(2).cloned().collect(),
-            ps.iter().skip(1).step_by(2).cloned().collect(),
-        );
-        recurrent_loss(&wv, &bv, &x, &ys, w)
-            .unwrap()
-            .sum_all()
-            .unwrap()
-    };
-    let tensors: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
-    let grads = loss_of(&tensors).backward().unwrap();
-    let h = 1e-6;
-    let mut checked = 0;
-    for (pi, v) in vars.iter().enumerate() {
-        let g: Vec<f64> = grads
-            .get(v.as_tensor())
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
-        let base: Vec<f64> = v.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
-        for j in 0..base.len() {
-            let eval = |delta: f64| -> f64 {
-                let mut p = base.clone();
-                p[j] += delta;
-                let mut ps: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().detach()).collect();
-                ps[pi] = Tensor::from_vec(p, v.dims(), &dev).unwrap();
-                loss_of(&ps).to_scalar::<f64>().unwrap()
-            };
-            let fd = (eval(h) - eval(-h)) / (2.0 * h);
-            assert!(
-                (fd - g[j]).abs() <= 1e-6 + 1e-4 * fd.abs(),
-                "param {pi}[{j}]: backprop {} vs finite difference {fd}",
-                g[j]
+    let targets: Vec<Tensor> = (0..3)
+        .map(|t| {
+            ys.narrow(2, t, 1)
+                .unwrap()
+                .squeeze(2)
+                .unwrap()
+                .contiguous()
+                .unwrap()
+        })
+        .collect();
+    // w = 0.7 (with the max term: candle autograd) and w = 1 (hand-written gradients).
+    for w in [0.7, 1.0] {
+        let loss_of = |ps: &[Tensor]| -> Tensor {
+            let (wv, bv): (Vec<_>, Vec<_>) = (
+                ps.iter().step_by(2).cloned().collect(),
+                ps.iter().skip(1).step_by(2).cloned().collect(),
             );
-            checked += 1;
+            recurrent_loss(&wv, &bv, &x, &ys, w)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        let tensors: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+        let grads: Vec<Tensor> = if w == 1.0 {
+            let (wv, bv): (Vec<_>, Vec<_>) = (
+                tensors.iter().step_by(2).cloned().collect(),
+                tensors.iter().skip(1).step_by(2).cloned().collect(),
+            );
+            let (loss, grads) = mse_loss_and_grads(&wv, &bv, &x, &targets).unwrap();
+            let want = loss_of(&tensors).to_scalar::<f64>().unwrap();
+            assert!((loss.sum_all().unwrap().to_scalar::<f64>().unwrap() - want).abs() < 1e-14);
+            grads
+        } else {
+            let store = loss_of(&tensors).backward().unwrap();
+            vars.iter()
+                .map(|v| store.get(v.as_tensor()).unwrap().clone())
+                .collect()
+        };
+        let h = 1e-6;
+        for (pi, v) in vars.iter().enumerate() {
+            assert_eq!(grads[pi].dims(), v.dims());
+            let g: Vec<f64> = grads[pi].flatten_all().unwrap().to_vec1().unwrap();
+            let base: Vec<f64> = v.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+            for j in 0..base.len() {
+                let eval = |delta: f64| -> f64 {
+                    let mut p = base.clone();
+                    p[j] += delta;
+                    let mut ps: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().detach()).collect();
+                    ps[pi] = Tensor::from_vec(p, v.dims(), &dev).unwrap();
+                    loss_of(&ps).to_scalar::<f64>().unwrap()
+                };
+                let fd = (eval(h) - eval(-h)) / (2.0 * h);
+                assert!(
+                    (fd - g[j]).abs() <= 1e-6 + 1e-4 * fd.abs(),
+                    "w {w}, param {pi}[{j}]: gradient {} vs finite difference {fd}",
+                    g[j]
+                );
+                checked += 1;
+            }
         }
     }
-    assert_eq!(checked, (2 * 5 + 5) + (5 * 5 + 5) + (5 * 2 + 2));
+    assert_eq!(checked, 2 * ((2 * 5 + 5) + (5 * 5 + 5) + (5 * 2 + 2)));
 }
 
 #[test]

@@ -45,26 +45,28 @@ for system, step in picks:
 with open(os.path.join(out, 'forward_index.json'), 'w') as f:
     json.dump(index, f, indent=1)
 
-# 2. a tiny training run in PyTorch from hits' initial weights
-arch, seed, n, nf, epochs, w = [2, 16, 16, 2], 11, 24, 3, 25, 0.5
-model = oh.numpy_init(oh.ResNet(arch, 0.1, 1), seed)
-rng = np.random.RandomState(5)
-traj = rng.uniform(-1, 1, size=(n, nf + 1, 2)).astype(np.float32)
-x, ys = torch.tensor(traj[:, 0]), torch.tensor(traj[:, 1:])
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-losses = []
-for epoch in range(epochs):
-    loss = model.calculate_loss(x, ys, w=w)
-    losses.append(loss.item())
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-np.save(os.path.join(out, 'train_traj.npy'), traj)
-np.save(os.path.join(out, 'train_losses.npy'), np.array(losses, dtype=np.float64))
-for i in range(len(arch) - 1):
-    lin = model.increment._modules['Linear_{}'.format(i)]
-    np.save(os.path.join(out, 'train_final_w{}.npy'.format(i)), lin.weight.detach().numpy())
-    np.save(os.path.join(out, 'train_final_b{}.npy'.format(i)), lin.bias.detach().numpy())
-with open(os.path.join(out, 'train_setup.json'), 'w') as f:
-    json.dump({'arch': arch, 'seed': seed, 'n': n, 'n_forward': nf, 'epochs': epochs, 'w': w, 'lr': 1e-3}, f, indent=1)
+# 2. tiny training runs in PyTorch from hits' initial weights: with the max term (w = 0.5,
+#    candle autograd in hits) and without (w = 1, hits' hand-written gradients)
+for tag, w in [('train', 0.5), ('train_w1', 1.0)]:
+    arch, seed, n, nf, epochs = [2, 16, 16, 2], 11, 24, 3, 25
+    model = oh.numpy_init(oh.ResNet(arch, 0.1, 1), seed)
+    rng = np.random.RandomState(5)
+    traj = rng.uniform(-1, 1, size=(n, nf + 1, 2)).astype(np.float32)
+    x, ys = torch.tensor(traj[:, 0]), torch.tensor(traj[:, 1:])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for epoch in range(epochs):
+        loss = model.calculate_loss(x, ys, w=w)
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    np.save(os.path.join(out, tag + '_traj.npy'), traj)
+    np.save(os.path.join(out, tag + '_losses.npy'), np.array(losses, dtype=np.float64))
+    for i in range(len(arch) - 1):
+        lin = model.increment._modules['Linear_{}'.format(i)]
+        np.save(os.path.join(out, tag + '_final_w{}.npy'.format(i)), lin.weight.detach().numpy())
+        np.save(os.path.join(out, tag + '_final_b{}.npy'.format(i)), lin.bias.detach().numpy())
+    with open(os.path.join(out, tag + '_setup.json'), 'w') as f:
+        json.dump({'arch': arch, 'seed': seed, 'n': n, 'n_forward': nf, 'epochs': epochs, 'w': w, 'lr': 1e-3}, f, indent=1)
 print('fixtures written to', out)

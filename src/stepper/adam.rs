@@ -63,6 +63,15 @@ impl Adam {
     /// One update of `vars` (the same parameters, in the same order, as at creation) from the
     /// gradients in `grads`. Parameters without a gradient are left alone.
     pub fn step(&mut self, vars: &[Var], grads: &GradStore) -> Result<()> {
+        let grads: Vec<Option<Tensor>> = vars
+            .iter()
+            .map(|v| grads.get(v.as_tensor()).cloned())
+            .collect();
+        self.step_with(vars, &grads)
+    }
+
+    /// One update from gradients given in the order of `vars` (`None`: no gradient).
+    pub fn step_with(&mut self, vars: &[Var], grads: &[Option<Tensor>]) -> Result<()> {
         self.t += 1;
         let AdamConfig {
             lr,
@@ -74,16 +83,18 @@ impl Adam {
         let step_size = lr / (1.0 - beta1.powi(t));
         let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
         for (i, var) in vars.iter().enumerate() {
-            let Some(g) = grads.get(var.as_tensor()) else {
+            let Some(g) = &grads[i] else {
                 continue;
             };
+            // Detached: the moments must not carry a gradient graph from one step to the next.
+            let g = &g.detach();
             let m = (&self.m[i] + ((g - &self.m[i])? * (1.0 - beta1))?)?;
             let v = ((&self.v[i] * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
             let denom = ((v.sqrt()? / bc2_sqrt)? + eps)?;
             let p = (var.as_tensor() - ((&m / denom)? * step_size)?)?;
             var.set(&p)?;
-            self.m[i] = m;
-            self.v[i] = v;
+            self.m[i] = m.detach();
+            self.v[i] = v.detach();
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 //! | [`resnet`] | the stepper (`candle_core::Module`) |
 //! | [`init`] | PyTorch-default initialisation from a seeded numpy stream |
 //! | [`stack`] | K steppers stacked for batched training; the recurrent loss |
+//! | [`backward`] | hand-written gradients of the recurrent loss |
 //! | [`adam`] | Adam with PyTorch's update and exposed state |
 //! | [`sampler`] | reproducible minibatches |
 //! | [`train`] | `train_net` of the original: [`TrainConfig`], [`Trainer`], [`TrainReport`] |
@@ -19,6 +20,7 @@
 //! | [`device`] | the CPU/CUDA choice |
 
 pub mod adam;
+pub mod backward;
 pub mod checkpoint;
 pub mod device;
 pub mod hierarchy;

@@ -21,7 +21,7 @@ use super::checkpoint::{
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
 use super::stack::{stack_layers, unstack_row, StackedNet};
-use super::train::{Member, StepperData, TrainConfig, Trainer};
+use super::train::{target_steps, Member, StepperData, TrainConfig, Trainer};
 use crate::{Error, Result, SystemKind};
 
 /// What the state files record besides the trainer itself.
@@ -184,6 +184,7 @@ impl Trainer {
             members.push(Member {
                 step_size: step,
                 dt,
+                train_steps: target_steps(&data.train.ys)?,
                 data,
                 sampler: MinibatchSampler {
                     seed: cfg.sampler_seed(step),

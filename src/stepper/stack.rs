@@ -211,18 +211,57 @@ pub fn recurrent_loss(
             format!("{:?}", x.dims()),
         ));
     }
-    let mut preds = Vec::with_capacity(nf);
-    let mut y = x.clone();
-    for _ in 0..nf {
-        y = forward(weights, biases, &y)?;
-        preds.push(y.clone());
+    let targets = (0..nf)
+        .map(|t| ys.narrow(2, t, 1)?.squeeze(2)?.contiguous())
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    recurrent_loss_steps(weights, biases, x, &targets, w)
+}
+
+/// [`recurrent_loss`] with the targets given step by step: `targets[t]: [K, B, dim]` is the
+/// state `t + 1` steps after `x`. Sums the squared errors of each step as it is predicted
+/// (no stacked copy of the predictions).
+pub fn recurrent_loss_steps(
+    weights: &[Tensor],
+    biases: &[Tensor],
+    x: &Tensor,
+    targets: &[Tensor],
+    w: f64,
+) -> Result<Tensor> {
+    let (k, b, d) = x
+        .dims3()
+        .map_err(|_| Error::shape("starts x", "[K, B, dim]", format!("{:?}", x.dims())))?;
+    if targets.is_empty() || targets.iter().any(|t| t.dims() != [k, b, d]) {
+        return Err(Error::shape(
+            "targets",
+            format!("n_forward >= 1 tensors [{k}, {b}, {d}]"),
+            format!(
+                "{:?}",
+                targets
+                    .iter()
+                    .map(|t| t.dims().to_vec())
+                    .collect::<Vec<_>>()
+            ),
+        ));
     }
-    let preds = Tensor::stack(&preds, 2)?;
-    let se = (preds - ys)?.sqr()?.reshape((k, b * nf * d))?;
-    let mean = se.mean(1)?;
+    let count = (b * targets.len() * d) as f64;
+    let mut y = x.clone();
+    let (mut sum, mut maxes) = (None::<Tensor>, Vec::new());
+    for target in targets {
+        y = forward(weights, biases, &y)?;
+        let se = (&y - target)?.sqr()?.reshape((k, b * d))?;
+        let s = se.sum(1)?;
+        sum = Some(match sum {
+            Some(acc) => (acc + s)?,
+            None => s,
+        });
+        if w != 1.0 {
+            maxes.push(se.max_keepdim(1)?);
+        }
+    }
+    let mean = (sum.expect("at least one step") / count)?;
     if w == 1.0 {
         return Ok(mean);
     }
-    let max = se.max(1)?;
+    let max = Tensor::cat(&maxes, 1)?.max(1)?;
     Ok(((mean * w)? + (max * (1.0 - w))?)?)
 }

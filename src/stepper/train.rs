@@ -23,9 +23,10 @@ use ndarray::{ArrayView2, ArrayView3};
 use serde::{Deserialize, Serialize};
 
 use super::adam::{Adam, AdamConfig};
+use super::backward::mse_loss_and_grads;
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
-use super::stack::{index_tensor, recurrent_loss, StackedNet};
+use super::stack::{index_tensor, recurrent_loss, recurrent_loss_steps, StackedNet};
 use crate::{Error, Result};
 
 /// Training settings (the paper's by default).
@@ -187,6 +188,8 @@ pub(crate) struct Member {
     pub step_size: usize,
     pub dt: f64,
     pub data: StepperData,
+    /// `data.train.ys[:, t, :]` for each step `t`, contiguous `[n, dim]`.
+    pub train_steps: Vec<Tensor>,
     pub sampler: MinibatchSampler,
     pub best_val: f64,
     pub best: Vec<(Tensor, Tensor)>,
@@ -257,6 +260,7 @@ impl Trainer {
                 Ok(Member {
                     step_size: s.step_size(),
                     dt: s.dt(),
+                    train_steps: target_steps(&data.train.ys)?,
                     data,
                     sampler: MinibatchSampler {
                         seed: cfg.sampler_seed(s.step_size()),
@@ -342,10 +346,9 @@ impl Trainer {
 
     /// One Adam step of every active stepper; returns their training losses (before the step).
     fn train_epoch(&mut self) -> Result<Tensor> {
-        let (mut xs, mut ys) = (
-            Vec::with_capacity(self.active.len()),
-            Vec::with_capacity(self.active.len()),
-        );
+        let nf = self.cfg.n_forward;
+        let mut xs = Vec::with_capacity(self.active.len());
+        let mut ts: Vec<Vec<Tensor>> = vec![Vec::with_capacity(self.active.len()); nf];
         for &i in &self.active {
             let m = &mut self.members[i];
             let idx = m
@@ -353,15 +356,30 @@ impl Trainer {
                 .indices(self.epoch, m.data.train.len(), self.cfg.batch_size);
             let idx = index_tensor(&idx, m.data.train.x.device())?;
             xs.push(m.data.train.x.index_select(&idx, 0)?);
-            ys.push(m.data.train.ys.index_select(&idx, 0)?);
+            for (t, steps) in ts.iter_mut().zip(&m.train_steps) {
+                t.push(steps.index_select(&idx, 0)?);
+            }
             m.epochs = self.epoch;
         }
-        let (x, y) = (Tensor::stack(&xs, 0)?, Tensor::stack(&ys, 0)?);
-        let (w, b) = self.net.tensors();
-        let loss = recurrent_loss(&w, &b, &x, &y, self.cfg.loss_weight)?;
-        let grads = loss.sum_all()?.backward()?;
-        self.adam.step(&self.net.vars(), &grads)?;
-        Ok(loss.detach())
+        let x = Tensor::stack(&xs, 0)?;
+        let targets = ts
+            .iter()
+            .map(|t| Tensor::stack(t, 0))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let vars = self.net.vars();
+        if self.cfg.loss_weight == 1.0 {
+            let (w, b) = self.net.detached();
+            let (loss, grads) = mse_loss_and_grads(&w, &b, &x, &targets)?;
+            self.adam
+                .step_with(&vars, &grads.into_iter().map(Some).collect::<Vec<_>>())?;
+            Ok(loss)
+        } else {
+            let (w, b) = self.net.tensors();
+            let loss = recurrent_loss_steps(&w, &b, &x, &targets, self.cfg.loss_weight)?;
+            let grads = loss.sum_all()?.backward()?;
+            self.adam.step(&vars, &grads)?;
+            Ok(loss.detach())
+        }
     }
 
     /// Validation check after the step of `self.epoch`: keep improved weights, stop finished
@@ -438,6 +456,14 @@ impl Trainer {
             })
             .collect()
     }
+}
+
+/// The targets of each prediction step, `ys[:, t, :]` contiguous.
+pub(crate) fn target_steps(ys: &Tensor) -> Result<Vec<Tensor>> {
+    let nf = ys.dims()[1];
+    Ok((0..nf)
+        .map(|t| ys.narrow(1, t, 1)?.squeeze(1)?.contiguous())
+        .collect::<candle_core::Result<Vec<_>>>()?)
 }
 
 /// Train one stepper in place (its weights become the best-validation ones).
