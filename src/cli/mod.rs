@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod generate;
 mod import_torch;
 mod train;
 
@@ -15,6 +16,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Generate the paper's ODE data sets (initial conditions from np.random.seed, scipy-compatible RK45).
+    Generate(generate::GenerateArgs),
     /// Train the neural time-steppers of a system (all step sizes), writing checkpoints.
     Train(train::TrainArgs),
     /// Convert original PyTorch HiTS models (model_D<k>_noise<n>.pt) into hits checkpoints.
@@ -23,6 +26,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Generate(args) => generate::run(args),
         Command::Train(args) => train::run(args),
         Command::ImportTorch(args) => import_torch::run(args),
     }
