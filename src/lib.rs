@@ -12,10 +12,12 @@
 //! | [`solvers`] | scipy-compatible adaptive RK45, batched fixed-step RK4 |
 //! | [`data`] | data sets, `.npy` input/output, training windows |
 //! | [`stepper`] | ResNet neural time-steppers: training, checkpoints, import of the original models |
+//! | [`forecast`] | uni-scale, multiscale and hybrid forecasts, model selection, errors |
 //! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
 
 pub mod data;
 pub mod error;
+pub mod forecast;
 pub mod rng;
 pub mod sequence;
 pub mod solvers;

@@ -1,0 +1,301 @@
+//! Evaluate a hierarchy of steppers on a test set the way the paper's Table 5 does, with the
+//! paper's numbers beside ours: every single step size (uni-scale), the multiscale coupling
+//! (optionally after model selection on the validation set), and the hybrid NN + RK4 stepper
+//! against plain RK4 (Table 9). Each forecast is timed.
+//!
+//! ```
+//! # fn main() -> hits::Result<()> {
+//! use candle_core::Device;
+//! use hits::forecast::{evaluate, markdown_table, EvalOptions, FlowMapStepper, Stepper};
+//! use hits::SystemKind;
+//! use ndarray::Array3;
+//! let maps: Vec<FlowMapStepper> = [1, 8].iter().map(|&s| FlowMapStepper::harmonic(0.001, s)).collect();
+//! let refs: Vec<&dyn Stepper> = maps.iter().map(|m| m as &dyn Stepper).collect();
+//! let test = Array3::from_shape_fn((2, 33, 2), |(i, t, d)| {
+//!     let a = 0.001 * t as f64 + i as f64;
+//!     if d == 0 { a.sin() } else { a.cos() }
+//! });
+//! let opts = EvalOptions { select: false, hybrid: vec![], noise: 0.0, keep_predictions: false };
+//! let ev = evaluate(SystemKind::Harmonic, &refs, None, test.view(), &opts, &Device::Cpu)?;
+//! assert_eq!(ev.rows.len(), 3); // step 1, step 8, multiscale
+//! assert!(ev.rows[2].mse < 1e-12);
+//! assert!(markdown_table(&ev.rows).contains("| multiscale |"));
+//! # Ok(())
+//! # }
+//! ```
+
+use std::time::Instant;
+
+use candle_core::Device;
+use ndarray::{Array3, ArrayView3, Axis};
+
+use super::{
+    hybrid_forecast, mse_per_step, multiscale_forecast, paper_row, paper_single_mse, rk4_forecast,
+    select_models, states_tensor, to_array3, uni_scale_forecast, Selection, Stepper,
+};
+use crate::{Error, Result, SystemKind};
+
+/// What [`evaluate`] runs besides the single scales and the multiscale coupling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalOptions {
+    /// Choose the multiscale steppers on the validation set ([`select_models`]).
+    pub select: bool,
+    /// RK4 steps h / dt for the hybrid stepper and the plain-RK4 baseline (empty: none).
+    pub hybrid: Vec<f64>,
+    /// The noise level of the data (selects the paper's multiscale column).
+    pub noise: f64,
+    /// Keep every prediction in [`Evaluation::predictions`] (memory: 8 n_traj n_steps dim bytes each).
+    pub keep_predictions: bool,
+}
+
+/// One forecast's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRow {
+    /// `uni-scale`, `multiscale`, `hybrid` or `RK4`.
+    pub method: String,
+    /// Step sizes of the steppers used (in dt); for RK4 and the hybrid, the RK4 step h / dt is in `detail`.
+    pub step_sizes: Vec<usize>,
+    /// Extra description (e.g. `h = 2 dt`).
+    pub detail: String,
+    /// Test MSE over the whole tensor.
+    pub mse: f64,
+    /// The paper's value for this row, where it has one.
+    pub paper_mse: Option<f64>,
+    /// Wall time of the forecast [s].
+    pub seconds: f64,
+    /// The paper's wall time (authors' laptop), where it has one.
+    pub paper_seconds: Option<f64>,
+    /// Test MSE at every step.
+    pub mse_per_step: Vec<f64>,
+}
+
+/// Everything [`evaluate`] computed.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Single scales by step size, then the multiscale, then hybrid/RK4 pairs.
+    pub rows: Vec<ForecastRow>,
+    /// The model selection, when asked for.
+    pub selection: Option<Selection>,
+    /// The multiscale prediction `[n_traj, n_steps, dim]`.
+    pub multiscale: Array3<f64>,
+    /// `(row index, prediction)` for the other rows when `keep_predictions`, and for the hybrid
+    /// rows always.
+    pub predictions: Vec<(usize, Array3<f64>)>,
+}
+
+/// Forecast `test[:, 1..]` from `test[:, 0]` with every stepper (sorted ascending by step size),
+/// the multiscale coupling and, if asked, the hybrid. `val` is needed for `select`.
+pub fn evaluate(
+    kind: SystemKind,
+    steppers: &[&dyn Stepper],
+    val: Option<ArrayView3<f64>>,
+    test: ArrayView3<f64>,
+    options: &EvalOptions,
+    device: &Device,
+) -> Result<Evaluation> {
+    let (_, n_points, _) = test.dim();
+    if n_points < 2 {
+        return Err(Error::shape(
+            "test set",
+            "[n_traj, n_steps + 1 >= 2, dim]",
+            format!("{:?}", test.shape()),
+        ));
+    }
+    let n_steps = n_points - 1;
+    let x0 = states_tensor(test.index_axis(Axis(1), 0), device)?;
+    let truth = test.slice(ndarray::s![.., 1.., ..]);
+    let paper = paper_row(kind);
+    let clean = options.noise == 0.0;
+    let mut rows = Vec::new();
+    let mut predictions = Vec::new();
+    let mut push =
+        |row: ForecastRow, pred: Array3<f64>, keep: bool, rows: &mut Vec<ForecastRow>| {
+            if keep {
+                predictions.push((rows.len(), pred));
+            }
+            rows.push(row);
+        };
+
+    for s in steppers {
+        let t0 = Instant::now();
+        let pred = to_array3(&uni_scale_forecast(*s, &x0, n_steps)?)?;
+        let seconds = t0.elapsed().as_secs_f64();
+        let per_step = mse_per_step(pred.view(), truth)?;
+        let paper_seconds = paper.and_then(|p| match s.step_size() {
+            1 => Some(p.seconds.0),
+            1024 => Some(p.seconds.1),
+            _ => None,
+        });
+        let row = ForecastRow {
+            method: "uni-scale".into(),
+            step_sizes: vec![s.step_size()],
+            detail: String::new(),
+            mse: mean(&per_step),
+            paper_mse: if clean {
+                paper_single_mse(kind, s.step_size())
+            } else {
+                None
+            },
+            seconds,
+            paper_seconds,
+            mse_per_step: per_step,
+        };
+        push(row, pred, options.keep_predictions, &mut rows);
+    }
+
+    let selection = match (options.select, val) {
+        (true, Some(val)) => Some(select_models(steppers, val, device)?),
+        (true, None) => {
+            return Err(Error::invalid(
+                "select",
+                "model selection needs the validation set",
+            ))
+        }
+        (false, _) => None,
+    };
+    let chosen = selection
+        .as_ref()
+        .map_or(0..steppers.len(), |s| s.range.clone());
+    let t0 = Instant::now();
+    let multiscale = to_array3(&multiscale_forecast(
+        &steppers[chosen.clone()],
+        &x0,
+        n_steps,
+    )?)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let per_step = mse_per_step(multiscale.view(), truth)?;
+    let paper_ms = paper.and_then(|p| {
+        [
+            (0.0, p.multiscale),
+            (0.01, p.multiscale_noisy[0]),
+            (0.02, p.multiscale_noisy[1]),
+        ]
+        .iter()
+        .find(|(n, _)| (n - options.noise).abs() < 1e-12)
+        .map(|(_, v)| *v)
+    });
+    rows.push(ForecastRow {
+        method: "multiscale".into(),
+        step_sizes: steppers[chosen].iter().map(|s| s.step_size()).collect(),
+        detail: if options.select {
+            "selected on val".into()
+        } else {
+            "all steppers".into()
+        },
+        mse: mean(&per_step),
+        paper_mse: paper_ms,
+        seconds,
+        paper_seconds: paper.map(|p| p.seconds.2),
+        mse_per_step: per_step,
+    });
+
+    if !options.hybrid.is_empty() {
+        let system = kind.system();
+        let coarse = *steppers.last().expect("non-empty");
+        let x0_f64 = test.index_axis(Axis(1), 0);
+        for &h in &options.hybrid {
+            let table9 = |i: usize| {
+                if h == 1.0 && clean {
+                    paper.map(|p| {
+                        if i == 0 {
+                            p.rk4_vs_hybrid.0
+                        } else {
+                            p.rk4_vs_hybrid.1
+                        }
+                    })
+                } else {
+                    None
+                }
+            };
+            let t0 = Instant::now();
+            let rk = rk4_forecast(system.as_ref(), kind.default_dt(), h, x0_f64, n_steps)?;
+            let t_rk = t0.elapsed().as_secs_f64();
+            let t0 = Instant::now();
+            let hy = hybrid_forecast(coarse, system.as_ref(), kind.default_dt(), h, &x0, n_steps)?;
+            let t_hy = t0.elapsed().as_secs_f64();
+            for (i, (method, pred, secs, sizes)) in [
+                ("RK4", rk, t_rk, vec![]),
+                ("hybrid", hy, t_hy, vec![coarse.step_size()]),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let per_step = mse_per_step(pred.view(), truth)?;
+                let row = ForecastRow {
+                    method: method.into(),
+                    step_sizes: sizes,
+                    detail: format!("h = {h} dt"),
+                    mse: mean(&per_step),
+                    paper_mse: table9(i),
+                    seconds: secs,
+                    paper_seconds: None,
+                    mse_per_step: per_step,
+                };
+                push(row, pred, true, &mut rows);
+            }
+        }
+    }
+    Ok(Evaluation {
+        rows,
+        selection,
+        multiscale,
+        predictions,
+    })
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn fmt_opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "-".to_string(), f)
+}
+
+/// The rows as a markdown table: method, step sizes, our MSE, the paper's, our and its time.
+pub fn markdown_table(rows: &[ForecastRow]) -> String {
+    let mut s = String::from("| method | steps (dt) | detail | test MSE | paper MSE | time [s] | paper time [s] |\n|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {} | {:.2e} | {} | {:.3} | {} |\n",
+            r.method,
+            steps_label(&r.step_sizes),
+            r.detail,
+            r.mse,
+            fmt_opt(r.paper_mse, |v| format!("{v:.1e}")),
+            r.seconds,
+            fmt_opt(r.paper_seconds, |v| format!("{v:.2}")),
+        ));
+    }
+    s
+}
+
+/// The rows as CSV (full precision; empty cells where the paper has no value).
+pub fn csv_table(rows: &[ForecastRow]) -> String {
+    let mut s = String::from("method,steps,detail,mse,paper_mse,seconds,paper_seconds\n");
+    for r in rows {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
+        s.push_str(&format!(
+            "{},{},{},{:e},{},{},{}\n",
+            r.method,
+            r.step_sizes
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            r.detail,
+            r.mse,
+            opt(r.paper_mse),
+            r.seconds,
+            opt(r.paper_seconds),
+        ));
+    }
+    s
+}
+
+fn steps_label(sizes: &[usize]) -> String {
+    match sizes {
+        [] => "-".into(),
+        [s] => s.to_string(),
+        [a, .., b] => format!("{a}..{b} ({})", sizes.len()),
+    }
+}

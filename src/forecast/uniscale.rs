@@ -1,0 +1,56 @@
+//! Uni-scale forecast: one stepper rolled forward, then linear interpolation to every step.
+//!
+//! With step size s, the stepper gives x(s), x(2 s), ..., up to the first multiple of s that is
+//! >= `n_steps`; together with x0 at step 0 these are interpolated linearly to the steps
+//! 1..=`n_steps` (output index i = step i + 1, time (i + 1) dt).
+//!
+//! **Fix of the original's off-by-one.** The original `uni_scale_forecast` labels the k-th
+//! prediction with step k s - 1 (right: output index k s - 1 is time k s dt) but also labels x0
+//! with 0, i.e. as if x0 were at time dt. For s = 1 two points then share the label 0 and the
+//! first output is NaN; for s > 1 the first s - 1 outputs are interpolated from a misplaced x0.
+//! Here x0 sits at step 0 (time 0), so for s = 1 the forecast is exactly the plain rollout
+//! x(1), ..., x(n) and for s > 1 the early steps interpolate between x0 and x(s).
+//!
+//! ```
+//! # fn main() -> hits::Result<()> {
+//! use candle_core::{Device, Tensor};
+//! use hits::forecast::{rollout, uni_scale_forecast, FlowMapStepper};
+//! let flow = FlowMapStepper::harmonic(0.01, 1);
+//! let x0 = Tensor::new(&[[0.5f32, -0.5]], &Device::Cpu)?;
+//! let pred = uni_scale_forecast(&flow, &x0, 50)?; // [1, 50, 2], no NaN
+//! let plain = rollout(&flow, &x0, 50)?; // [1, 51, 2], x0 first
+//! let diff = (pred - plain.narrow(1, 1, 50)?)?.abs()?.max_all()?.to_scalar::<f32>()?;
+//! assert_eq!(diff, 0.0);
+//! # Ok(())
+//! # }
+//! ```
+
+use candle_core::{DType, Tensor};
+
+use super::multiscale::multiscale_forecast;
+use super::stepper::{check_states, Stepper};
+use crate::{Error, Result};
+
+/// Forecast `n_steps` steps of `dt` from `x0` (`[n_traj, dim]`) with one stepper.
+///
+/// Returns `[n_traj, n_steps, dim]` `f32` on `x0`'s device, index i = step i + 1.
+pub fn uni_scale_forecast(stepper: &dyn Stepper, x0: &Tensor, n_steps: usize) -> Result<Tensor> {
+    multiscale_forecast(&[stepper], x0, n_steps)
+}
+
+/// The plain rollout x0, F(x0), F(F(x0)), ... with `n_calls` applications of the stepper:
+/// `[n_traj, n_calls + 1, dim]` (entry k is at step k * step_size).
+pub fn rollout(stepper: &dyn Stepper, x0: &Tensor, n_calls: usize) -> Result<Tensor> {
+    let n_traj = check_states("initial states x0", x0, stepper.dim())?;
+    if n_traj == 0 {
+        return Err(Error::invalid("x0", "needs at least one trajectory"));
+    }
+    let mut x = x0.to_dtype(DType::F32)?;
+    let mut states = Vec::with_capacity(n_calls + 1);
+    states.push(x.clone());
+    for _ in 0..n_calls {
+        x = stepper.step(&x)?;
+        states.push(x.clone());
+    }
+    Ok(Tensor::stack(&states, 1)?)
+}
