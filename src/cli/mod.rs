@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod forecast;
 mod generate;
 mod import_torch;
 mod train;
@@ -22,6 +23,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Convert original PyTorch HiTS models (model_D<k>_noise<n>.pt) into hits checkpoints.
     ImportTorch(import_torch::ImportTorchArgs),
+    /// Forecast a system's test set: every step size, the multiscale coupling, hybrid NN + RK4 (Tables 5, 9).
+    Forecast(forecast::ForecastArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -29,5 +32,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(args),
         Command::Train(args) => train::run(args),
         Command::ImportTorch(args) => import_torch::run(args),
+        Command::Forecast(args) => forecast::run(args),
     }
 }
