@@ -50,6 +50,10 @@ pub enum Error {
     /// JSON (de)serialisation of metadata.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+
+    /// Drawing or encoding a figure or animation failed (plotters, PNG or GIF encoder).
+    #[error("plot: {0}")]
+    Plot(String),
 }
 
 /// Failures of the ODE solvers, with the time at which they happened.

@@ -14,9 +14,13 @@
 //! | [`stepper`] | ResNet neural time-steppers: training, checkpoints, import of the original models |
 //! | [`forecast`] | uni-scale, multiscale and hybrid forecasts, model selection, errors |
 //! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
+//! | [`plot`] | figures (lines, log axes, heat maps, images, GIFs) to PNG/SVG and inline in evcxr |
+//! | [`progress`] | progress bars and notebook-friendly progress lines for long loops |
 
 pub mod data;
 pub mod error;
+pub mod plot;
+pub mod progress;
 pub mod forecast;
 pub mod rng;
 pub mod sequence;
