@@ -188,19 +188,24 @@ mod tests {
             tol,
         );
         assert_eq!((h, evals), (1e-6, 1));
-        // the interval caps the step; an empty interval gives 0 without evaluating f
-        let (h, _) = select_initial_step(
-            &Harmonic,
-            0.0,
-            &[1.0, 0.0],
-            &[0.0, -1.0],
-            1e-3,
-            f64::INFINITY,
-            1.0,
-            4,
-            tol,
-        );
-        assert_eq!(h, 1e-3);
+        // scipy's select_initial_step(f, 0, [1, 0], t_bound, inf, [0, -1], 1, 4, 1e-3, 1e-6) for
+        // t_bound 10 and 1e-5 (the interval caps the step): 0.000999000999000999 and 1e-05
+        let first = |t_bound: f64| {
+            select_initial_step(
+                &Harmonic,
+                0.0,
+                &[1.0, 0.0],
+                &[0.0, -1.0],
+                t_bound,
+                f64::INFINITY,
+                1.0,
+                4,
+                tol,
+            )
+            .0
+        };
+        assert_eq!(first(10.0), 0.000999000999000999);
+        assert_eq!(first(1e-5), 1e-5);
         assert_eq!(
             select_initial_step(
                 &Harmonic,
