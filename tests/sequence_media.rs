@@ -483,3 +483,34 @@ fn flower_video_frames_have_the_paper_shape() {
         .to_string();
     assert!(e.contains("mat_v5_plain.mat"), "{e}");
 }
+
+// ---------------------------------------------------------------- CLI
+
+#[test]
+fn cli_writes_the_bach_data_set_and_labels_it_synthetic() {
+    let out = scratch("cli");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_hits"))
+        .args(["data", "bach", "--out"])
+        .arg(&out)
+        .output()
+        .expect("hits runs");
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(stdout.contains("SYNTHETIC"), "{stdout}");
+    let (data, meta) = load_sequence(&out.join("Bach")).unwrap();
+    assert_eq!(data.dim(), (128, 2077));
+    assert!(meta.synthetic);
+    let norm = Normalization::load(&out.join("Bach/normalization.json")).unwrap();
+    assert_eq!(norm.n_features(), 128);
+    assert_eq!(
+        read_wav(&out.join("Bach/excerpt.wav"))
+            .unwrap()
+            .samples
+            .len(),
+        44100
+    );
+}

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod data;
 mod forecast;
 mod generate;
 mod import_torch;
@@ -17,6 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make a sequence data set of Figure 7 (ks, fluid, bach, flower) under data/<Name>/.
+    Data(data::DataArgs),
     /// Generate the paper's ODE data sets (initial conditions from np.random.seed, scipy-compatible RK45).
     Generate(generate::GenerateArgs),
     /// Train the neural time-steppers of a system (all step sizes), writing checkpoints.
@@ -29,6 +32,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Data(args) => data::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Train(args) => train::run(args),
         Command::ImportTorch(args) => import_torch::run(args),

@@ -86,7 +86,8 @@ pub struct SequenceMeta {
     pub name: String,
     /// Shape of `data.npy`: `[n_features, n_time]`.
     pub shape: [usize; 2],
-    /// `true` when the data was synthesised (not the user's recording or file).
+    /// `true` when the data was generated here (simulated or synthesised) rather than read from
+    /// the user's original file; for Bach it means the synthetic stand-in for the recording.
     pub synthetic: bool,
     /// Where the data came from, in words (input path, or the generator and its settings).
     pub source: String,

@@ -17,6 +17,8 @@
 
 use candle_core::Tensor;
 
+use super::stack::bmm;
+
 use crate::{Error, Result};
 
 /// The loss `L_k` of each stacked net (`[K]`) and the gradients of `sum_k L_k` with respect to
@@ -50,7 +52,7 @@ pub fn mse_loss_and_grads(
         let mut h = y.clone();
         for (l, (w, bias)) in weights.iter().zip(biases).enumerate() {
             hs.push(h.clone());
-            h = h.matmul(w)?.broadcast_add(bias)?;
+            h = bmm(&h, w)?.broadcast_add(bias)?;
             if l + 1 < n_layers {
                 h = h.relu()?;
             }
@@ -79,11 +81,11 @@ pub fn mse_loss_and_grads(
         };
         let mut ds = vec![g_y.clone(); n_layers];
         for l in (1..n_layers).rev() {
-            let back = ds[l].matmul(&weights[l].transpose(1, 2)?)?;
+            let back = bmm(&ds[l], &weights[l].transpose(1, 2)?)?;
             ds[l - 1] = (back * inputs[t][l].sign()?)?;
         }
         if t > 0 {
-            g = Some((&g_y + ds[0].matmul(&weights[0].transpose(1, 2)?)?)?);
+            g = Some((&g_y + bmm(&ds[0], &weights[0].transpose(1, 2)?)?)?);
         }
         deltas[t] = ds;
     }
@@ -95,8 +97,8 @@ pub fn mse_loss_and_grads(
     for l in 0..n_layers {
         let (mut gw, mut gb) = (None::<Tensor>, None::<Tensor>);
         for t in 0..n_steps {
-            let w_t = inputs[t][l].transpose(1, 2)?.matmul(&deltas[t][l])?;
-            let b_t = ones.matmul(&deltas[t][l])?;
+            let w_t = bmm(&inputs[t][l].transpose(1, 2)?, &deltas[t][l])?;
+            let b_t = bmm(&ones, &deltas[t][l])?;
             gw = Some(match gw {
                 Some(acc) => (acc + w_t)?,
                 None => w_t,

@@ -14,35 +14,14 @@
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
-use ndarray::{s, ArrayView3};
+use ndarray::ArrayView3;
 
 use super::checkpoint::{checkpoint_stem, with_suffix};
 use super::resnet::ResNetStepper;
 use super::resume::RunInfo;
-use super::train::{Progress, StepperData, TrainConfig, TrainReport, TrainWindows, Trainer};
+use super::train::{Progress, TrainConfig, TrainReport, Trainer};
+use super::windows::{windows_of, StepperData};
 use crate::{Error, Result, SystemKind};
-
-/// Windows `x = X[:, 0]`, `ys = X[:, s, 2s, ..., n_forward * s]` of trajectories `X: [n, points, dim]`.
-pub fn windows_of(
-    traj: ArrayView3<f64>,
-    step: usize,
-    n_forward: usize,
-    device: &Device,
-) -> Result<TrainWindows> {
-    let (_, points, _) = traj.dim();
-    if step == 0 || points <= n_forward * step {
-        return Err(Error::invalid(
-            "step size",
-            format!(
-                "{step} x n_forward {n_forward} needs more than {} points per trajectory, the data has {points}",
-                n_forward * step
-            ),
-        ));
-    }
-    let x = traj.slice(s![.., 0, ..]);
-    let ys = traj.slice(s![.., step..=n_forward * step;step, ..]);
-    TrainWindows::from_arrays(x, ys, device)
-}
 
 /// What to train.
 #[derive(Debug, Clone)]

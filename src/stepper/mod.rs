@@ -17,6 +17,7 @@
 //! | [`resume`] | saving and resuming training state |
 //! | [`torch_import`] | reading the original PyTorch whole-module pickles |
 //! | [`hierarchy`] | all step sizes of a system in one call, batched or not |
+//! | [`windows`] | training windows `x = X[:, 0]`, `ys = X[:, s, ..., n_forward s]` |
 //! | [`device`] | the CPU/CUDA choice |
 
 pub mod adam;
@@ -31,15 +32,15 @@ pub mod sampler;
 pub mod stack;
 pub mod torch_import;
 pub mod train;
+pub mod windows;
 
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{checkpoint_stem, load_hierarchy, StepperMeta};
 pub use device::device;
-pub use hierarchy::{train_hierarchy, windows_of, HierarchyPlan};
+pub use hierarchy::{train_hierarchy, HierarchyPlan};
 pub use resnet::ResNetStepper;
 pub use resume::RunInfo;
 pub use sampler::MinibatchSampler;
 pub use torch_import::{import_torch, read_torch_model, TorchModel};
-pub use train::{
-    train_stepper, Progress, StepperData, TrainConfig, TrainReport, TrainWindows, Trainer,
-};
+pub use train::{train_stepper, Progress, TrainConfig, TrainReport, Trainer};
+pub use windows::{windows_of, StepperData, TrainWindows};

@@ -21,7 +21,8 @@ use super::checkpoint::{
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
 use super::stack::{stack_layers, unstack_row, StackedNet};
-use super::train::{target_steps, Member, StepperData, TrainConfig, Trainer};
+use super::train::{Member, TrainConfig, Trainer};
+use super::windows::{target_steps, StepperData};
 use crate::{Error, Result, SystemKind};
 
 /// What the state files record besides the trainer itself.

@@ -18,8 +18,7 @@
 
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
-use ndarray::{ArrayView2, ArrayView3};
+use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::adam::{Adam, AdamConfig};
@@ -27,6 +26,7 @@ use super::backward::mse_loss_and_grads;
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
 use super::stack::{index_tensor, recurrent_loss, recurrent_loss_steps, StackedNet};
+use super::windows::{target_steps, StepperData};
 use crate::{Error, Result};
 
 /// Training settings (the paper's by default).
@@ -90,51 +90,6 @@ impl TrainConfig {
     pub fn sampler_seed(&self, step_size: usize) -> u64 {
         self.seed.wrapping_add(step_size as u64)
     }
-}
-
-/// Training windows as f32 tensors: starts `x: [n, dim]`, targets `ys: [n, n_forward, dim]`.
-#[derive(Debug, Clone)]
-pub struct TrainWindows {
-    pub x: Tensor,
-    pub ys: Tensor,
-}
-
-impl TrainWindows {
-    /// From f64 arrays (e.g. `hits::data::Windows`), converted to f32 on `device`.
-    pub fn from_arrays(x: ArrayView2<f64>, ys: ArrayView3<f64>, device: &Device) -> Result<Self> {
-        let (n, d) = x.dim();
-        let (n2, nf, d2) = ys.dim();
-        if n2 != n || d2 != d || n == 0 {
-            return Err(Error::shape(
-                "training windows ys",
-                format!("[{n}, n_forward, {d}] with n > 0"),
-                format!("[{n2}, {nf}, {d2}]"),
-            ));
-        }
-        let xs: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        let yv: Vec<f32> = ys.iter().map(|&v| v as f32).collect();
-        Ok(TrainWindows {
-            x: Tensor::from_vec(xs, (n, d), device)?,
-            ys: Tensor::from_vec(yv, (n, nf, d), device)?,
-        })
-    }
-
-    /// Number of windows.
-    pub fn len(&self) -> usize {
-        self.x.dims()[0]
-    }
-
-    /// True when there are no windows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Training and validation windows of one stepper.
-#[derive(Debug, Clone)]
-pub struct StepperData {
-    pub train: TrainWindows,
-    pub val: TrainWindows,
 }
 
 /// One progress report, at each validation check.
@@ -456,14 +411,6 @@ impl Trainer {
             })
             .collect()
     }
-}
-
-/// The targets of each prediction step, `ys[:, t, :]` contiguous.
-pub(crate) fn target_steps(ys: &Tensor) -> Result<Vec<Tensor>> {
-    let nf = ys.dims()[1];
-    Ok((0..nf)
-        .map(|t| ys.narrow(1, t, 1)?.squeeze(1)?.contiguous())
-        .collect::<candle_core::Result<Vec<_>>>()?)
 }
 
 /// Train one stepper in place (its weights become the best-validation ones).
