@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use hits::data::npy::{python_float as py_float, write_array_atomic};
 use hits::data::DataSet;
-use hits::forecast::{csv_table, evaluate, markdown_table, EvalOptions, Stepper};
+use hits::forecast::{csv_table, evaluate, markdown_table, CpuResNet, EvalOptions, Stepper};
 use hits::stepper::{device, import_torch, load_hierarchy, ResNetStepper};
 use hits::SystemKind;
 use ndarray::{s, Array2, Array3};
@@ -98,7 +98,20 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         val.shape()
     );
 
-    let refs: Vec<&dyn Stepper> = steppers.iter().map(|s| s as &dyn Stepper).collect();
+    // On the CPU, the fused forward (one gemm per layer, reused buffers) replaces candle's ops.
+    let fused: Vec<CpuResNet> = if dev.is_cpu() {
+        steppers
+            .iter()
+            .map(CpuResNet::new)
+            .collect::<hits::Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    let refs: Vec<&dyn Stepper> = if fused.is_empty() {
+        steppers.iter().map(|s| s as &dyn Stepper).collect()
+    } else {
+        fused.iter().map(|s| s as &dyn Stepper).collect()
+    };
     let options = EvalOptions {
         select: args.select,
         hybrid: args.hybrid.clone(),

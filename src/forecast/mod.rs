@@ -11,6 +11,7 @@
 //! | file | what |
 //! |---|---|
 //! | [`stepper`] | the [`Stepper`] trait, exact flow maps, RK4 of a system |
+//! | [`fast`] | [`CpuResNet`]: the ResNet stepper's forward fused on the CPU (one gemm per layer) |
 //! | [`interp`] | linear interpolation of sparse points to every step |
 //! | [`uniscale`] | one stepper rolled out ([`uni_scale_forecast`], [`rollout`]) |
 //! | [`multiscale`] | the vectorized multiscale coupling ([`multiscale_forecast`]) |
@@ -35,6 +36,7 @@
 //! # }
 //! ```
 
+pub mod fast;
 pub mod hybrid;
 pub mod interp;
 pub mod metrics;
@@ -45,6 +47,7 @@ pub mod selection;
 pub mod stepper;
 pub mod uniscale;
 
+pub use fast::CpuResNet;
 pub use hybrid::{hybrid_forecast, rk4_forecast};
 pub use interp::interpolate_to_steps;
 pub use metrics::{mse, mse_per_step, states_tensor, to_array3};
