@@ -15,13 +15,15 @@
 //! | [`forecast`] | uni-scale, multiscale and hybrid forecasts, model selection, errors |
 //! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
 //! | [`plot`] | figures (lines, log axes, heat maps, images, GIFs) to PNG/SVG and inline in evcxr |
+//! | [`experiments`] | the paper's figures and tables, step by step (`hits reproduce`) |
 //! | [`progress`] | progress bars and notebook-friendly progress lines for long loops |
 
 pub mod data;
 pub mod error;
+pub mod experiments;
+pub mod forecast;
 pub mod plot;
 pub mod progress;
-pub mod forecast;
 pub mod rng;
 pub mod sequence;
 pub mod solvers;

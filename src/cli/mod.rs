@@ -6,6 +6,7 @@ mod data;
 mod forecast;
 mod generate;
 mod import_torch;
+mod reproduce;
 mod train;
 
 /// Multiscale hierarchical neural time-steppers (HiTS): data, training, forecasting, figures.
@@ -28,6 +29,8 @@ pub enum Command {
     ImportTorch(import_torch::ImportTorchArgs),
     /// Forecast a system's test set: every step size, the multiscale coupling, hybrid NN + RK4 (Tables 5, 9).
     Forecast(forecast::ForecastArgs),
+    /// Reproduce a figure or table of the paper end to end, writing results/ (fig2: Figure 2).
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -37,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(args),
         Command::ImportTorch(args) => import_torch::run(args),
         Command::Forecast(args) => forecast::run(args),
+        Command::Reproduce(args) => reproduce::run(args),
     }
 }
