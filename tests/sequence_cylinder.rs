@@ -194,6 +194,20 @@ fn bad_inputs_are_named() {
     );
     bad(
         CylinderConfig {
+            sponge_strength: 1.5,
+            ..q.clone()
+        },
+        "sponge",
+    );
+    bad(
+        CylinderConfig {
+            sponge_side: -1.0,
+            ..q.clone()
+        },
+        "sponge",
+    );
+    bad(
+        CylinderConfig {
             domain_y: (-1.0, 1.0),
             ..q.clone()
         },
