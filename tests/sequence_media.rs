@@ -212,6 +212,7 @@ fn bach_from_a_44k_wav_matches_the_22k_rendering() {
     let direct = bach_sequence(None, &BachConfig::default()).unwrap();
     // resampling 44.1k -> 22.05k of the same score, plus 16-bit quantisation
     let err = max_abs_diff(&from_wav.embedding, &direct.embedding);
+    println!("44.1 kHz WAV -> 22.05 kHz vs direct 22.05 kHz rendering: max |diff| {err:.2e}");
     assert!(err < 5e-3, "max difference {err}");
     let short = BachConfig {
         start: 10_000_000,
@@ -234,6 +235,7 @@ fn wav_write_read_round_trip_and_stereo_mixdown() {
         .iter()
         .zip(&back.samples)
         .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    println!("16-bit WAV round trip: max error {err:.2e}");
     assert!(err < 1e-4, "16-bit round trip error {err}");
 
     let stereo = dir.join("stereo.wav");
@@ -282,6 +284,7 @@ fn resampling_a_sine_preserves_its_frequency() {
                 (y[k] - (2.0 * std::f64::consts::PI * f * k as f64 / f64::from(to)).sin()).abs()
             })
             .fold(0.0f64, f64::max);
+        println!("resample {from} -> {to} Hz, {f} Hz sine: max error {err:.2e}");
         assert!(
             err < 1e-3,
             "{from} -> {to} Hz, {f} Hz sine: max error {err}"
@@ -293,6 +296,7 @@ fn resampling_a_sine_preserves_its_frequency() {
         .collect();
     let y = resample(&x, 44100, 22050).unwrap();
     let rms = (y[2000..9000].iter().map(|v| v * v).sum::<f64>() / 7000.0).sqrt();
+    println!("15 kHz tone 44.1 -> 22.05 kHz: residual rms {rms:.2e}");
     assert!(rms < 1e-3, "aliased rms {rms}");
     // the same path through a file
     let dir = scratch("resample");
@@ -458,6 +462,7 @@ fn flower_video_decodes_bit_exactly_like_ffmpeg() {
             );
         }
     }
+    println!("flower: 175 frames; worst RGB difference to the PyAV+numpy fixture {worst_rgb:.2e}");
     assert!(
         worst_rgb < 1e-9,
         "RGB differs from the numpy conversion by {worst_rgb}"
