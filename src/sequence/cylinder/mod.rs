@@ -179,7 +179,7 @@ impl CylinderConfig {
         if self.tau() < 0.505 {
             return Err(Error::invalid("tau", format!("relaxation time {} too close to 1/2 (unstable): raise u_lattice or cells_per_diameter", self.tau())));
         }
-        if !(self.t_spinup.is_finite() && self.t_spinup >= 0.0) || !self.perturbation.is_finite() {
+        if !(self.t_spinup.is_finite() && self.t_spinup >= 0.0 && self.perturbation.is_finite()) {
             return Err(Error::invalid(
                 "t_spinup",
                 format!(
@@ -211,7 +211,7 @@ impl CylinderConfig {
             ("window_x", self.window_x, self.domain_x),
             ("window_y", self.window_y, self.domain_y),
         ] {
-            if n < 2 || !(a < b) || a < lo || b > hi {
+            if n < 2 || a.is_nan() || b.is_nan() || a >= b || a < lo || b > hi {
                 return Err(Error::invalid(name, format!("need >= 2 points and {lo} <= start < end <= {hi}, got {a}..{b} with {n} points")));
             }
         }
