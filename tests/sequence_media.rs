@@ -519,3 +519,30 @@ fn cli_writes_the_bach_data_set_and_labels_it_synthetic() {
         44100
     );
 }
+
+#[test]
+fn video_frames_survive_a_full_rank_svd_round_trip() {
+    let frames = ndarray::Array4::from_shape_fn((6, 4, 5, 3), |(k, i, j, c)| {
+        ((k * 37 + i * 11 + j * 5 + c * 3) % 256) as u8
+    });
+    let v = video::Video {
+        frames: frames.clone(),
+        fps: 24.0,
+    };
+    let red = Reduction::fit_faer(v.snapshot_matrix(), 6).unwrap();
+    let snaps = red.reconstruct(red.coords.view()).unwrap();
+    assert_eq!(
+        video::frames_from_snapshots(snaps.view(), 4, 5).unwrap(),
+        frames
+    );
+    // truncated: values stay clipped to 0..255 and the shape is checked
+    let red2 = Reduction::fit_faer(v.snapshot_matrix(), 2).unwrap();
+    let approx = red2.reconstruct(red2.coords.view()).unwrap();
+    assert_eq!(
+        video::frames_from_snapshots(approx.view(), 4, 5)
+            .unwrap()
+            .dim(),
+        (6, 4, 5, 3)
+    );
+    assert!(video::frames_from_snapshots(approx.view(), 5, 5).is_err());
+}
