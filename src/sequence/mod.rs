@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | KS | [`ks`]: Kuramoto-Sivashinsky by ETDRK4, or the user's `kuramoto_sivishinky.mat` (key `data`) via [`mat`] | 512 x 4001 |
 //! | Bach | [`bach`]: the user's `C_major.wav` via [`wav`], or the SYNTHETIC stand-in [`bach_synth`]; delay embedding | 128 x 2077 |
-//! | Fluid | cylinder wake (`cylinder`), or the user's `CYLINDER_ALL.mat` (key `UALL`); [`svd`] to 22 modes | 22 x 151 |
+//! | Fluid | cylinder wake ([`cylinder`], lattice Boltzmann), or the user's `CYLINDER_ALL.mat` (key `UALL`); [`svd`] to 22 modes | 22 x 151 |
 //! | Flower | [`video`]: `flower.mp4` decoded in pure cargo; [`svd`] to 64 modes | 64 x 175 |
 //!
 //! Shared pieces: [`normalize`] (`(x - mean) / range` per feature), [`chunks`] (the original's

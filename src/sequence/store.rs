@@ -8,6 +8,7 @@
 //! | `normalization.json` | per-feature mean and range over time ([`Normalization`]) |
 //! | `modes.npy` | SVD modes `[n_pixels, r]` (Fluid, Flower): snapshots = modes @ data |
 //! | `singular_values.npy` | all singular values of the snapshot matrix (Fluid, Flower) |
+//! | `excerpt.wav` | Bach only: the 2 s cut at 22050 Hz, 16-bit PCM, for listening |
 //! | `meta.json` | [`SequenceMeta`]: what the data is, where it came from, whether it is synthetic |
 //!
 //! Every file is first written to a temporary file in the same folder and then renamed, so a
