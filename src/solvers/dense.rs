@@ -7,7 +7,7 @@
 //! Powers are formed as numpy's `cumprod` does (`x^3 = (x x) x`), and the products with `Q`
 //! follow numpy's BLAS calls, which differ between one and several points per step.
 
-use super::order::{dot4_gemv_t, fma_chain};
+use super::order::{dot4_gemv_t, fma_chain, with_fma};
 use super::step::Stages;
 use super::tableau::{Tableau, N_STAGES};
 
@@ -39,6 +39,27 @@ impl DenseOutput {
 
     /// Rebuild in place for another step (no allocation).
     pub fn reset(&mut self, tab: &Tableau, t_old: f64, t: f64, y_old: &[f64], stages: &Stages) {
+        reset(self, tab, t_old, t, y_old, stages)
+    }
+
+    /// Evaluate at the times `ts` (all within the step), writing `[ts.len(), n]` row-major into
+    /// `out`. The float operations are those of scipy evaluating the same points in one call.
+    pub fn eval_into(&self, ts: &[f64], out: &mut [f64]) {
+        eval_into(self, ts, out)
+    }
+}
+
+with_fma! {
+    fn reset(d: &mut DenseOutput, tab: &Tableau, t_old: f64, t: f64, y_old: &[f64], stages: &Stages) => DenseOutput::reset_body
+}
+
+with_fma! {
+    fn eval_into(d: &DenseOutput, ts: &[f64], out: &mut [f64]) => DenseOutput::eval_into_body
+}
+
+impl DenseOutput {
+    #[inline(always)]
+    fn reset_body(&mut self, tab: &Tableau, t_old: f64, t: f64, y_old: &[f64], stages: &Stages) {
         let n = y_old.len();
         self.t_old = t_old;
         self.h = t - t_old;
@@ -56,9 +77,8 @@ impl DenseOutput {
         }
     }
 
-    /// Evaluate at the times `ts` (all within the step), writing `[ts.len(), n]` row-major into
-    /// `out`. The float operations are those of scipy evaluating the same points in one call.
-    pub fn eval_into(&self, ts: &[f64], out: &mut [f64]) {
+    #[inline(always)]
+    fn eval_into_body(&self, ts: &[f64], out: &mut [f64]) {
         let n = self.y_old.len();
         let single = ts.len() == 1;
         for (m, &t) in ts.iter().enumerate() {

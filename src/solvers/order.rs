@@ -14,6 +14,32 @@
 //! | `np.dot(Q, p)` (one point) | `dgemv_t` | `(q0 p0 + q2 p2) + (q1 p1 + q3 p3)`, unfused |
 //! | `np.linalg.norm(x)` | `ddot` | `sqrt` of a fused chain of squares |
 
+/// Define `$name` calling the `#[inline(always)]` body `$body` compiled with hardware FMA when
+/// the CPU has it (checked once per call, cached by std), else with `f64::mul_add` from libm.
+/// Both give the same, correctly rounded, results: this is only for speed.
+macro_rules! with_fma {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:path) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn fast($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports FMA, checked just above.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use with_fma;
+
 /// `sum_i m(i) w[i]` in the order of OpenBLAS `dgemv_n` for fewer than four rows: blocks of four
 /// terms added as `acc + fma(m0, w0, m1 w1)` twice, the remaining terms as a fused chain.
 #[inline(always)]

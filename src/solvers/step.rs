@@ -7,7 +7,7 @@
 //! norm `||err / (atol + max(|y|, |y_new|) rtol)||_rms`. Sums follow numpy's operation order
 //! (see [`super::order`]) so that results agree with scipy bit for bit.
 
-use super::order::{gemv_sum, rms_norm};
+use super::order::{gemv_sum, rms_norm, with_fma};
 use super::tableau::{Tableau, N_STAGES};
 use super::Tolerances;
 use crate::System;
@@ -38,11 +38,26 @@ impl Stages {
     }
 }
 
-/// One Runge-Kutta step of size `h` from `(t, y)` with `f = f(t, y)`.
-///
-/// Writes `y + h K^T b` into `y_new` and fills all seven rows of `stages` (row 6 is
-/// `f(t + h, y_new)`). Makes six right-hand-side evaluations.
-pub fn rk_step(
+with_fma! {
+    /// One Runge-Kutta step of size `h` from `(t, y)` with `f = f(t, y)`.
+    ///
+    /// Writes `y + h K^T b` into `y_new` and fills all seven rows of `stages` (row 6 is
+    /// `f(t + h, y_new)`). Makes six right-hand-side evaluations.
+    pub fn rk_step(
+        system: &dyn System,
+        tab: &Tableau,
+        t: f64,
+        y: &[f64],
+        f: &[f64],
+        h: f64,
+        stages: &mut Stages,
+        y_new: &mut [f64],
+    ) => rk_step_body
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn rk_step_body(
     system: &dyn System,
     tab: &Tableau,
     t: f64,
@@ -71,8 +86,20 @@ pub fn rk_step(
     system.rhs(t + h, y_new, &mut k[N_STAGES * n..]);
 }
 
-/// scipy's scaled RMS norm of the error estimate `h K^T e` of the last step.
-pub fn error_norm(
+with_fma! {
+    /// scipy's scaled RMS norm of the error estimate `h K^T e` of the last step.
+    pub fn error_norm(
+        tab: &Tableau,
+        stages: &Stages,
+        h: f64,
+        y: &[f64],
+        y_new: &[f64],
+        tol: Tolerances,
+    ) -> f64 => error_norm_body
+}
+
+#[inline(always)]
+fn error_norm_body(
     tab: &Tableau,
     stages: &Stages,
     h: f64,
