@@ -10,7 +10,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import original_hits as oh  # noqa: E402
 
-torch.set_num_threads(2)
+threads = int(os.environ.get('HITS_TORCH_THREADS', '2'))
+torch.set_num_threads(threads)
 torch.manual_seed(0)
 quick = os.environ.get('HITS_QUICK', '') not in ('', '0')
 epochs = 20 if quick else 200
@@ -32,5 +33,5 @@ model.train_net(data, 5, 320, verbose=False)  # warm-up
 start = time.perf_counter()
 model.train_net(data, epochs, 320, verbose=False)
 per = (time.perf_counter() - start) / epochs
-print('original one stepper: {:.3f} ms/epoch ({} epochs, torch {}, 2 threads)'.format(per * 1e3, epochs, torch.__version__))
+print('original one stepper: {:.3f} ms/epoch ({} epochs, torch {}, {} threads)'.format(per * 1e3, epochs, torch.__version__, threads))
 print('original 11 steppers separate: {:.3f} ms/epoch (11 x one)'.format(11 * per * 1e3))
