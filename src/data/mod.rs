@@ -3,7 +3,7 @@
 //! A data set is three arrays `train`, `val`, `test`, each shaped `[n_traj, n_points, dim]`
 //! (the original HiTS layout): trajectory `i` sampled at `t_k = k dt`, `k = 0 .. n_points - 1`.
 //!
-//! - [`generate`] rebuilds the original notebooks' data (`np.random.seed(2)`, initial conditions
+//! - [`generate()`] rebuilds the original notebooks' data (`np.random.seed(2)`, initial conditions
 //!   drawn with numpy's legacy stream, scipy's default RK45 as ground truth, optional noise
 //!   `X += noise * mean_i(std_t(X)) * N(0, 1)`); see [`generate`](mod@generate) for the details.
 //! - [`DataSet::save`] / [`DataSet::load`] use the original file names
