@@ -49,7 +49,12 @@ fn linear_part_is_exact() {
     let u0: Vec<f64> = (0..n)
         .map(|j| (-(((j as f64) - 20.0) / 4.0).powi(2)).exp())
         .collect();
-    let v0 = solver.to_spectral(&u0);
+    let v0 = solver.to_spectral(&u0).unwrap();
+    assert!(solver
+        .to_spectral(&u0[1..])
+        .unwrap_err()
+        .to_string()
+        .contains("[64]"));
     let mut v = v0.clone();
     let steps = 37;
     solver.advance(&mut v, steps);

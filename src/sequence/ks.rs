@@ -199,13 +199,13 @@ pub fn simulate_from(cfg: &KsConfig, u0: &[f64]) -> Result<Array2<f64>> {
         ));
     }
     let mut solver = KsEtdrk4::new(cfg.n_x, cfg.length, cfg.h, cfg.dealias)?;
-    let mut v = solver.to_spectral(u0);
+    let mut v = solver.to_spectral(u0)?;
     let mut out = Array2::<f64>::zeros((cfg.n_x, n_saved));
     let mut u = u0.to_vec();
     for s in 0..n_saved {
         if s > 0 {
             solver.advance(&mut v, per_save);
-            solver.to_physical(&v, &mut u);
+            solver.to_physical(&v, &mut u)?;
             if u.iter().any(|x| !x.is_finite()) {
                 return Err(SolverError::NonFinite {
                     t: s as f64 * cfg.save_every,
@@ -320,23 +320,35 @@ impl KsEtdrk4 {
     }
 
     /// `FFT(u)` for a real field of length `n_x`.
-    ///
-    /// # Panics
-    /// If `u.len() != n_x` (checked by the public entry points before calling).
-    pub fn to_spectral(&mut self, u: &[f64]) -> Vec<Complex64> {
+    pub fn to_spectral(&mut self, u: &[f64]) -> Result<Vec<Complex64>> {
+        if u.len() != self.n_x {
+            return Err(Error::shape(
+                "field u",
+                format!("[{}]", self.n_x),
+                format!("[{}]", u.len()),
+            ));
+        }
         self.real.copy_from_slice(u);
         let mut v = vec![Complex64::default(); self.k.len()];
         // Lengths match by construction, so the transform cannot fail.
         let _ = self
             .r2c
             .process_with_scratch(&mut self.real, &mut v, &mut self.scratch);
-        v
+        Ok(v)
     }
 
-    /// `IFFT(v)` (normalised) into `u` of length `n_x`.
-    pub fn to_physical(&mut self, v: &[Complex64], u: &mut [f64]) {
+    /// `IFFT(v)` (normalised) into `u` of length `n_x`; `v` holds `n_x / 2 + 1` entries.
+    pub fn to_physical(&mut self, v: &[Complex64], u: &mut [f64]) -> Result<()> {
+        if v.len() != self.k.len() || u.len() != self.n_x {
+            return Err(Error::shape(
+                "spectrum v and field u",
+                format!("[{}] and [{}]", self.k.len(), self.n_x),
+                format!("[{}] and [{}]", v.len(), u.len()),
+            ));
+        }
         self.spec.copy_from_slice(v);
         inverse(&*self.c2r, &mut self.spec, u, &mut self.scratch);
+        Ok(())
     }
 
     /// `out = g * FFT(IFFT(v)^2)`.
