@@ -295,3 +295,47 @@ fn windows_for_every_paper_step_size() {
     assert_eq!(Sizes::paper(SystemKind::Hopf).n_points, 5 * 1024 + 1);
     assert_eq!(Sizes::quick(SystemKind::Hopf).n_points, 5 * 1024 + 1);
 }
+
+#[test]
+fn cli_generate_writes_the_original_file_names() {
+    let dir = scratch("cli");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hits"))
+        .args([
+            "generate",
+            "--system",
+            "hyperbolic",
+            "--quick",
+            "--noise",
+            "0.0,0.02",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("train_noise0.02.npy [32, 5121, 2]"),
+        "{stdout}"
+    );
+    let sizes = Sizes::quick(SystemKind::Hyperbolic);
+    let clean = hits::data::generate_clean(SystemKind::Hyperbolic, &sizes, 2, &|_| {}).unwrap();
+    let folder = dir.join("Hyperbolic");
+    assert_eq!(DataSet::load(&folder, 0.0).unwrap(), clean.data);
+    assert_eq!(
+        DataSet::load(&folder, 0.02).unwrap(),
+        clean.with_noise(0.02)
+    );
+    // Bad input is refused with the reason.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hits"))
+        .args(["generate", "--system", "duffing"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown system 'duffing'"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

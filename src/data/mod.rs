@@ -120,6 +120,22 @@ pub fn split_path(dir: &Path, split: &str, noise: f64) -> PathBuf {
 }
 
 impl DataSet {
+    /// A data set from three splits, which must agree on the number of points and the state
+    /// dimension (the trajectory counts may differ).
+    pub fn new(train: Array3<f64>, val: Array3<f64>, test: Array3<f64>) -> Result<DataSet> {
+        let (_, n_points, dim) = train.dim();
+        for (name, a) in [("val", &val), ("test", &test)] {
+            if a.shape()[1..] != [n_points, dim] {
+                return Err(crate::Error::shape(
+                    format!("{name} split"),
+                    format!("[n, {n_points}, {dim}] like train"),
+                    format!("{:?}", a.shape()),
+                ));
+            }
+        }
+        Ok(DataSet { train, val, test })
+    }
+
     /// The splits in the order of [`SPLITS`].
     pub fn splits(&self) -> [&Array3<f64>; 3] {
         [&self.train, &self.val, &self.test]
@@ -199,6 +215,24 @@ mod tests {
         assert_eq!(split_path(d, "train", 0.0), d.join("train_noise0.0.npy"));
         assert_eq!(split_path(d, "val", 0.01), d.join("val_noise0.01.npy"));
         assert_eq!(split_path(d, "test", 0.02), d.join("test_noise0.02.npy"));
+    }
+
+    #[test]
+    fn new_checks_that_the_splits_agree() {
+        let train = Array3::<f64>::zeros((4, 10, 2));
+        let ok = DataSet::new(
+            train.clone(),
+            Array3::zeros((2, 10, 2)),
+            Array3::zeros((1, 10, 2)),
+        );
+        assert_eq!(ok.unwrap().dim(), 2);
+        let err = DataSet::new(train, Array3::zeros((2, 10, 2)), Array3::zeros((1, 9, 2)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("test split") && err.contains("[1, 9, 2]"),
+            "{err}"
+        );
     }
 
     #[test]
