@@ -24,10 +24,26 @@ fn read_npy1(path: &Path) -> Array1<f64> {
     Array1::<f64>::read_npy(std::fs::File::open(path).expect("fixture exists")).expect("1-D npy")
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A fresh temporary folder, removed when the value is dropped (at the end of the test).
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("hits_media_{}_{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    Scratch(dir)
 }
 
 fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
@@ -361,7 +377,8 @@ fn mat_loader_errors_name_the_file_and_the_key() {
 
 #[test]
 fn stored_sequences_round_trip() {
-    let dir = scratch("store").join("Fluid");
+    let root = scratch("store");
+    let dir = root.join("Fluid");
     let data = Array2::from_shape_fn((3, 8), |(i, t)| {
         (i * t) as f64 + 0.5 * i as f64 + (t as f64).sin()
     });
@@ -496,7 +513,7 @@ fn cli_writes_the_bach_data_set_and_labels_it_synthetic() {
     let out = scratch("cli");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_hits"))
         .args(["data", "bach", "--out"])
-        .arg(&out)
+        .arg(out.as_os_str())
         .output()
         .expect("hits runs");
     let stdout = String::from_utf8_lossy(&status.stdout);
