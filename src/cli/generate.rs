@@ -73,13 +73,8 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     }
     let quick = args.quick || quick_mode();
     let start = Instant::now();
-    let mut summary = Vec::new();
     for &kind in &args.system.0 {
-        let sizes = if quick {
-            Sizes::quick(kind)
-        } else {
-            Sizes::paper(kind)
-        };
+        let sizes = Sizes::select(kind, quick);
         let progress = Progress::new(format!("generate {kind}"), sizes.total() as u64);
         let t0 = Instant::now();
         let clean = generate_clean(kind, &sizes, args.seed, &|n| progress.inc(n as u64))
@@ -91,14 +86,19 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         let mut files = Vec::new();
         for &noise in &args.noise {
             // Noise 0 changes nothing: save the clean arrays without copying them.
-            let written = if noise == 0.0 {
-                clean.data.save(&dir, noise)
+            let noisy;
+            let data = if noise == 0.0 {
+                &clean.data
             } else {
-                clean.with_noise(noise).save(&dir, noise)
+                noisy = clean.with_noise(noise);
+                &noisy
             };
-            files.extend(written.with_context(|| format!("saving {kind} to {}", dir.display()))?);
+            let paths = data
+                .save(&dir, noise)
+                .with_context(|| format!("saving {kind} to {}", dir.display()))?;
+            files.extend(paths.into_iter().zip(data.splits().map(|a| a.dim())));
         }
-        summary.push(format!(
+        println!(
             "{kind}: {}/{}/{} trajectories x {} points x {}, solved in {solve_s:.2} s, \
              noise + writing {:.2} s",
             sizes.n_train,
@@ -107,19 +107,11 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             sizes.n_points,
             kind.dim(),
             t1.elapsed().as_secs_f64()
-        ));
-        let shapes = [sizes.n_train, sizes.n_val, sizes.n_test];
-        for (i, f) in files.iter().enumerate() {
-            summary.push(format!(
-                "  {} [{}, {}, {}]",
-                f.display(),
-                shapes[i % 3],
-                sizes.n_points,
-                kind.dim()
-            ));
+        );
+        for (path, (n, t, d)) in files {
+            println!("  {} [{n}, {t}, {d}]", path.display());
         }
     }
-    println!("{}", summary.join("\n"));
     println!(
         "generated {} system(s){} in {:.2} s (seed {})",
         args.system.0.len(),

@@ -88,9 +88,10 @@ impl Sizes {
         }
     }
 
-    /// [`Sizes::quick`] when [`quick_mode`] is on, [`Sizes::paper`] otherwise.
-    pub fn from_env(kind: SystemKind) -> Sizes {
-        if quick_mode() {
+    /// [`Sizes::quick`] when `quick` is true or [`quick_mode`] is on (`HITS_QUICK`),
+    /// [`Sizes::paper`] otherwise: what a `--quick` flag selects.
+    pub fn select(kind: SystemKind, quick: bool) -> Sizes {
+        if quick || quick_mode() {
             Sizes::quick(kind)
         } else {
             Sizes::paper(kind)
