@@ -80,22 +80,34 @@ impl DenseOutput {
     #[inline(always)]
     fn eval_into_body(&self, ts: &[f64], out: &mut [f64]) {
         let n = self.y_old.len();
-        let single = ts.len() == 1;
-        for (m, &t) in ts.iter().enumerate() {
-            let x = (t - self.t_old) / self.h;
+        let (t_old, h) = (self.t_old, self.h);
+        let powers = |t: f64| {
+            let x = (t - t_old) / h;
             let x2 = x * x;
             let x3 = x2 * x;
-            let p = [x, x2, x3, x3 * x];
-            for i in 0..n {
-                let q = &self.q[i * 4..i * 4 + 4];
-                let dot = if single {
-                    // one point: numpy sees a matrix times a column vector (dgemv_t)
-                    dot4_gemv_t(q, &p)
-                } else {
-                    // several points: a matrix product (small dgemm)
-                    fma_chain(&p, |c| q[c])
-                };
-                out[m * n + i] = self.h * dot + self.y_old[i];
+            [x, x2, x3, x3 * x]
+        };
+        if ts.len() == 1 {
+            // one point: numpy sees a matrix times a column vector (dgemv_t)
+            let p = powers(ts[0]);
+            for ((o, q), y0) in out[..n]
+                .iter_mut()
+                .zip(self.q.chunks_exact(4))
+                .zip(&self.y_old)
+            {
+                *o = h * dot4_gemv_t(q, &p) + y0;
+            }
+            return;
+        }
+        // several points: a matrix product (small dgemm, a fused chain from 0)
+        for (row, &t) in out.chunks_exact_mut(n).zip(ts) {
+            let p = powers(t);
+            for ((o, q), y0) in row.iter_mut().zip(self.q.chunks_exact(4)).zip(&self.y_old) {
+                let dot = q[3].mul_add(
+                    p[3],
+                    q[2].mul_add(p[2], q[1].mul_add(p[1], q[0].mul_add(p[0], 0.0))),
+                );
+                *o = h * dot + y0;
             }
         }
     }
