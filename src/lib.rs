@@ -14,6 +14,7 @@
 //! | [`stepper`] | ResNet neural time-steppers: training, checkpoints, import of the original models |
 //! | [`forecast`] | uni-scale, multiscale and hybrid forecasts, model selection, errors |
 //! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
+//! | [`io`] | atomic file writes (temporary file, then rename) |
 //! | [`plot`] | figures (lines, log axes, heat maps, images, GIFs) to PNG/SVG and inline in evcxr |
 //! | [`experiments`] | the paper's figures and tables, step by step (`hits reproduce`) |
 //! | [`progress`] | progress bars and notebook-friendly progress lines for long loops |
@@ -22,6 +23,7 @@ pub mod data;
 pub mod error;
 pub mod experiments;
 pub mod forecast;
+pub mod io;
 pub mod plot;
 pub mod progress;
 pub mod rng;

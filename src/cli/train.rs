@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use hits::progress::Progress;
-use hits::stepper::checkpoint::py_float;
+use hits::data::npy::python_float as py_float;
 use hits::stepper::{device, train_hierarchy, HierarchyPlan, TrainConfig};
+use hits::data::npy::read_trajectories;
 use hits::SystemKind;
 use ndarray::Array3;
 
@@ -74,14 +75,8 @@ pub enum DeviceArg {
     Cuda,
 }
 
-fn quick_env() -> bool {
-    std::env::var("HITS_QUICK")
-        .map(|v| !v.is_empty() && v != "0")
-        .unwrap_or(false)
-}
-
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let quick = args.quick || quick_env();
+    let quick = args.quick || hits::data::quick_mode();
     let kind = args.system;
     let dim = kind.dim();
     let arch = args.arch.clone().unwrap_or_else(|| {
@@ -99,11 +94,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     let data_dir = args.data.join(kind.name());
     let read = |split: &str| -> anyhow::Result<Array3<f64>> {
-        let p = data_dir.join(format!("{split}_noise{}.npy", py_float(args.noise)));
-        ndarray_npy::read_npy(&p).with_context(|| {
+        let p = hits::data::split_path(&data_dir, split, args.noise);
+        read_trajectories(&p, dim).with_context(|| {
             format!(
-                "reading {} (generate it with `hits data --system {}`)",
-                p.display(),
+                "reading the {split} split (generate it with `hits generate --system {}`)",
                 kind.name().to_lowercase()
             )
         })

@@ -24,7 +24,7 @@ use ndarray::{Array3, ArrayBase, ArrayD, Data, Dimension, Ix3};
 use ndarray_npy::{ReadNpyError, ReadNpyExt, WritableElement, WriteNpyExt};
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Read a `float64` array with 3 dimensions `[n_traj, n_points, dim]`.
 pub fn read_array3(path: &Path) -> Result<Array3<f64>> {
@@ -84,34 +84,15 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
-    let tmp = temp_path(path)?;
-    let result = (|| {
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    crate::io::write_atomic(path, |tmp| {
+        let file = File::create(tmp).map_err(|e| Error::io(tmp, e))?;
         let mut w = BufWriter::new(file);
         array
             .write_npy(&mut w)
-            .map_err(|e| Error::bad_file(&tmp, format!("cannot write .npy: {e}")))?;
-        let file = w
-            .into_inner()
-            .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// `<dir>/.<name>.tmp<pid>`: a hidden sibling, so the rename stays on one file system.
-fn temp_path(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid("path", format!("{} has no file name", path.display())))?;
-    let mut tmp = std::ffi::OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!(".tmp{}", std::process::id()));
-    Ok(path.with_file_name(tmp))
+            .map_err(|e| Error::bad_file(tmp, format!("cannot write .npy: {e}")))?;
+        w.into_inner().map_err(|e| Error::io(tmp, e.into_error()))?;
+        Ok(())
+    })
 }
 
 /// Format a float as Python's `str(x)` / `'{}'.format(x)` does: the shortest digits that

@@ -30,7 +30,7 @@ use std::path::Path;
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::sequence::store::write_atomic;
+use crate::io::write_atomic;
 use crate::{Error, Result};
 
 /// Per-feature mean and range of a `[n_features, n_time]` sequence.

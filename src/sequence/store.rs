@@ -14,42 +14,15 @@
 //! Every file is first written to a temporary file in the same folder and then renamed, so a
 //! reader never sees a half-written file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::{Array1, Array2};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use serde::{Deserialize, Serialize};
 
+use crate::io::write_atomic;
 use crate::sequence::normalize::Normalization;
 use crate::{Error, Result};
-
-/// Write `path` through `write`, which receives a temporary path in the same folder; the
-/// temporary file is renamed onto `path` when `write` succeeds and removed when it fails.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let name = path.file_name().ok_or_else(|| {
-        Error::invalid(
-            "output path",
-            format!("{} has no file name", path.display()),
-        )
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    match write(&tmp) {
-        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
 
 /// Write a 2-D `f64` array as `.npy`, atomically.
 pub fn write_npy2(path: &Path, a: &Array2<f64>) -> Result<()> {

@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use crate::sequence::store::write_atomic;
+use crate::io::write_atomic;
 use crate::{Error, Result};
 
 /// A mono audio signal.

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::resnet::{param_name, ResNetStepper};
 use super::train::TrainConfig;
+use crate::data::npy::python_float;
+use crate::io::write_atomic;
 use crate::{Error, Result, SystemKind};
 
 /// Format tag written in every sidecar.
@@ -112,18 +114,9 @@ impl StepperMeta {
     }
 }
 
-/// Python's `repr` of a float as the original file names use it: `0.0`, `0.01`.
-pub fn py_float(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e16 {
-        format!("{x:.1}")
-    } else {
-        format!("{x}")
-    }
-}
-
 /// `dir/model_D{step}_noise{noise}` (no extension).
 pub fn checkpoint_stem(dir: &Path, step_size: usize, noise: f64) -> PathBuf {
-    dir.join(format!("model_D{step_size}_noise{}", py_float(noise)))
+    dir.join(format!("model_D{step_size}_noise{}", python_float(noise)))
 }
 
 /// `stem` + `suffix` (e.g. `.safetensors`): the stem's own dots (`noise0.0`) are kept.
@@ -142,22 +135,6 @@ pub fn stem_of(path: &Path) -> PathBuf {
         }
     }
     path.to_path_buf()
-}
-
-/// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    write(&tmp)?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 pub(crate) fn save_tensors(path: &Path, tensors: &HashMap<String, Tensor>) -> Result<()> {
@@ -278,7 +255,7 @@ impl ResNetStepper {
 
 /// Every stepper `dir/model_D*_noise{noise}.safetensors`, sorted by step size.
 pub fn load_hierarchy(dir: &Path, noise: f64, device: &Device) -> Result<Vec<ResNetStepper>> {
-    let suffix = format!("_noise{}.safetensors", py_float(noise));
+    let suffix = format!("_noise{}.safetensors", python_float(noise));
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut found = Vec::new();
     for entry in entries {

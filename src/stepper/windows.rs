@@ -5,7 +5,7 @@
 //! (the original `DataSet`).
 
 use candle_core::{Device, Tensor};
-use ndarray::{s, ArrayView2, ArrayView3};
+use ndarray::{ArrayView2, ArrayView3};
 
 use crate::{Error, Result};
 
@@ -62,24 +62,14 @@ pub(crate) fn target_steps(ys: &Tensor) -> Result<Vec<Tensor>> {
         .collect::<candle_core::Result<Vec<_>>>()?)
 }
 
-/// Windows `x = X[:, 0]`, `ys = X[:, s, 2s, ..., n_forward * s]` of trajectories `X: [n, points, dim]`.
+/// Windows `x = X[:, 0]`, `ys = X[:, s, 2s, ..., n_forward * s]` of trajectories `X: [n, points, dim]`
+/// ([`crate::data::training_windows`]) as f32 tensors on `device`.
 pub fn windows_of(
     traj: ArrayView3<f64>,
     step: usize,
     n_forward: usize,
     device: &Device,
 ) -> Result<TrainWindows> {
-    let (_, points, _) = traj.dim();
-    if step == 0 || points <= n_forward * step {
-        return Err(Error::invalid(
-            "step size",
-            format!(
-                "{step} x n_forward {n_forward} needs more than {} points per trajectory, the data has {points}",
-                n_forward * step
-            ),
-        ));
-    }
-    let x = traj.slice(s![.., 0, ..]);
-    let ys = traj.slice(s![.., step..=n_forward * step;step, ..]);
-    TrainWindows::from_arrays(x, ys, device)
+    let w = crate::data::training_windows(traj, step, n_forward)?;
+    TrainWindows::from_arrays(w.x.view(), w.ys.view(), device)
 }
