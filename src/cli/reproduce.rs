@@ -47,6 +47,8 @@ fn reproduce_fig2(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let start = Instant::now();
     let cfg = if quick { Fig2Config::quick() } else { Fig2Config::paper() };
     let dev = device(!args.cuda)?;
+    let mut cfg = cfg;
+    cfg.batched = dev.is_cuda();
     eprintln!(
         "Figure 2{}: harmonic oscillator, {} / {} / {} trajectories of {} points, steppers {:?} x dt {}, {} epochs",
         if quick { " (quick mode)" } else { "" },

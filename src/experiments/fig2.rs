@@ -50,7 +50,8 @@ pub struct Fig2Config {
     pub arch: Vec<usize>,
     /// Training settings (`batch_size` at least the training set: full-batch).
     pub train: TrainConfig,
-    /// Train the steppers in one batched trainer.
+    /// Train the steppers in one batched trainer (stacked weights). Same results either way;
+    /// batched pays off on a GPU, on the CPU one after the other is faster (`BENCHMARKS.md`).
     pub batched: bool,
 }
 
@@ -70,7 +71,7 @@ impl Fig2Config {
                 n_forward: 1,
                 ..TrainConfig::default()
             },
-            batched: true,
+            batched: false,
         }
     }
 
