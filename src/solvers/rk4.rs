@@ -34,24 +34,31 @@ impl Rk4Work {
     #[inline]
     fn step(&mut self, system: &dyn System, t: f64, h: f64, y: &mut [f64]) -> bool {
         let half = 0.5 * h;
-        system.rhs(t, y, &mut self.k1);
-        for i in 0..y.len() {
-            self.tmp[i] = y[i] + half * self.k1[i];
+        let Rk4Work {
+            k1,
+            k2,
+            k3,
+            k4,
+            tmp,
+        } = self;
+        system.rhs(t, y, k1);
+        for ((x, yi), k) in tmp.iter_mut().zip(y.iter()).zip(k1.iter()) {
+            *x = yi + half * k;
         }
-        system.rhs(t + half, &self.tmp, &mut self.k2);
-        for i in 0..y.len() {
-            self.tmp[i] = y[i] + half * self.k2[i];
+        system.rhs(t + half, tmp, k2);
+        for ((x, yi), k) in tmp.iter_mut().zip(y.iter()).zip(k2.iter()) {
+            *x = yi + half * k;
         }
-        system.rhs(t + half, &self.tmp, &mut self.k3);
-        for i in 0..y.len() {
-            self.tmp[i] = y[i] + h * self.k3[i];
+        system.rhs(t + half, tmp, k3);
+        for ((x, yi), k) in tmp.iter_mut().zip(y.iter()).zip(k3.iter()) {
+            *x = yi + h * k;
         }
-        system.rhs(t + h, &self.tmp, &mut self.k4);
+        system.rhs(t + h, tmp, k4);
         let sixth = h / 6.0;
         let mut finite = true;
-        for i in 0..y.len() {
-            y[i] += sixth * (self.k1[i] + 2.0 * self.k2[i] + 2.0 * self.k3[i] + self.k4[i]);
-            finite &= y[i].is_finite();
+        for (i, yi) in y.iter_mut().enumerate() {
+            *yi += sixth * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+            finite &= yi.is_finite();
         }
         finite
     }
