@@ -58,7 +58,8 @@ pub(crate) fn check_range(name: &str, lo: f64, hi: f64, scale: Scale) -> Result<
 
 /// Tick text: decades as `1e-3` on log axes, short plain or scientific numbers otherwise.
 pub(crate) fn tick_label(v: f64, log: bool) -> String {
-    if v == 0.0 {
+    // Rounding leaves ticks like -2.1e-16 where 0 is meant: no axis here spans 1e-12.
+    if v.abs() < 1e-12 {
         return "0".into();
     }
     let a = v.abs();
@@ -93,6 +94,7 @@ mod tests {
         assert_eq!(tick_label(-2.5e-6, false), "-2.5e-6");
         assert_eq!(tick_label(120000.0, false), "1.2e5");
         assert_eq!(tick_label(40.0, false), "40");
+        assert_eq!(tick_label(-2.1e-16, false), "0");
     }
 
     #[test]
