@@ -75,8 +75,7 @@ fn reproduce_fig2(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         bar.finish();
     }
     let train_seconds = start.elapsed().as_secs_f64();
-    let steppers: Vec<_> = trained.into_iter().map(|(s, _)| s).collect();
-    let result = fig2::evaluate(&steppers, &data, &dev)?;
+    let result = fig2::evaluate(trained.iter().map(|(s, _)| s), &data, &dev)?;
     let paths = result.save(&args.out)?;
     println!("{}", result.table_markdown());
     println!(

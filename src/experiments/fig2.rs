@@ -160,8 +160,12 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 /// Forecast the test set with every stepper and with the coupling chosen on the validation set.
-pub fn evaluate(steppers: &[ResNetStepper], data: &DataSet, device: &Device) -> Result<Fig2Result> {
-    let mut sorted: Vec<&ResNetStepper> = steppers.iter().collect();
+pub fn evaluate<'a>(
+    steppers: impl IntoIterator<Item = &'a ResNetStepper>,
+    data: &DataSet,
+    device: &Device,
+) -> Result<Fig2Result> {
+    let mut sorted: Vec<&ResNetStepper> = steppers.into_iter().collect();
     sorted.sort_by_key(|s| s.step_size());
     let dyn_steppers: Vec<&dyn Stepper> = sorted.iter().map(|s| *s as &dyn Stepper).collect();
     let test = &data.test;
@@ -266,8 +270,7 @@ pub fn run(cfg: &Fig2Config, device: &Device, models_dir: Option<&Path>) -> Resu
     let data = make_data(cfg)?;
     let mut report = |p: &Progress| eprintln!("{p}");
     let trained = train_steppers(cfg, &data, device, models_dir, &mut report)?;
-    let steppers: Vec<ResNetStepper> = trained.into_iter().map(|(s, _)| s).collect();
-    evaluate(&steppers, &data, device)
+    evaluate(trained.iter().map(|(s, _)| s), &data, device)
 }
 
 impl Fig2Result {
