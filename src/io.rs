@@ -77,6 +77,17 @@ mod tests {
     }
 
     #[test]
+    fn write_creates_folders_replaces_and_leaves_no_temp_file() {
+        let dir = std::env::temp_dir().join(format!("hits-io-replace-{}", std::process::id()));
+        let path = dir.join("sub").join("x.bin");
+        write_bytes_atomic(&path, b"one").unwrap();
+        write_bytes_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn path_without_file_name_is_an_error() {
         let err = write_bytes_atomic(Path::new("/"), b"x").unwrap_err().to_string();
         assert!(err.contains("has no file name"), "{err}");

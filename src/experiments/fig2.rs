@@ -31,7 +31,8 @@ use ndarray::{s, Array2, Axis};
 use crate::data::{self, DataSet, Sizes};
 use crate::forecast::{multiscale_forecast, select_models, uni_scale_forecast, Selection, Stepper};
 use crate::forecast::metrics::{mse_per_step, states_tensor, to_array3};
-use crate::plot::{error_vs_time, write_atomic, Axes, Color, Figure, Series};
+use crate::io::write_bytes_atomic as write_atomic;
+use crate::plot::{error_vs_time, Axes, Color, Figure, Series};
 use crate::stepper::{train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainConfig, TrainReport};
 use crate::{Error, Result, SystemKind};
 

@@ -49,7 +49,8 @@ mod scale;
 
 pub use animation::Animation;
 pub use colors::{Color, Colormap};
-pub use display::{encode_png, evcxr_content, write_atomic};
+pub use display::{encode_png, evcxr_content};
+use crate::io::write_bytes_atomic as write_atomic;
 pub use figure::{Figure, Panel};
 pub use heatmap::Heatmap;
 pub use images::{ImagePanel, RgbImage};
