@@ -34,13 +34,7 @@ pub fn solve_ivp_many(
     tol: Tolerances,
 ) -> Result<Array3<f64>> {
     let dim = system.dim();
-    if y0s.ncols() != dim {
-        return Err(Error::shape(
-            "initial states y0s",
-            format!("[n, {dim}]"),
-            format!("{:?}", y0s.shape()),
-        ));
-    }
+    super::check_states("initial states y0s", y0s.shape(), dim)?;
     check_t_eval(t_span, t_eval)?;
     tol.validated()?;
     let n = y0s.nrows();

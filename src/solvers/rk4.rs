@@ -83,13 +83,7 @@ pub fn rk4_step_batch(
 ) -> Result<()> {
     check_step(h)?;
     let dim = system.dim();
-    if ys.ncols() != dim {
-        return Err(Error::shape(
-            "RK4 states",
-            format!("[n, {dim}]"),
-            format!("{:?}", ys.shape()),
-        ));
-    }
+    super::check_states("RK4 states", ys.shape(), dim)?;
     let mut work = Rk4Work::new(dim);
     let mut row_buf = vec![0.0; dim];
     for mut row in ys.rows_mut() {
@@ -128,13 +122,7 @@ pub fn rk4_trajectories(
 ) -> Result<Array3<f64>> {
     check_step(h)?;
     let dim = system.dim();
-    if y0s.ncols() != dim {
-        return Err(Error::shape(
-            "initial states y0s",
-            format!("[n, {dim}]"),
-            format!("{:?}", y0s.shape()),
-        ));
-    }
+    super::check_states("initial states y0s", y0s.shape(), dim)?;
     let n = y0s.nrows();
     let per = (n_steps + 1) * dim;
     let mut out = vec![0.0; n * per];
