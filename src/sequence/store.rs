@@ -17,34 +17,13 @@
 use std::path::Path;
 
 use ndarray::{Array1, Array2};
-use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use ndarray_npy::ReadNpyExt;
 use serde::{Deserialize, Serialize};
 
+use crate::data::npy::write_array_atomic;
 use crate::io::write_atomic;
 use crate::sequence::normalize::Normalization;
 use crate::{Error, Result};
-
-/// Write a 2-D `f64` array as `.npy`, atomically.
-pub fn write_npy2(path: &Path, a: &Array2<f64>) -> Result<()> {
-    write_atomic(path, |tmp| {
-        let f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-        let mut w = std::io::BufWriter::new(f);
-        a.write_npy(&mut w)
-            .map_err(|e| Error::bad_file(tmp, e.to_string()))?;
-        std::io::Write::flush(&mut w).map_err(|e| Error::io(tmp, e))
-    })
-}
-
-/// Write a 1-D `f64` array as `.npy`, atomically.
-pub fn write_npy1(path: &Path, a: &Array1<f64>) -> Result<()> {
-    write_atomic(path, |tmp| {
-        let f = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-        let mut w = std::io::BufWriter::new(f);
-        a.write_npy(&mut w)
-            .map_err(|e| Error::bad_file(tmp, e.to_string()))?;
-        std::io::Write::flush(&mut w).map_err(|e| Error::io(tmp, e))
-    })
-}
 
 /// Read a 2-D `f64` `.npy` file (C or Fortran order).
 pub fn read_npy2(path: &Path) -> Result<Array2<f64>> {
@@ -91,11 +70,11 @@ pub fn save_sequence(dir: &Path, files: &SequenceFiles) -> Result<Normalization>
         ));
     }
     let norm = Normalization::fit(files.data.view())?;
-    write_npy2(&dir.join("data.npy"), files.data)?;
+    write_array_atomic(&dir.join("data.npy"), files.data)?;
     norm.save(&dir.join("normalization.json"))?;
     if let Some((modes, s)) = files.modes {
-        write_npy2(&dir.join("modes.npy"), modes)?;
-        write_npy1(&dir.join("singular_values.npy"), s)?;
+        write_array_atomic(&dir.join("modes.npy"), modes)?;
+        write_array_atomic(&dir.join("singular_values.npy"), s)?;
     }
     let text = serde_json::to_string_pretty(&files.meta)?;
     let meta_path = dir.join("meta.json");
