@@ -10,8 +10,8 @@
 Uses the venv made by ./setup.sh (re-executes itself with .venv/bin/python when needed).
 
 Each notebook runs with cwd = notebooks/, HITS_QUICK=1 (unless --full) and EVCXR_TMPDIR = .evcxr/
-(a persistent evcxr build dir: a warm run skips the ~3.5 min compile of candle). Notebooks run one
-after another, never at once, since they share that build dir.
+(a persistent evcxr build dir: a warm run skips the ~3.5 min compile of candle; HITS_EVCXR_DIR
+chooses another). Notebooks run one after another, never at once, since they share that build dir.
 
 A notebook FAILS when
   - it is not clean (committed notebooks carry no outputs or execution counts),
@@ -202,8 +202,10 @@ def main() -> int:
         os.environ.pop("HITS_QUICK", None)
     else:
         os.environ["HITS_QUICK"] = "1"
-    os.environ["EVCXR_TMPDIR"] = str(ROOT / ".evcxr")
-    (ROOT / ".evcxr").mkdir(exist_ok=True)
+    # HITS_EVCXR_DIR picks another build dir (e.g. for two runners at once: each needs its own).
+    evcxr_dir = Path(os.environ.get("HITS_EVCXR_DIR", ROOT / ".evcxr")).resolve()
+    evcxr_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["EVCXR_TMPDIR"] = str(evcxr_dir)
     cargo_bin = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "bin"
     os.environ["PATH"] = f"{cargo_bin}{os.pathsep}{os.environ.get('PATH', '')}"
 
