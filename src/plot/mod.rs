@@ -11,6 +11,8 @@
 //! [`error_vs_time`] (one rainbow-coloured line per step size on a log axis).
 //!
 //! An [`Animation`] is a sequence of frames (rendered figures or images) encoded as a GIF.
+//! [`sequence`] holds the views of generated sequences (side-by-side animations, space-time
+//! panels, probe and per-mode errors, inline audio players).
 //!
 //! A figure renders to any plotters `DrawingArea` ([`Figure::draw`]), to an RGB buffer
 //! ([`Figure::to_rgb`]), to PNG ([`Figure::to_png`], best compression + adaptive filter) and to SVG
@@ -46,6 +48,7 @@ mod images;
 mod lines;
 mod recipes;
 mod scale;
+pub mod sequence;
 
 pub use animation::Animation;
 pub use colors::{Color, Colormap};
