@@ -4,5 +4,7 @@
 //! | module | reproduces |
 //! |---|---|
 //! | [`fig2`] | Figure 2: single scales vs multiscale coupling on the harmonic oscillator |
+//! | [`table1`] | Table 1 / Figure 7: sequence generation, HiTS vs LSTM, ESN, CW-RNN |
 
 pub mod fig2;
+pub mod table1;

@@ -1,0 +1,235 @@
+//! HiTS for sequences: one ResNet stepper per step size, trained on chunked windows of a single
+//! normalised sequence, generating the whole sequence from its first frame by the multiscale
+//! coupling ([`crate::forecast::multiscale_forecast`]).
+//!
+//! The sequence `z_0 .. z_{T-1}` (stored `[D, T]`) is cut for the stepper of step `s` with
+//! `n_forward = m` recurrent steps into chunks of `L = s m` frames plus one
+//! ([`crate::sequence::chunks::Chunks`]): chunk `c` is `z_{cL} .. z_{cL+L}`, its start
+//! `x = z_{cL}`, its targets `z_{cL+s}, .., z_{cL+ms}`. The original zero-pads the last chunk
+//! past `z_{T-1}` and trains on the zeros as if they were frames. Here the padded chunk is
+//! instead REPLACED by the chunk that ends exactly at the last frame (`z_{T-1-L} .. z_{T-1}`,
+//! overlapping its predecessor), so every window is real data and the end of the sequence is
+//! still seen. Two more rules, both for steps that are long against the sequence:
+//! - `m` is lowered to `floor((T - 1) / s)` when one window of `m` steps would not fit (KS's
+//!   step 1296 with `T = 4001` trains on one window of 3 steps instead of 6 with 3 zeros);
+//! - a step `s > T - 1` has no target at all and is left out (only in short quick runs).
+//!
+//! There is one sequence, so the validation windows are the training windows (the task is to
+//! reproduce this sequence); best weights are kept by that loss every `eval_every` epochs.
+//!
+//! Generation: `zhat_0 = z_0`, then frames 1 .. T-1 from the multiscale coupling of all the
+//! steppers started at `z_0` (largest step first, finer ones filling in, linear interpolation of
+//! anything between computed points, which for step 1 present never happens).
+//!
+//! The parameter count of HiTS is the sum over its nets.
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use ndarray::{s, Array2, Array3, ArrayView1, ArrayView2};
+
+use super::HitsSeqConfig;
+use crate::forecast::{multiscale_forecast, Stepper};
+use crate::sequence::chunks::Chunks;
+use crate::stepper::{train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainReport};
+use crate::{Error, Result};
+
+/// Step sizes that fit a sequence of `n_frames` and the `n_forward` each trains with:
+/// `(s, min(n_forward, (n_frames - 1) / s))` for every `s <= n_frames - 1`, in the given order.
+pub fn effective_steps(steps: &[usize], n_forward: usize, n_frames: usize) -> Vec<(usize, usize)> {
+    let span = n_frames.saturating_sub(1);
+    steps
+        .iter()
+        .filter(|&&s| s >= 1 && s <= span)
+        .map(|&s| (s, n_forward.min(span / s).max(1)))
+        .collect()
+}
+
+/// Training windows of the stepper of step `step` with `n_forward` steps over `z`
+/// (`[D, T]`): `[n_windows, step * n_forward + 1, D]`, the chunks of
+/// [`Chunks`] with a padded last chunk replaced by the one ending at the last frame.
+pub fn sequence_windows(z: ArrayView2<f64>, step: usize, n_forward: usize) -> Result<Array3<f64>> {
+    let (dim, n_time) = z.dim();
+    let len = step * n_forward;
+    if n_time < len + 1 {
+        return Err(Error::invalid(
+            "step / n_forward",
+            format!(
+                "a window of {n_forward} steps of {step} needs {} frames, the sequence has {n_time}; \
+                 lower n_forward (see effective_steps)",
+                len + 1
+            ),
+        ));
+    }
+    let mut chunks = Chunks::new(z, step, n_forward)?;
+    let last = chunks.n_chunks() - 1;
+    if chunks.n_real(last) < len + 1 {
+        let tail = z.slice(s![.., n_time - 1 - len..]);
+        chunks.data.slice_mut(s![last, .., ..]).assign(&tail.t());
+    }
+    debug_assert_eq!(chunks.data.dim(), (chunks.n_chunks(), len + 1, dim));
+    Ok(chunks.data)
+}
+
+/// A trained HiTS for one sequence: its steppers (sorted by step size) and their reports.
+#[derive(Debug)]
+pub struct SeqHits {
+    pub steppers: Vec<ResNetStepper>,
+    /// One report per stepper, same order (training seconds are 0 for loaded ones).
+    pub reports: Vec<TrainReport>,
+}
+
+/// Train (or load finished checkpoints of) every stepper of `cfg` on the normalised sequence
+/// `z` (`[D, T]`), one after another; see the module docs for the windows.
+///
+/// With `out_dir`, each stepper's best weights and training state go to
+/// `out_dir/model_D<s>_noise0.0.*` after every validation check and an interrupted run resumes
+/// there; `out_dir/hits_config.json` records the settings and a folder written with other
+/// settings is refused.
+pub fn train_seq_hits(
+    z: ArrayView2<f64>,
+    cfg: &HitsSeqConfig,
+    device: &Device,
+    out_dir: Option<&Path>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<SeqHits> {
+    let (dim, n_time) = z.dim();
+    let plan_steps = effective_steps(&cfg.steps, cfg.train.n_forward, n_time);
+    if plan_steps.is_empty() {
+        return Err(Error::invalid(
+            "steps",
+            format!(
+                "no step size of {:?} fits a sequence of {n_time} frames",
+                cfg.steps
+            ),
+        ));
+    }
+    if let Some(dir) = out_dir {
+        check_or_write_config(dir, cfg, dim, n_time)?;
+    }
+    let mut pairs: Vec<(ResNetStepper, TrainReport)> = Vec::with_capacity(plan_steps.len());
+    for &(step, n_forward) in &plan_steps {
+        let windows = sequence_windows(z, step, n_forward)?;
+        let plan = HierarchyPlan {
+            system: None,
+            arch: cfg.arch(dim),
+            dt: 1.0,
+            steps: vec![step],
+            noise: 0.0,
+            seed: cfg.seed,
+            out_dir: out_dir.map(Path::to_path_buf),
+            batched: false,
+            resume: true,
+        };
+        let mut tc = cfg.train.clone();
+        tc.n_forward = n_forward;
+        let mut trained =
+            train_hierarchy(&plan, windows.view(), windows.view(), &tc, device, progress)?;
+        pairs.push(trained.pop().expect("one step size per plan"));
+    }
+    pairs.sort_by_key(|(s, _)| s.step_size());
+    let (steppers, reports) = pairs.into_iter().unzip();
+    Ok(SeqHits { steppers, reports })
+}
+
+/// Settings as stored in `hits_config.json`.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq)]
+struct StoredConfig {
+    hits: HitsSeqConfig,
+    dim: usize,
+    n_frames: usize,
+}
+
+fn check_or_write_config(
+    dir: &Path,
+    cfg: &HitsSeqConfig,
+    dim: usize,
+    n_frames: usize,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join("hits_config.json");
+    let want = StoredConfig {
+        hits: cfg.clone(),
+        dim,
+        n_frames,
+    };
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let have: StoredConfig = serde_json::from_str(&text)
+            .map_err(|e| Error::bad_file(&path, format!("not a HiTS sequence config: {e}")))?;
+        if have != want {
+            return Err(Error::bad_file(
+                &path,
+                format!(
+                    "the steppers in {} were trained with other settings ({} x {} frames, {:?}); \
+                     remove the folder or choose another models folder",
+                    dir.display(),
+                    have.dim,
+                    have.n_frames,
+                    have.hits
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    let text = serde_json::to_string_pretty(&want)?;
+    crate::io::write_bytes_atomic(&path, text.as_bytes())
+}
+
+impl SeqHits {
+    /// Step sizes, ascending.
+    pub fn step_sizes(&self) -> Vec<usize> {
+        self.steppers.iter().map(|s| s.step_size()).collect()
+    }
+
+    /// Number of features `D`.
+    pub fn dim(&self) -> usize {
+        self.steppers.first().map_or(0, |s| s.dim())
+    }
+
+    /// Trainable parameters: the sum over all nets of weights and biases.
+    pub fn n_params(&self) -> usize {
+        self.steppers
+            .iter()
+            .flat_map(|s| s.layers())
+            .map(|(w, b)| w.elem_count() + b.elem_count())
+            .sum()
+    }
+
+    /// Training seconds (sum over the steppers trained in this call).
+    pub fn train_seconds(&self) -> f64 {
+        self.reports.iter().map(|r| r.seconds).sum()
+    }
+
+    /// Generate `n_frames` frames `[n_frames, D]` from `first` (frame 0, returned as is) by the
+    /// multiscale coupling of every stepper.
+    pub fn generate(&self, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {
+        let dim = self.dim();
+        if self.steppers.is_empty() || first.len() != dim || n_frames == 0 {
+            return Err(Error::shape(
+                "first frame / n_frames",
+                format!("[{dim}] with n_frames >= 1 and at least one stepper"),
+                format!(
+                    "[{}], n_frames {n_frames}, {} steppers",
+                    first.len(),
+                    self.steppers.len()
+                ),
+            ));
+        }
+        let mut out = Array2::<f64>::zeros((n_frames, dim));
+        out.row_mut(0).assign(&first);
+        if n_frames == 1 {
+            return Ok(out);
+        }
+        let device = self.steppers[0].device();
+        let x0: Vec<f32> = first.iter().map(|&v| v as f32).collect();
+        let x0 = Tensor::from_vec(x0, (1, dim), device)?;
+        let refs: Vec<&dyn Stepper> = self.steppers.iter().map(|s| s as &dyn Stepper).collect();
+        let pred = multiscale_forecast(&refs, &x0, n_frames - 1)?;
+        let values: Vec<f32> = pred.flatten_all()?.to_vec1()?;
+        for (i, v) in values.iter().enumerate() {
+            out[[1 + i / dim, i % dim]] = f64::from(*v);
+        }
+        Ok(out)
+    }
+}
