@@ -12,6 +12,7 @@
 //! | [`solvers`] | scipy-compatible adaptive RK45, batched fixed-step RK4 |
 //! | [`data`] | data sets, `.npy` input/output, training windows |
 //! | [`stepper`] | ResNet neural time-steppers: training, checkpoints, import of the original models |
+//! | [`baselines`] | LSTM, echo-state network and clockwork RNN sequence baselines (Table 1) |
 //! | [`forecast`] | uni-scale, multiscale and hybrid forecasts, model selection, errors |
 //! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
 //! | [`io`] | atomic file writes (temporary file, then rename) |
@@ -19,6 +20,7 @@
 //! | [`experiments`] | the paper's figures and tables, step by step (`hits reproduce`) |
 //! | [`progress`] | progress bars and notebook-friendly progress lines for long loops |
 
+pub mod baselines;
 pub mod data;
 pub mod error;
 pub mod experiments;
