@@ -1,13 +1,13 @@
 //! `hits reproduce <experiment>`: run one of the paper's experiments headless and write its
 //! figures and tables into `results/`.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::time::Instant;
+//!
+//! Each experiment lives in its own file under `src/cli/reproduce/`; this file holds the shared
+//! arguments and the dispatch.
 
-use hits::experiments::fig2::{self, Fig2Config};
-use hits::progress::Progress;
-use hits::stepper::device;
+use std::path::PathBuf;
+
+mod fig2;
 
 /// Arguments of `hits reproduce`.
 #[derive(Debug, clap::Args)]
@@ -27,6 +27,20 @@ pub struct ReproduceArgs {
     /// Train on CUDA (needs the `cuda` feature; falls back to the CPU with a message).
     #[arg(long)]
     pub cuda: bool,
+    /// Systems of the ODE experiments, comma-separated [default: each experiment's own].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub system: Vec<hits::SystemKind>,
+    /// Root of the ODE data sets: `<dir>/<System>/` (quick mode `<dir>/quick/<System>/`).
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Cap on the training epochs of each stepper (the paper: up to 100 000), for shorter
+    /// full-size runs; results say when it was used.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Use the authors' public PyTorch models (../shared/data/original_models) where they exist,
+    /// instead of training.
+    #[arg(long)]
+    pub pretrained: bool,
 }
 
 /// The experiments `hits reproduce` knows.
@@ -39,57 +53,7 @@ pub enum Experiment {
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let quick = args.quick || hits::data::quick_mode();
     match args.experiment {
-        Experiment::Fig2 => reproduce_fig2(&args, quick),
+        Experiment::Fig2 => fig2::run(&args, quick),
     }
 }
 
-fn reproduce_fig2(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
-    let start = Instant::now();
-    let cfg = if quick { Fig2Config::quick() } else { Fig2Config::paper() };
-    let dev = device(!args.cuda)?;
-    let mut cfg = cfg;
-    cfg.batched = dev.is_cuda();
-    eprintln!(
-        "Figure 2{}: harmonic oscillator, {} / {} / {} trajectories of {} points, steppers {:?} x dt {}, {} epochs",
-        if quick { " (quick mode)" } else { "" },
-        cfg.sizes.n_train,
-        cfg.sizes.n_val,
-        cfg.sizes.n_test,
-        cfg.sizes.n_points,
-        cfg.steps,
-        cfg.dt(),
-        cfg.train.epochs
-    );
-    let data = fig2::make_data(&cfg)?;
-    // Quick and full runs keep their checkpoints apart, so neither resumes from the other.
-    let models = args.models.join(if quick { "fig2-quick" } else { "fig2" });
-    let bar = std::io::stderr().is_terminal().then(|| Progress::bar("training", cfg.train.epochs as u64));
-    let trained = fig2::train_steppers(&cfg, &data, &dev, Some(&models), &mut |p| match &bar {
-        Some(bar) => {
-            bar.set_position(p.epoch as u64);
-            bar.set_message(format!("step {} val {:.2e}", p.step_size, p.val_loss));
-        }
-        None => eprintln!("{p}"),
-    })?;
-    if let Some(bar) = bar {
-        bar.finish();
-    }
-    let train_seconds = start.elapsed().as_secs_f64();
-    let result = fig2::evaluate(trained.iter().map(|(s, _)| s), &data, &dev)?;
-    let paths = result.save(&args.out)?;
-    println!("{}", result.table_markdown());
-    println!(
-        "selected step sizes {:?}; multiscale below every single scale at {:.1}% of the time steps",
-        result.selected_steps(),
-        100.0 * result.fraction_below_all()
-    );
-    for p in paths {
-        println!("wrote {}", p.display());
-    }
-    println!(
-        "data + training {:.1} s, total {:.1} s",
-        train_seconds,
-        start.elapsed().as_secs_f64()
-    );
-    Ok(())
-}

@@ -4,7 +4,9 @@
 //! | module | reproduces |
 //! |---|---|
 //! | [`fig2`] | Figure 2: single scales vs multiscale coupling on the harmonic oscillator |
+//! | [`ode`] | the data set and trained steppers every ODE experiment starts from |
 //! | [`table1`] | Table 1 / Figure 7: sequence generation, HiTS vs LSTM, ESN, CW-RNN |
 
 pub mod fig2;
+pub mod ode;
 pub mod table1;

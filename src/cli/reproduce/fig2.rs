@@ -1,0 +1,61 @@
+//! `hits reproduce fig2`: Figure 2, the motivating example.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use hits::experiments::fig2::{self, Fig2Config};
+use hits::progress::Progress;
+use hits::stepper::device;
+
+use super::ReproduceArgs;
+
+pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let cfg = if quick { Fig2Config::quick() } else { Fig2Config::paper() };
+    let dev = device(!args.cuda)?;
+    let mut cfg = cfg;
+    cfg.batched = dev.is_cuda();
+    eprintln!(
+        "Figure 2{}: harmonic oscillator, {} / {} / {} trajectories of {} points, steppers {:?} x dt {}, {} epochs",
+        if quick { " (quick mode)" } else { "" },
+        cfg.sizes.n_train,
+        cfg.sizes.n_val,
+        cfg.sizes.n_test,
+        cfg.sizes.n_points,
+        cfg.steps,
+        cfg.dt(),
+        cfg.train.epochs
+    );
+    let data = fig2::make_data(&cfg)?;
+    // Quick and full runs keep their checkpoints apart, so neither resumes from the other.
+    let models = args.models.join(if quick { "fig2-quick" } else { "fig2" });
+    let bar = std::io::stderr().is_terminal().then(|| Progress::bar("training", cfg.train.epochs as u64));
+    let trained = fig2::train_steppers(&cfg, &data, &dev, Some(&models), &mut |p| match &bar {
+        Some(bar) => {
+            bar.set_position(p.epoch as u64);
+            bar.set_message(format!("step {} val {:.2e}", p.step_size, p.val_loss));
+        }
+        None => eprintln!("{p}"),
+    })?;
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    let train_seconds = start.elapsed().as_secs_f64();
+    let result = fig2::evaluate(trained.iter().map(|(s, _)| s), &data, &dev)?;
+    let paths = result.save(&args.out)?;
+    println!("{}", result.table_markdown());
+    println!(
+        "selected step sizes {:?}; multiscale below every single scale at {:.1}% of the time steps",
+        result.selected_steps(),
+        100.0 * result.fraction_below_all()
+    );
+    for p in paths {
+        println!("wrote {}", p.display());
+    }
+    println!(
+        "data + training {:.1} s, total {:.1} s",
+        train_seconds,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
