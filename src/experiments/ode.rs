@@ -33,7 +33,9 @@ use candle_core::Device;
 
 use crate::data::npy::python_float;
 use crate::data::{generate_clean, split_path, DataSet, Sizes, SPLITS};
-use crate::stepper::{import_torch, train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainConfig, TrainReport};
+use crate::stepper::{
+    import_torch, train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainConfig, TrainReport,
+};
 use crate::{Error, Result, SystemKind};
 
 /// The seed of the paper's ODE data sets (`np.random.seed(2)`).
@@ -129,9 +131,16 @@ impl OdeConfig {
 /// The data sets of `cfg` at each noise level, in the order of `noises`: loaded from
 /// [`OdeConfig::dir_under`]`(data_root)` when every split is there with the configured sizes,
 /// otherwise generated (one integration shared by all levels) and saved atomically.
-pub fn ensure_data_levels(cfg: &OdeConfig, noises: &[f64], data_root: &Path) -> Result<Vec<DataSet>> {
+pub fn ensure_data_levels(
+    cfg: &OdeConfig,
+    noises: &[f64],
+    data_root: &Path,
+) -> Result<Vec<DataSet>> {
     let dir = cfg.dir_under(data_root);
-    let mut out: Vec<Option<DataSet>> = noises.iter().map(|&n| load_if_sized(cfg, &dir, n)).collect();
+    let mut out: Vec<Option<DataSet>> = noises
+        .iter()
+        .map(|&n| load_if_sized(cfg, &dir, n))
+        .collect();
     if out.iter().any(Option::is_none) {
         let clean = generate_clean(cfg.system, &cfg.sizes, cfg.data_seed, &|_| {})?;
         for (slot, &noise) in out.iter_mut().zip(noises) {
@@ -176,10 +185,12 @@ pub fn ensure_steppers(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<ResNetStepper>> {
-    Ok(ensure_steppers_with_reports(cfg, noise, data, models_root, device, progress)?
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect())
+    Ok(
+        ensure_steppers_with_reports(cfg, noise, data, models_root, device, progress)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect(),
+    )
 }
 
 /// [`ensure_steppers`], with the training report of each stepper (loss history, epochs).
@@ -202,14 +213,26 @@ pub fn ensure_steppers_with_reports(
         batched: cfg.batched,
         resume: true,
     };
-    let mut trained = train_hierarchy(&plan, data.train.view(), data.val.view(), &cfg.train, device, progress)?;
+    let mut trained = train_hierarchy(
+        &plan,
+        data.train.view(),
+        data.val.view(),
+        &cfg.train,
+        device,
+        progress,
+    )?;
     trained.sort_by_key(|(s, _)| s.step_size());
     Ok(trained)
 }
 
 /// The authors' public PyTorch models `model_D<k>_noise<n>.pt` of `dir` (e.g.
 /// `../shared/data/original_models/Hyperbolic/`), imported and sorted by step size.
-pub fn original_steppers(system: SystemKind, noise: f64, dir: &Path, device: &Device) -> Result<Vec<ResNetStepper>> {
+pub fn original_steppers(
+    system: SystemKind,
+    noise: f64,
+    dir: &Path,
+    device: &Device,
+) -> Result<Vec<ResNetStepper>> {
     let suffix = format!("_noise{}.pt", python_float(noise));
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files: Vec<PathBuf> = entries
@@ -243,15 +266,23 @@ mod tests {
         assert_eq!(p.arch, vec![2, 256, 256, 256, 2]);
         assert_eq!(p.steps.last(), Some(&1024));
         assert_eq!(q.sizes.n_points, p.sizes.n_points);
-        assert_ne!(q.dir_under(Path::new("data")), p.dir_under(Path::new("data")));
+        assert_ne!(
+            q.dir_under(Path::new("data")),
+            p.dir_under(Path::new("data"))
+        );
     }
 
     #[test]
     fn missing_original_models_name_the_folder() {
-        let err = original_steppers(SystemKind::Hopf, 0.0, Path::new("/nonexistent/hits"), &Device::Cpu)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = original_steppers(
+            SystemKind::Hopf,
+            0.0,
+            Path::new("/nonexistent/hits"),
+            &Device::Cpu,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(err.contains("/nonexistent/hits"), "{err}");
     }
 }
