@@ -6,7 +6,7 @@
 //!   with x fastest, or RGB video frames) turned into images, all fields on one colour range;
 //! - [`space_time`]: one heat map per sequence `[n_x, n_time]` on a common colour range (the
 //!   Kuramoto-Sivashinsky panel of Figure 7);
-//! - [`compare_series`], [`loss_curves`], [`mode_errors`] + [`mode_error_axes`]: line plots of a
+//! - [`compare_series`], [`loss_curves`], [`row_mse`] + [`mode_error_axes`]: line plots of a
 //!   probe point or coordinate against time, training losses, and the error of each coordinate;
 //! - [`AudioPlayers`]: inline `<audio>` players (WAV in a `data:` URL) for evcxr notebooks, and
 //!   [`signal_from_embedding`], which turns a delay embedding back into a playable signal.
@@ -42,6 +42,7 @@ use ndarray::{Array2, Array4, ArrayView2};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SideBySide {
     columns: Vec<(String, Vec<RgbImage>)>,
+    numbers: Option<Vec<usize>>,
     every: usize,
     size: Option<(u32, u32)>,
     delay_ms: u32,
@@ -58,6 +59,7 @@ impl SideBySide {
     pub fn new() -> SideBySide {
         SideBySide {
             columns: Vec::new(),
+            numbers: None,
             every: 1,
             size: None,
             delay_ms: 100,
@@ -66,6 +68,12 @@ impl SideBySide {
     /// Add a titled column (all columns must have the same number of frames).
     pub fn column(mut self, title: impl Into<String>, frames: Vec<RgbImage>) -> SideBySide {
         self.columns.push((title.into(), frames));
+        self
+    }
+    /// The frame numbers shown in the titles (default `0, 1, 2, ...`), e.g. when the columns
+    /// hold a selection of frames.
+    pub fn frame_numbers(mut self, numbers: Vec<usize>) -> SideBySide {
+        self.numbers = Some(numbers);
         self
     }
     /// Keep every `every`-th frame (1 = all; 0 is taken as 1).
@@ -89,6 +97,7 @@ impl SideBySide {
     }
 
     /// Render every kept frame index as one figure row (`title (frame k)` above each panel).
+    /// Columns of different lengths, or frame numbers not one per frame, are an error.
     pub fn to_animation(&self) -> Result<Animation> {
         let n = self.n_frames();
         if n == 0 {
@@ -106,6 +115,15 @@ impl SideBySide {
                 ));
             }
         }
+        if let Some(numbers) = &self.numbers {
+            if numbers.len() != n {
+                return Err(Error::shape(
+                    "frame numbers",
+                    format!("{n} (one per frame)"),
+                    format!("{}", numbers.len()),
+                ));
+            }
+        }
         let (w0, h0) = (self.columns[0].1[0].width(), self.columns[0].1[0].height());
         let cols = self.columns.len() as u32;
         let (width, height) = self.size.unwrap_or((cols * (w0 + 20), h0 + 50));
@@ -114,7 +132,10 @@ impl SideBySide {
             let titles: Vec<String> = self
                 .columns
                 .iter()
-                .map(|(t, _)| format!("{t} ({k})"))
+                .map(|(t, _)| {
+                    let number = self.numbers.as_ref().map_or(k, |v| v[k]);
+                    format!("{t} (frame {number})")
+                })
                 .collect();
             let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
             let images = self.columns.iter().map(|(_, f)| f[k].clone());
@@ -261,9 +282,10 @@ pub fn loss_curves(curves: &[(&str, Vec<f64>, Vec<f64>)]) -> Result<Axes> {
     Ok(axes)
 }
 
-/// Mean squared error of each coordinate (row) over time: `mean_t (pred[i, t] - truth[i, t])^2`
-/// for `[n_coords, n_time]` arrays.
-pub fn mode_errors(truth: ArrayView2<f64>, pred: ArrayView2<f64>) -> Result<Vec<f64>> {
+/// Mean squared error of each row: `mean_j (pred[i, j] - truth[i, j])^2`. For `[n_coords, n_time]`
+/// arrays that is the error of each coordinate (mode) over time; for `[n_time, n_coords]` the
+/// error of each frame.
+pub fn row_mse(truth: ArrayView2<f64>, pred: ArrayView2<f64>) -> Result<Vec<f64>> {
     if truth.dim() != pred.dim() || truth.ncols() == 0 {
         return Err(Error::shape(
             "prediction",
@@ -285,7 +307,7 @@ pub fn mode_errors(truth: ArrayView2<f64>, pred: ArrayView2<f64>) -> Result<Vec<
         .collect())
 }
 
-/// Per-coordinate errors of each model (from [`mode_errors`]) against the coordinate index
+/// Per-coordinate errors of each model (from [`row_mse`]) against the coordinate index
 /// (1-based, as modes are numbered), log y axis.
 pub fn mode_error_axes(models: &[(&str, Vec<f64>)]) -> Axes {
     let mut axes = Axes::new()
@@ -504,11 +526,11 @@ mod tests {
     }
 
     #[test]
-    fn mode_errors_are_row_means() {
+    fn row_mse_is_the_mean_over_each_row() {
         let t = array![[0.0, 0.0], [1.0, 1.0]];
         let p = array![[1.0, 3.0], [1.0, 1.0]];
-        assert_eq!(mode_errors(t.view(), p.view()).unwrap(), vec![5.0, 0.0]);
-        assert!(mode_errors(t.view(), p.t()).is_ok()); // 2 x 2 either way
-        assert!(mode_errors(t.view(), array![[1.0]].view()).is_err());
+        assert_eq!(row_mse(t.view(), p.view()).unwrap(), vec![5.0, 0.0]);
+        assert!(row_mse(t.view(), p.t()).is_ok()); // 2 x 2 either way
+        assert!(row_mse(t.view(), array![[1.0]].view()).is_err());
     }
 }
