@@ -18,6 +18,7 @@
 //! | settings per data set (paper, quick) | [`Table1Config::paper`], [`Table1Config::quick`] |
 //! | load + normalise | [`run::load_data`] |
 //! | HiTS for sequences (train, generate) | [`seq_hits`] |
+//! | the baselines sized to HiTS (train, generate) | [`models`] |
 //! | train every model, generate, MSE, timing | [`run`] |
 //! | Table 1 beside the paper, Figure 7 panels | [`report`] |
 //!
@@ -33,12 +34,14 @@
 //! # }
 //! ```
 
+pub mod models;
 pub mod report;
 pub mod run;
 pub mod seq_hits;
 
 use serde::{Deserialize, Serialize};
 
+use crate::baselines::BaselineTrainConfig;
 use crate::stepper::TrainConfig;
 use crate::{Error, Result};
 
@@ -137,18 +140,6 @@ pub struct BaselineSizing {
     pub esn_max_reservoir: usize,
 }
 
-/// Training of the LSTM and CW-RNN baselines (converted into the baselines' own config).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaselineTraining {
-    pub epochs: usize,
-    pub lr: f64,
-    /// Length of the training subsequences (truncated back-propagation through time).
-    pub seq_len: usize,
-    pub batch: usize,
-    pub seed: u64,
-    pub eval_every: usize,
-}
-
 /// Everything one Table 1 row needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table1Config {
@@ -157,7 +148,8 @@ pub struct Table1Config {
     pub max_frames: Option<usize>,
     pub hits: HitsSeqConfig,
     pub sizing: BaselineSizing,
-    pub baseline: BaselineTraining,
+    /// Training of the LSTM and the CW-RNN.
+    pub baseline: BaselineTrainConfig,
     /// True for the reduced settings.
     pub quick: bool,
 }
@@ -202,16 +194,9 @@ impl Table1Config {
             sizing: BaselineSizing {
                 cwrnn_modules: 5,
                 esn_reservoir: (data == SeqData::Ks).then_some(1600),
-                esn_max_reservoir: 4000,
+                esn_max_reservoir: 2000,
             },
-            baseline: BaselineTraining {
-                epochs: 10_000,
-                lr: 1e-3,
-                seq_len: 64,
-                batch: 32,
-                seed: 0,
-                eval_every: 1000,
-            },
+            baseline: BaselineTrainConfig::paper(),
             quick: false,
         }
     }
@@ -229,10 +214,11 @@ impl Table1Config {
         cfg.sizing.esn_reservoir = None;
         cfg.sizing.esn_max_reservoir = 400;
         cfg.sizing.cwrnn_modules = 3;
-        cfg.baseline.epochs = 100;
-        cfg.baseline.eval_every = 25;
-        cfg.baseline.seq_len = 16;
-        cfg.baseline.batch = 8;
+        cfg.baseline = BaselineTrainConfig {
+            epochs: 150,
+            seq_len: 16,
+            ..BaselineTrainConfig::quick()
+        };
         cfg.quick = true;
         cfg
     }

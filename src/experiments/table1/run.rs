@@ -15,8 +15,11 @@ use candle_core::Device;
 use ndarray::{s, Array2};
 use serde::{Deserialize, Serialize};
 
+use super::models::{baseline_size, run_baseline};
+use super::report::Table1Result;
 use super::seq_hits::{train_seq_hits, SeqHits};
 use super::Table1Config;
+use crate::baselines::BaselineKind;
 use crate::data::npy::write_array_atomic;
 use crate::io::write_bytes_atomic;
 use crate::sequence::normalize::Normalization;
@@ -181,4 +184,90 @@ pub fn run_hits(
         generated,
     };
     Ok((hits, result))
+}
+
+/// Train, generate and score all four models on one data set, the order of Table 1 (HiTS first:
+/// its parameter count sizes the baselines).
+///
+/// `models`: where checkpoints go (`hits/` for the steppers, `lstm.*`, `esn.*`, `cwrnn.*`);
+/// `out`: where each model's result is stored and, when present with the same settings,
+/// loaded instead of training again. `log` receives progress lines.
+pub fn run_table1(
+    data: &SeqSet,
+    cfg: &Table1Config,
+    device: &Device,
+    models: Option<&Path>,
+    out: Option<&Path>,
+    log: &mut dyn FnMut(&str),
+) -> Result<Table1Result> {
+    let shape = (data.n_frames(), data.dim());
+    let mut rows = Vec::with_capacity(4);
+    let hits = match out
+        .map(|o| cached(o, "HiTS", cfg, shape))
+        .transpose()?
+        .flatten()
+    {
+        Some(r) => {
+            log(&format!("HiTS: stored result, MSE {:.3e}", r.mse));
+            r
+        }
+        None => {
+            log(&format!(
+                "HiTS: training nets {:?} with steps {:?}, {} epochs each",
+                cfg.hits.arch(data.dim()),
+                cfg.hits.steps,
+                cfg.hits.train.epochs
+            ));
+            let hits_dir = models.map(|m| m.join("hits"));
+            let (_, r) = run_hits(data, cfg, device, hits_dir.as_deref(), &mut |p| {
+                log(&p.to_string())
+            })?;
+            if let Some(o) = out {
+                store(o, &r)?;
+            }
+            log(&format!(
+                "HiTS: {} parameters, trained in {:.1} s, MSE {:.3e}",
+                r.n_params, r.train_seconds, r.mse
+            ));
+            r
+        }
+    };
+    let hits_params = hits.n_params;
+    rows.push(hits);
+    for kind in [BaselineKind::Lstm, BaselineKind::Esn, BaselineKind::CwRnn] {
+        if let Some(r) = out
+            .map(|o| cached(o, kind.name(), cfg, shape))
+            .transpose()?
+            .flatten()
+        {
+            log(&format!("{kind}: stored result, MSE {:.3e}", r.mse));
+            rows.push(r);
+            continue;
+        }
+        let (size, n) = baseline_size(kind, cfg, data.dim(), hits_params);
+        log(&format!(
+            "{kind}: size {size}, {n} parameters (HiTS {hits_params})"
+        ));
+        let name = kind.name();
+        let (_, r) = run_baseline(kind, data, cfg, hits_params, device, models, &mut |e, l| {
+            log(&format!("{name} epoch {e}: loss {l:.3e}"))
+        })?;
+        if let Some(o) = out {
+            store(o, &r)?;
+        }
+        log(&format!(
+            "{kind}: trained in {:.1} s, MSE {:.3e}",
+            r.train_seconds, r.mse
+        ));
+        rows.push(r);
+    }
+    Ok(Table1Result {
+        data: cfg.data,
+        n_frames: data.n_frames(),
+        dim: data.dim(),
+        quick: cfg.quick,
+        synthetic: data.meta.synthetic,
+        source: data.meta.source.clone(),
+        rows,
+    })
 }
