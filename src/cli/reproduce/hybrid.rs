@@ -1,0 +1,84 @@
+//! `hits reproduce hybrid`: Figure 6B, Figure 9 and Table 9 (RK4 vs the hybrid NN + RK4) for
+//! each --system (default: all five).
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use hits::experiments::hybrid::{self, results_dir, PAPER_H};
+use hits::experiments::multiscale_hits::{obtain_steppers, ORIGINAL_MODELS};
+use hits::experiments::ode::{ensure_data, OdeConfig};
+use hits::forecast::{CpuResNet, Stepper};
+use hits::progress::Progress;
+use hits::stepper::device;
+
+use super::multiscale_hits::{config, show_progress, systems};
+use super::ReproduceArgs;
+
+pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
+    let dev = device(!args.cuda)?;
+    let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
+    for kind in systems(args) {
+        let start = Instant::now();
+        let full = config(args, kind, quick, dev.is_cuda());
+        let largest = full.steps.iter().copied().max().unwrap_or(1);
+        // Only the coarse stepper is needed: train (or load) that one alone.
+        let cfg = OdeConfig {
+            steps: vec![largest],
+            ..full
+        };
+        eprintln!(
+            "{kind}{}: {} test trajectories of {} points, coarse stepper {largest} dt, RK4 h = {:?} dt",
+            if quick { " (quick mode)" } else { "" },
+            cfg.sizes.n_test,
+            cfg.sizes.n_points,
+            PAPER_H
+        );
+        let data = ensure_data(&cfg, 0.0, &args.data_dir)?;
+        let bar = std::io::stderr()
+            .is_terminal()
+            .then(|| Progress::bar("training", cfg.train.epochs as u64));
+        let steppers =
+            obtain_steppers(&cfg, 0.0, &data, &args.models, pretrained, &dev, &mut |p| {
+                show_progress(&bar, p)
+            })?;
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        let p = &steppers.provenance;
+        println!(
+            "{kind}: coarse stepper {} in {:.1} s: {}",
+            p.source, p.seconds, p.detail
+        );
+        let coarse = steppers
+            .largest()
+            .ok_or_else(|| anyhow::anyhow!("{kind}: no stepper of step size {largest}"))?;
+        let fused = if dev.is_cpu() {
+            Some(CpuResNet::new(coarse)?)
+        } else {
+            None
+        };
+        let coarse_ref: &dyn Stepper = match &fused {
+            Some(f) => f,
+            None => coarse,
+        };
+        let result = hybrid::evaluate(
+            kind,
+            coarse_ref,
+            data.test.view(),
+            &PAPER_H,
+            p.clone(),
+            &dev,
+        )?;
+        println!("\n{}", result.table_markdown());
+        println!(
+            "{kind}: the coarse stepper alone: test MSE {:.2e} in {:.3} s",
+            result.coarse_mse, result.coarse_seconds
+        );
+        for path in result.save(&results_dir(&args.out, kind, quick))? {
+            println!("wrote {}", path.display());
+        }
+        println!("{kind}: done in {:.1} s\n", start.elapsed().as_secs_f64());
+    }
+    Ok(())
+}

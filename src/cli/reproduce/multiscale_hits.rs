@@ -1,0 +1,104 @@
+//! `hits reproduce multiscale-hits`: Figure 5 and Table 5 for each --system (default: all five).
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use hits::experiments::multiscale_hits::{
+    evaluate_steppers, obtain_steppers, results_dir, ORIGINAL_MODELS,
+};
+use hits::experiments::ode::{ensure_data, OdeConfig};
+use hits::progress::Progress;
+use hits::stepper::device;
+use hits::SystemKind;
+
+use super::ReproduceArgs;
+
+/// The systems asked for, or all five nonlinear ones.
+pub(super) fn systems(args: &ReproduceArgs) -> Vec<SystemKind> {
+    if args.system.is_empty() {
+        SystemKind::NONLINEAR.to_vec()
+    } else {
+        args.system.clone()
+    }
+}
+
+/// The ODE config of `kind`, with the `--epochs` cap applied and said.
+pub(super) fn config(
+    args: &ReproduceArgs,
+    kind: SystemKind,
+    quick: bool,
+    on_cuda: bool,
+) -> OdeConfig {
+    let mut cfg = OdeConfig::select(kind, quick);
+    if let Some(cap) = args.epochs {
+        if cap < cfg.train.epochs {
+            eprintln!(
+                "{kind}: training capped at {cap} epochs (configured {})",
+                cfg.train.epochs
+            );
+            cfg.train.epochs = cap;
+            cfg.train.eval_every = cfg.train.eval_every.min(cap.max(1));
+        }
+    }
+    cfg.batched = on_cuda;
+    cfg
+}
+
+/// Print a training report: an indicatif bar on a terminal, whole lines otherwise.
+pub(super) fn show_progress(bar: &Option<Progress>, p: &hits::stepper::Progress) {
+    match bar {
+        Some(bar) => {
+            bar.set_position(p.epoch as u64);
+            bar.set_message(format!("step {} val {:.2e}", p.step_size, p.val_loss));
+        }
+        None => eprintln!("{p}"),
+    }
+}
+
+pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
+    let dev = device(!args.cuda)?;
+    let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
+    for kind in systems(args) {
+        let start = Instant::now();
+        let cfg = config(args, kind, quick, dev.is_cuda());
+        eprintln!(
+            "{kind}{}: {} / {} / {} trajectories of {} points, steppers {:?} x dt {}",
+            if quick { " (quick mode)" } else { "" },
+            cfg.sizes.n_train,
+            cfg.sizes.n_val,
+            cfg.sizes.n_test,
+            cfg.sizes.n_points,
+            cfg.steps,
+            cfg.dt(),
+        );
+        let data = ensure_data(&cfg, 0.0, &args.data_dir)?;
+        let bar = std::io::stderr()
+            .is_terminal()
+            .then(|| Progress::bar("training", cfg.train.epochs as u64));
+        let steppers =
+            obtain_steppers(&cfg, 0.0, &data, &args.models, pretrained, &dev, &mut |p| {
+                show_progress(&bar, p)
+            })?;
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        let p = &steppers.provenance;
+        println!(
+            "{kind}: steppers {} in {:.1} s: {}",
+            p.source, p.seconds, p.detail
+        );
+        let result = evaluate_steppers(kind, &steppers, &data, 0.0, &dev)?;
+        println!("\n{}", result.table_markdown());
+        println!(
+            "{kind}: selected step sizes {:?} dt (validation MSE {:.3e})",
+            result.selected_steps(),
+            result.selection.mse
+        );
+        for path in result.save(&results_dir(&args.out, kind, quick))? {
+            println!("wrote {}", path.display());
+        }
+        println!("{kind}: done in {:.1} s\n", start.elapsed().as_secs_f64());
+    }
+    Ok(())
+}

@@ -1,0 +1,377 @@
+//! Figure 6B, Figure 9 and Table 9 of the paper: classic RK4 against the hybrid stepper, the
+//! largest neural stepper plus RK4.
+//!
+//! For each RK4 step `h = c dt`, c in {1, 2, 4, 8, 16}:
+//! - plain RK4 integrates every test trajectory from its first point over the whole horizon
+//!   ([`crate::forecast::rk4_forecast`]);
+//! - the hybrid lets the coarse neural stepper (step `S` = 1024 dt: 10.24, or 0.512 for Lorenz)
+//!   jump ahead from x0, then RK4 with the same h fills every coarse interval from its coarse
+//!   point, all intervals in one batch ([`crate::forecast::hybrid_forecast`]).
+//!
+//! Both are interpolated (or subsampled) to every dt and scored against the data's ground truth
+//! (scipy-default RK45, rtol 1e-3, atol 1e-6; this is why RK4's "error" is not tiny) by the test
+//! MSE `mean (x̂ - x)^2` over trajectories, steps 1..=5120 and components. Each forecast is
+//! timed: accuracy against cost is Figure 6B, the error curves are Figure 9, and the table puts
+//! the paper's Table 9 values (RK4 and hybrid at h = dt) beside ours. The coarse stepper alone
+//! (its uni-scale forecast) is reported as a reference.
+//!
+//! ```no_run
+//! # fn main() -> hits::Result<()> {
+//! use std::path::Path;
+//! use hits::experiments::hybrid::{self, results_dir, PAPER_H};
+//! use hits::experiments::ode::OdeConfig;
+//! use hits::SystemKind;
+//! let cfg = OdeConfig::quick(SystemKind::Hyperbolic);
+//! let device = hits::stepper::device(true)?;
+//! let result = hybrid::run(&cfg, Path::new("data"), Path::new("models"), None, &PAPER_H, &device, &mut |p| eprintln!("{p}"))?;
+//! println!("{}", result.table_markdown());
+//! result.save(&results_dir(Path::new("results"), cfg.system, cfg.quick))?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::Device;
+use ndarray::{s, ArrayView3, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::experiments::multiscale_hits::{obtain_steppers, Provenance};
+use crate::experiments::ode::{ensure_data, OdeConfig};
+use crate::forecast::{
+    hybrid_forecast, mse_per_step, paper_row, rk4_forecast, states_tensor, to_array3,
+    uni_scale_forecast, CpuResNet, Stepper,
+};
+use crate::io::write_bytes_atomic;
+use crate::stepper::Progress;
+use crate::{Error, Result, SystemKind};
+
+mod figures;
+
+/// The paper's RK4 steps, in units of dt.
+pub const PAPER_H: [f64; 5] = [1.0, 2.0, 4.0, 8.0, 16.0];
+
+/// `<out>/hybrid/<System>`, or `<out>/quick/hybrid/<System>` in quick mode.
+pub fn results_dir(out: &Path, system: SystemKind, quick: bool) -> PathBuf {
+    let base = if quick {
+        out.join("quick")
+    } else {
+        out.to_path_buf()
+    };
+    base.join("hybrid").join(system.name())
+}
+
+/// RK4 and the hybrid at one RK4 step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HybridRow {
+    /// The RK4 step in units of dt.
+    pub h: f64,
+    pub rk4_mse: f64,
+    pub rk4_seconds: f64,
+    pub hybrid_mse: f64,
+    pub hybrid_seconds: f64,
+    /// The paper's Table 9 values (only at h = dt).
+    pub paper_rk4_mse: Option<f64>,
+    pub paper_hybrid_mse: Option<f64>,
+    /// Test MSE at every step 1..=n_steps.
+    pub rk4_per_step: Vec<f64>,
+    pub hybrid_per_step: Vec<f64>,
+}
+
+/// Everything Figure 6B, Figure 9 and Table 9 show for one system.
+#[derive(Debug, Clone)]
+pub struct HybridResult {
+    pub system: SystemKind,
+    pub dt: f64,
+    pub n_test: usize,
+    /// Step size of the coarse neural stepper (dt).
+    pub coarse_step: usize,
+    /// The coarse stepper alone (uni-scale, interpolated): MSE, time, error curve.
+    pub coarse_mse: f64,
+    pub coarse_seconds: f64,
+    pub coarse_per_step: Vec<f64>,
+    /// One row per RK4 step, in the order asked.
+    pub rows: Vec<HybridRow>,
+    pub provenance: Provenance,
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Forecast `test[:, 1..]` from `test[:, 0]` with RK4 and with the hybrid (coarse stepper +
+/// RK4) at every RK4 step of `hs` (units of dt), timing each.
+pub fn evaluate(
+    system: SystemKind,
+    coarse: &dyn Stepper,
+    test: ArrayView3<f64>,
+    hs: &[f64],
+    provenance: Provenance,
+    device: &Device,
+) -> Result<HybridResult> {
+    let (n_test, n_points, _) = test.dim();
+    if n_test == 0 || n_points < 2 {
+        return Err(Error::shape(
+            "test set",
+            "[n >= 1, points >= 2, dim]",
+            format!("{:?}", test.shape()),
+        ));
+    }
+    if hs.is_empty() {
+        return Err(Error::invalid("h", "give at least one RK4 step"));
+    }
+    let n_steps = n_points - 1;
+    let dt = system.default_dt();
+    let rhs = system.system();
+    let x0_f64 = test.index_axis(Axis(1), 0);
+    let x0 = states_tensor(x0_f64, device)?;
+    let truth = test.slice(s![.., 1.., ..]);
+    let paper = paper_row(system);
+
+    let t0 = Instant::now();
+    let coarse_pred = to_array3(&uni_scale_forecast(coarse, &x0, n_steps)?)?;
+    let coarse_seconds = t0.elapsed().as_secs_f64();
+    let coarse_per_step = mse_per_step(coarse_pred.view(), truth)?;
+
+    let mut rows = Vec::with_capacity(hs.len());
+    for &h in hs {
+        let t0 = Instant::now();
+        let rk = rk4_forecast(rhs.as_ref(), dt, h, x0_f64, n_steps)?;
+        let rk4_seconds = t0.elapsed().as_secs_f64();
+        let rk4_per_step = mse_per_step(rk.view(), truth)?;
+        drop(rk);
+        let t0 = Instant::now();
+        let hy = hybrid_forecast(coarse, rhs.as_ref(), dt, h, &x0, n_steps)?;
+        let hybrid_seconds = t0.elapsed().as_secs_f64();
+        let hybrid_per_step = mse_per_step(hy.view(), truth)?;
+        let at_dt = h == 1.0;
+        rows.push(HybridRow {
+            h,
+            rk4_mse: mean(&rk4_per_step),
+            rk4_seconds,
+            hybrid_mse: mean(&hybrid_per_step),
+            hybrid_seconds,
+            paper_rk4_mse: paper.filter(|_| at_dt).map(|p| p.rk4_vs_hybrid.0),
+            paper_hybrid_mse: paper.filter(|_| at_dt).map(|p| p.rk4_vs_hybrid.1),
+            rk4_per_step,
+            hybrid_per_step,
+        });
+    }
+    Ok(HybridResult {
+        system,
+        dt,
+        n_test,
+        coarse_step: coarse.step_size(),
+        coarse_mse: mean(&coarse_per_step),
+        coarse_seconds,
+        coarse_per_step,
+        rows,
+        provenance,
+    })
+}
+
+/// The whole experiment: data, the largest stepper of `cfg.steps` ([`obtain_steppers`]; only
+/// that one is trained when missing), RK4 vs hybrid at every h of `hs`.
+pub fn run(
+    cfg: &OdeConfig,
+    data_root: &Path,
+    models_root: &Path,
+    pretrained: Option<&Path>,
+    hs: &[f64],
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<HybridResult> {
+    let data = ensure_data(cfg, 0.0, data_root)?;
+    let largest = *cfg
+        .steps
+        .iter()
+        .max()
+        .ok_or_else(|| Error::invalid("steps", "no step sizes configured"))?;
+    let coarse_cfg = OdeConfig {
+        steps: vec![largest],
+        ..cfg.clone()
+    };
+    let steppers = obtain_steppers(
+        &coarse_cfg,
+        0.0,
+        &data,
+        models_root,
+        pretrained,
+        device,
+        progress,
+    )?;
+    let coarse = steppers.largest().ok_or_else(|| {
+        Error::invalid(
+            "steppers",
+            format!("no stepper of step size {largest} was found"),
+        )
+    })?;
+    let fused = if device.is_cpu() {
+        Some(CpuResNet::new(coarse)?)
+    } else {
+        None
+    };
+    let coarse_ref: &dyn Stepper = match &fused {
+        Some(f) => f,
+        None => coarse,
+    };
+    evaluate(
+        cfg.system,
+        coarse_ref,
+        data.test.view(),
+        hs,
+        steppers.provenance.clone(),
+        device,
+    )
+}
+
+/// The JSON summary of one system's result (`summary.json`), for reports. MSE values are
+/// `None` where a forecast blew up (non-finite).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HybridSummary {
+    pub system: String,
+    pub dt: f64,
+    pub n_test: usize,
+    pub coarse_step: usize,
+    pub coarse_mse: Option<f64>,
+    /// RK4 steps (dt) and, per step: MSE and wall time of RK4 and of the hybrid.
+    pub h: Vec<f64>,
+    pub rk4_mse: Vec<Option<f64>>,
+    pub rk4_seconds: Vec<f64>,
+    pub hybrid_mse: Vec<Option<f64>>,
+    pub hybrid_seconds: Vec<f64>,
+    /// The paper's Table 9 at h = dt: RK4 and hybrid MSE.
+    pub paper_rk4_mse: Option<f64>,
+    pub paper_hybrid_mse: Option<f64>,
+    pub provenance: Provenance,
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+fn sci(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.1e}"))
+}
+
+impl HybridResult {
+    /// The JSON summary.
+    pub fn summary(&self) -> HybridSummary {
+        let paper = paper_row(self.system);
+        HybridSummary {
+            system: self.system.name().into(),
+            dt: self.dt,
+            n_test: self.n_test,
+            coarse_step: self.coarse_step,
+            coarse_mse: finite(self.coarse_mse),
+            h: self.rows.iter().map(|r| r.h).collect(),
+            rk4_mse: self.rows.iter().map(|r| finite(r.rk4_mse)).collect(),
+            rk4_seconds: self.rows.iter().map(|r| r.rk4_seconds).collect(),
+            hybrid_mse: self.rows.iter().map(|r| finite(r.hybrid_mse)).collect(),
+            hybrid_seconds: self.rows.iter().map(|r| r.hybrid_seconds).collect(),
+            paper_rk4_mse: paper.map(|p| p.rk4_vs_hybrid.0),
+            paper_hybrid_mse: paper.map(|p| p.rk4_vs_hybrid.1),
+            provenance: self.provenance.clone(),
+        }
+    }
+
+    /// Table 9 for this system: per RK4 step, RK4 and hybrid MSE and time, the paper's MSE
+    /// (at h = dt) beside ours, and the hybrid's speed-up over RK4.
+    pub fn table_markdown(&self) -> String {
+        let mut out = String::from(
+            "| h (dt) | RK4 MSE | paper RK4 | RK4 time [s] | hybrid MSE | paper hybrid | hybrid time [s] | RK4 time / hybrid time |\n|---|---|---|---|---|---|---|---|\n",
+        );
+        for r in &self.rows {
+            out += &format!(
+                "| {} | {:.2e} | {} | {:.4} | {:.2e} | {} | {:.4} | {:.2} |\n",
+                r.h,
+                r.rk4_mse,
+                sci(r.paper_rk4_mse),
+                r.rk4_seconds,
+                r.hybrid_mse,
+                sci(r.paper_hybrid_mse),
+                r.hybrid_seconds,
+                r.rk4_seconds / r.hybrid_seconds.max(1e-12)
+            );
+        }
+        out
+    }
+
+    /// The table as CSV (full precision; empty cells where the paper has no value).
+    pub fn table_csv(&self) -> String {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
+        let mut out = String::from(
+            "h,rk4_mse,paper_rk4_mse,rk4_seconds,hybrid_mse,paper_hybrid_mse,hybrid_seconds\n",
+        );
+        for r in &self.rows {
+            out += &format!(
+                "{},{:e},{},{},{:e},{},{}\n",
+                r.h,
+                r.rk4_mse,
+                opt(r.paper_rk4_mse),
+                r.rk4_seconds,
+                r.hybrid_mse,
+                opt(r.paper_hybrid_mse),
+                r.hybrid_seconds
+            );
+        }
+        out
+    }
+
+    /// The markdown report: table, the coarse stepper alone, provenance.
+    pub fn report_markdown(&self) -> String {
+        let p = &self.provenance;
+        format!(
+            "# {}: RK4 vs hybrid NN + RK4 (Figure 6B, Figure 9, Table 9){}\n\n{} test trajectories, dt = {}; coarse stepper {} dt ({} = {}). Steppers: {} ({}).\n\n{}\nThe coarse stepper alone (uni-scale, interpolated): test MSE {:.2e} in {:.4} s.\n",
+            self.system.name(),
+            if p.quick { " (QUICK run: tiny data and nets)" } else { "" },
+            self.n_test,
+            self.dt,
+            self.coarse_step,
+            self.coarse_step,
+            self.coarse_step as f64 * self.dt,
+            p.source,
+            p.detail,
+            self.table_markdown(),
+            self.coarse_mse,
+            self.coarse_seconds
+        )
+    }
+
+    /// Write `table.md`, `table.csv`, `summary.json`, `fig6b_accuracy.{png,svg}` and
+    /// `fig9_error.{png,svg}` into `dir` (created), atomically.
+    pub fn save(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let json = serde_json::to_string_pretty(&self.summary())
+            .map_err(|e| Error::invalid("summary", e.to_string()))?;
+        let mut paths = Vec::new();
+        for (name, text) in [
+            ("table.md", self.report_markdown()),
+            ("table.csv", self.table_csv()),
+            ("summary.json", json),
+        ] {
+            let p = dir.join(name);
+            write_bytes_atomic(&p, text.as_bytes())?;
+            paths.push(p);
+        }
+        for (stem, fig) in [
+            ("fig6b_accuracy", self.accuracy_figure()?),
+            ("fig9_error", self.error_figure()?),
+        ] {
+            for ext in ["png", "svg"] {
+                let p = dir.join(format!("{stem}.{ext}"));
+                fig.save(&p)?;
+                paths.push(p);
+            }
+        }
+        Ok(paths)
+    }
+}
+
+/// Read the `summary.json` that [`HybridResult::save`] wrote into `dir`.
+pub fn load_summary(dir: &Path) -> Result<HybridSummary> {
+    let path = dir.join("summary.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::bad_file(&path, e.to_string()))
+}
