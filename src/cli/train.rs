@@ -76,6 +76,10 @@ pub enum DeviceArg {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    // Small nets: one thread per matrix product, one stepper per core (see the function).
+    if !args.batched {
+        hits::stepper::device::one_thread_per_matmul();
+    }
     let quick = args.quick || hits::data::quick_mode();
     let kind = args.system;
     let dim = kind.dim();

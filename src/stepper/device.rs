@@ -38,3 +38,29 @@ fn cuda_or_cpu() -> candle_core::Result<Device> {
     );
     Ok(Device::Cpu)
 }
+
+/// Make candle's CPU matrix products single-threaded, keeping every core for independent work
+/// (several steppers training at once, trajectory batches of the solvers).
+///
+/// The paper's nets are small (`[2, 128, 128, 128, 2]` on minibatches of 320): splitting one such
+/// product over two threads made training about 2x SLOWER here (79 vs 160 epochs/s), while two
+/// steppers trained side by side on one thread each ran at 150-180 epochs/s each
+/// (`BENCHMARKS.md`, "Training"). candle reads its thread count from `RAYON_NUM_THREADS` at
+/// every product, so this first starts rayon's global pool with every core (for the solvers
+/// and [`super::train_hierarchy`], which then trains one stepper per core) and then sets
+/// `RAYON_NUM_THREADS=1` for candle. It changes the process environment: call it once, early,
+/// from a program or notebook (the `hits` command does), not from library code. A user who
+/// set `RAYON_NUM_THREADS` keeps their setting, and nothing is changed.
+/// Returns the number of cores rayon uses.
+pub fn one_thread_per_matmul() -> usize {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return rayon::current_num_threads();
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Fails only when the pool already exists, which is fine: it has its size already.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(cores)
+        .build_global();
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    rayon::current_num_threads()
+}

@@ -82,62 +82,18 @@ pub fn train_hierarchy(
     } else {
         todo.into_iter().map(|i| vec![i]).collect()
     };
-    for group in groups.into_iter().filter(|g| !g.is_empty()) {
-        let steps: Vec<usize> = group.iter().map(|&i| plan.steps[i]).collect();
-        let data = steps
-            .iter()
-            .map(|&k| {
-                Ok(StepperData {
-                    train: windows_of(train, k, cfg.n_forward, device)?,
-                    val: windows_of(val, k, cfg.n_forward, device)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let stems: Vec<PathBuf> = match &plan.out_dir {
-            Some(dir) => steps
-                .iter()
-                .map(|&k| checkpoint_stem(dir, k, plan.noise))
-                .collect(),
-            None => Vec::new(),
-        };
-        let can_resume = plan.resume
-            && !stems.is_empty()
-            && stems.iter().all(|s| with_suffix(s, ".state.json").exists());
-        let mut trainer = if can_resume {
-            let expected: Vec<_> = steps.iter().map(|&k| (k, plan.dt, dim)).collect();
-            Trainer::resume(&stems, &expected, data, cfg.clone(), &info, device)?
-        } else {
-            let fresh = steps
-                .iter()
-                .map(|&k| {
-                    ResNetStepper::new(
-                        &plan.arch,
-                        k,
-                        plan.dt,
-                        plan.seed.wrapping_add(k as u32),
-                        device,
-                    )
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Trainer::new(&fresh.iter().collect::<Vec<_>>(), data, cfg.clone())?
-        };
-        while !trainer.is_finished() && trainer.epoch() < cfg.epochs {
-            let next = (trainer.epoch() / cfg.eval_every + 1) * cfg.eval_every;
-            trainer.run(next, progress)?;
-            if !stems.is_empty() {
-                trainer.save_best(&stems, &info)?;
-                trainer.save_state(&stems, &info)?;
+    let groups: Vec<Vec<usize>> = groups.into_iter().filter(|g| !g.is_empty()).collect();
+    let workers = cpu_workers(device, groups.len());
+    if workers <= 1 {
+        for group in &groups {
+            for (i, r) in train_group(plan, group, train, val, cfg, &info, device, progress)? {
+                results[i] = Some(r);
             }
         }
-        for s in &stems {
-            for suf in [".state.json", ".state.safetensors"] {
-                let p = with_suffix(s, suf);
-                if p.exists() {
-                    std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
-                }
-            }
-        }
-        for (&i, r) in group.iter().zip(trainer.finish()?) {
+    } else {
+        for (i, r) in train_groups_parallel(
+            plan, &groups, train, val, cfg, &info, device, workers, progress,
+        )? {
             results[i] = Some(r);
         }
     }
@@ -145,6 +101,146 @@ pub fn train_hierarchy(
         .into_iter()
         .map(|r| r.expect("every step size trained or loaded"))
         .collect())
+}
+
+/// How many groups to train at once: on the CPU with single-threaded matrix products
+/// ([`super::device::one_thread_per_matmul`]), one group per core; otherwise one.
+fn cpu_workers(device: &Device, n_groups: usize) -> usize {
+    if !device.is_cpu() || candle_core::utils::get_num_threads() > 1 {
+        return 1;
+    }
+    rayon::current_num_threads().min(n_groups).max(1)
+}
+
+/// Train `groups` on `workers` threads; progress reports reach `progress` on this thread.
+#[allow(clippy::too_many_arguments)]
+fn train_groups_parallel(
+    plan: &HierarchyPlan,
+    groups: &[Vec<usize>],
+    train: ArrayView3<f64>,
+    val: ArrayView3<f64>,
+    cfg: &TrainConfig,
+    info: &RunInfo,
+    device: &Device,
+    workers: usize,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Vec<(usize, (ResNetStepper, TrainReport))>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<Progress>();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let tx = tx.clone();
+                let next = &next;
+                scope.spawn(
+                    move || -> Result<Vec<(usize, (ResNetStepper, TrainReport))>> {
+                        let mut out = Vec::new();
+                        let mut report = |p: &Progress| {
+                            let _ = tx.send(p.clone());
+                        };
+                        loop {
+                            let g = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let Some(group) = groups.get(g) else { break };
+                            out.extend(train_group(
+                                plan,
+                                group,
+                                train,
+                                val,
+                                cfg,
+                                info,
+                                device,
+                                &mut report,
+                            )?);
+                        }
+                        Ok(out)
+                    },
+                )
+            })
+            .collect();
+        drop(tx);
+        for p in rx {
+            progress(&p);
+        }
+        let mut all = Vec::new();
+        for h in handles {
+            let part = h
+                .join()
+                .map_err(|_| Error::invalid("training thread", "a training thread panicked"))?;
+            all.extend(part?);
+        }
+        Ok(all)
+    })
+}
+
+/// Train the steppers `group` (indices into `plan.steps`) in one trainer, saving and resuming
+/// through `plan.out_dir`.
+#[allow(clippy::too_many_arguments)]
+fn train_group(
+    plan: &HierarchyPlan,
+    group: &[usize],
+    train: ArrayView3<f64>,
+    val: ArrayView3<f64>,
+    cfg: &TrainConfig,
+    info: &RunInfo,
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Vec<(usize, (ResNetStepper, TrainReport))>> {
+    let dim = plan.arch.first().copied().unwrap_or(0);
+    let steps: Vec<usize> = group.iter().map(|&i| plan.steps[i]).collect();
+    let data = steps
+        .iter()
+        .map(|&k| {
+            Ok(StepperData {
+                train: windows_of(train, k, cfg.n_forward, device)?,
+                val: windows_of(val, k, cfg.n_forward, device)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let stems: Vec<PathBuf> = match &plan.out_dir {
+        Some(dir) => steps
+            .iter()
+            .map(|&k| checkpoint_stem(dir, k, plan.noise))
+            .collect(),
+        None => Vec::new(),
+    };
+    let can_resume = plan.resume
+        && !stems.is_empty()
+        && stems.iter().all(|s| with_suffix(s, ".state.json").exists());
+    let mut trainer = if can_resume {
+        let expected: Vec<_> = steps.iter().map(|&k| (k, plan.dt, dim)).collect();
+        Trainer::resume(&stems, &expected, data, cfg.clone(), info, device)?
+    } else {
+        let fresh = steps
+            .iter()
+            .map(|&k| {
+                ResNetStepper::new(
+                    &plan.arch,
+                    k,
+                    plan.dt,
+                    plan.seed.wrapping_add(k as u32),
+                    device,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Trainer::new(&fresh.iter().collect::<Vec<_>>(), data, cfg.clone())?
+    };
+    while !trainer.is_finished() && trainer.epoch() < cfg.epochs {
+        let next = (trainer.epoch() / cfg.eval_every + 1) * cfg.eval_every;
+        trainer.run(next, progress)?;
+        if !stems.is_empty() {
+            trainer.save_best(&stems, info)?;
+            trainer.save_state(&stems, info)?;
+        }
+    }
+    for s in &stems {
+        for suf in [".state.json", ".state.safetensors"] {
+            let p = with_suffix(s, suf);
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+            }
+        }
+    }
+    Ok(group.iter().copied().zip(trainer.finish()?).collect())
 }
 
 /// A finished checkpoint at `stem` (epoch limit or target reached, no state left), if any.

@@ -1,0 +1,104 @@
+//! Training a hierarchy with one stepper per core (after `one_thread_per_matmul`) gives every
+//! stepper exactly what it gets when trained alone, checkpoints and progress included.
+//!
+//! Its own test binary: `one_thread_per_matmul` changes the process environment.
+
+use candle_core::Device;
+use hits::stepper::device::one_thread_per_matmul;
+use hits::stepper::{train_hierarchy, HierarchyPlan, TrainConfig};
+use ndarray::Array3;
+
+/// Harmonic-oscillator trajectories `[n, points, 2]` from a small LCG.
+fn trajectories(n: usize, points: usize, seed: u64) -> Array3<f64> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    let mut u = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut a = Array3::zeros((n, points, 2));
+    for i in 0..n {
+        let (r, phi) = (0.5 + u(), 6.0 * u());
+        for k in 0..points {
+            let t = 0.05 * k as f64 + phi;
+            a[[i, k, 0]] = r * t.sin();
+            a[[i, k, 1]] = r * t.cos();
+        }
+    }
+    a
+}
+
+#[test]
+fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
+    let cores = one_thread_per_matmul();
+    assert_eq!(candle_core::utils::get_num_threads(), 1);
+    let (train, val) = (trajectories(40, 25, 1), trajectories(16, 25, 2));
+    let cfg = TrainConfig {
+        epochs: 60,
+        batch_size: 16,
+        n_forward: 3,
+        eval_every: 20,
+        seed: 4,
+        ..TrainConfig::default()
+    };
+    let dir = std::env::temp_dir().join(format!("hits_parallel_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let plan = |steps: Vec<usize>, out: &str| HierarchyPlan {
+        system: None,
+        arch: vec![2, 16, 16, 2],
+        dt: 0.05,
+        steps,
+        noise: 0.0,
+        seed: 3,
+        out_dir: Some(dir.join(out)),
+        batched: false,
+        resume: false,
+    };
+    let mut reports = 0;
+    let together = train_hierarchy(
+        &plan(vec![1, 2, 4, 8], "together"),
+        train.view(),
+        val.view(),
+        &cfg,
+        &Device::Cpu,
+        &mut |_| reports += 1,
+    )
+    .expect("parallel training");
+    assert_eq!(
+        reports,
+        4 * 3,
+        "every check of every stepper reaches the caller ({cores} cores)"
+    );
+    for (k, (s, r)) in [1usize, 2, 4, 8].into_iter().zip(&together) {
+        assert_eq!(s.step_size(), k, "results come back in the plan's order");
+        let alone = train_hierarchy(
+            &plan(vec![k], "alone"),
+            train.view(),
+            val.view(),
+            &cfg,
+            &Device::Cpu,
+            &mut |_| {},
+        )
+        .expect("training alone");
+        let (a, ra) = &alone[0];
+        assert_eq!(r.history, ra.history, "step {k}");
+        for ((w1, b1), (w2, b2)) in s.layers().iter().zip(a.layers()) {
+            assert_eq!(
+                w1.to_vec2::<f32>().unwrap(),
+                w2.to_vec2::<f32>().unwrap(),
+                "step {k}"
+            );
+            assert_eq!(
+                b1.to_vec1::<f32>().unwrap(),
+                b2.to_vec1::<f32>().unwrap(),
+                "step {k}"
+            );
+        }
+        assert!(dir
+            .join("together")
+            .join(format!("model_D{k}_noise0.0.safetensors"))
+            .exists());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
