@@ -14,6 +14,7 @@ mod increment;
 mod model_training;
 mod multiscale_hits;
 mod noisy;
+mod table1;
 
 /// Arguments of `hits reproduce`.
 #[derive(Debug, clap::Args)]
@@ -47,6 +48,9 @@ pub struct ReproduceArgs {
     /// instead of training.
     #[arg(long)]
     pub pretrained: bool,
+    /// Sequence data sets of table1, comma-separated: ks, bach, fluid, flower [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub data: Vec<String>,
 }
 
 /// The experiments `hits reproduce` knows.
@@ -66,6 +70,8 @@ pub enum Experiment {
     MultiscaleHits,
     /// Figure 6B, Figure 9, Table 9: RK4 at h = 1..16 dt vs the hybrid NN + RK4 (default: all five systems).
     Hybrid,
+    /// Table 1, Figure 7: HiTS vs LSTM, ESN, CW-RNN generating KS, Bach, Fluid, Flower (--data).
+    Table1,
 }
 
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
@@ -78,6 +84,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Experiment::Increment => increment::run(&args, quick),
         Experiment::MultiscaleHits => multiscale_hits::run(&args, quick),
         Experiment::Hybrid => hybrid::run(&args, quick),
+        Experiment::Table1 => table1::run(&args, quick),
     }
 }
 

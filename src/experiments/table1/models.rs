@@ -78,6 +78,7 @@ pub fn esn_config(n: usize, n_frames: usize) -> EsnConfig {
 /// Train (fit) baseline `kind` sized to `hits_params` on the normalised sequence, generate it
 /// from frame 0 and score it. With `models`, the trained weights are saved as
 /// `models/<lstm|esn|cwrnn>.safetensors` + `.json`. `progress(epoch, loss)` as in training.
+/// The training windows are cut to half the sequence when `seq_len` is longer.
 pub fn run_baseline(
     kind: BaselineKind,
     data: &SeqSet,
@@ -94,13 +95,18 @@ pub fn run_baseline(
     if let Some(d) = models {
         std::fs::create_dir_all(d).map_err(|e| crate::Error::io(d, e))?;
     }
+    // A short (quick) sequence gets windows of at most half its length.
+    let train = crate::baselines::BaselineTrainConfig {
+        seq_len: cfg.baseline.seq_len.min((data.n_frames() - 1) / 2).max(1),
+        ..cfg.baseline.clone()
+    };
     let t0 = Instant::now();
     let (model, detail): (Box<dyn SequenceModel>, String) = match kind {
         BaselineKind::Lstm => {
             let (m, h) = Lstm::train(
                 seq.view(),
                 &LstmConfig { hidden },
-                &cfg.baseline,
+                &train,
                 device,
                 progress,
             )?;
@@ -111,7 +117,7 @@ pub fn run_baseline(
                 Box::new(m),
                 format!(
                     "hidden {hidden}, {} epochs, final loss {:.2e}",
-                    cfg.baseline.epochs,
+                    train.epochs,
                     last(&h.loss)
                 ),
             )
@@ -121,14 +127,14 @@ pub fn run_baseline(
                 hidden,
                 n_modules: cfg.sizing.cwrnn_modules,
             };
-            let (m, h) = CwRnn::train(seq.view(), &c, &cfg.baseline, device, progress)?;
+            let (m, h) = CwRnn::train(seq.view(), &c, &train, device, progress)?;
             if let Some(stem) = &stem {
                 m.save(stem, Some(&h))?;
             }
             let detail = format!(
                 "hidden {hidden}, {} modules, {} epochs, final loss {:.2e}",
                 c.n_modules,
-                cfg.baseline.epochs,
+                train.epochs,
                 last(&h.loss)
             );
             (Box::new(m), detail)

@@ -1,0 +1,139 @@
+//! `hits reproduce table1`: Table 1 and Figure 7, sequence generation by HiTS, LSTM, ESN and
+//! CW-RNN on KS, Bach, Fluid and Flower.
+//!
+//! For each data set of `--data` (default all four): makes `<data-dir>/<Name>/` with the same
+//! library calls as `hits data <name>` when it is missing (quick mode: `<data-dir>/quick/<Name>/`),
+//! trains and scores the four models ([`hits::experiments::table1::run::run_table1`]), and writes
+//! `<out>/table1/<Name>/` (table, figure, generated sequences, per-model results). Finally
+//! `<out>/table1/TABLE1.md` and `TABLE1.csv` hold every row beside the paper's (of this run and of
+//! earlier runs stored there). Models stored
+//! under `<out>/table1/<Name>/` with the same settings are reused, so an interrupted run resumes;
+//! HiTS steppers resume mid-training from `<models>/table1/<Name>/hits/`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use hits::experiments::table1::report::{csv_table, markdown_table, Table1Result};
+use hits::experiments::table1::run::{load_data, run_table1};
+use hits::experiments::table1::{SeqData, Table1Config};
+use hits::stepper::device;
+
+use super::ReproduceArgs;
+use crate::cli::data::{DataArgs, SequenceName};
+
+fn sequence_name(d: SeqData) -> SequenceName {
+    match d {
+        SeqData::Ks => SequenceName::Ks,
+        SeqData::Bach => SequenceName::Bach,
+        SeqData::Fluid => SequenceName::Fluid,
+        SeqData::Flower => SequenceName::Flower,
+    }
+}
+
+pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let sets: Vec<SeqData> = if args.data.is_empty() {
+        SeqData::ALL.to_vec()
+    } else {
+        args.data
+            .iter()
+            .map(|s| SeqData::parse(s))
+            .collect::<hits::Result<_>>()?
+    };
+    let dev = device(!args.cuda)?;
+    let data_root = if quick {
+        args.data_dir.join("quick")
+    } else {
+        args.data_dir.clone()
+    };
+    let out_root = args.out.join("table1");
+    let suffix = if quick { "-quick" } else { "" };
+    let mut results: Vec<Table1Result> = Vec::new();
+    for d in sets {
+        let t0 = Instant::now();
+        let mut cfg = Table1Config::select(d, quick);
+        if let Some(e) = args.epochs {
+            cfg = cfg.with_epochs(e);
+        }
+        let dir = data_root.join(d.name());
+        if !dir.join("data.npy").exists() {
+            eprintln!(
+                "{d}: no {}, making it (as `hits data {}`)",
+                dir.display(),
+                d.name().to_lowercase()
+            );
+            crate::cli::data::run(DataArgs {
+                which: sequence_name(d),
+                quick,
+                out: data_root.clone(),
+                input: None,
+                downscale: None,
+            })
+            .with_context(|| format!("making the {d} data"))?;
+        }
+        let data = load_data(&dir, &cfg).with_context(|| format!("loading {}", dir.display()))?;
+        eprintln!(
+            "{d}{}: {} frames x {} features{}",
+            if quick { " (quick)" } else { "" },
+            data.n_frames(),
+            data.dim(),
+            if data.meta.synthetic {
+                " (made here)"
+            } else {
+                ""
+            }
+        );
+        let out = out_root.join(format!("{}{suffix}", d.name()));
+        let models = args
+            .models
+            .join("table1")
+            .join(format!("{}{suffix}", d.name()));
+        let result = run_table1(&data, &cfg, &dev, Some(&models), Some(&out), &mut |line| {
+            eprintln!("{d}: {line}")
+        })?;
+        for p in result.save(&out, &data.truth())? {
+            println!("wrote {}", p.display());
+        }
+        println!("{}", markdown_table(std::slice::from_ref(&result)));
+        println!("{d}: {:.1} s", t0.elapsed().as_secs_f64());
+        results.push(result);
+    }
+    // The summary holds every data set with a stored result, from this run or earlier ones.
+    let mut all = Vec::new();
+    for d in SeqData::ALL {
+        if let Some(r) = results.iter().find(|r| r.data == d) {
+            all.push(r.clone());
+            continue;
+        }
+        let path = out_root
+            .join(format!("{}{suffix}", d.name()))
+            .join("result.json");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            all.push(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?,
+            );
+        }
+    }
+    write_summary(&out_root, &all, quick)?;
+    println!("total {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn write_summary(out_root: &Path, results: &[Table1Result], quick: bool) -> anyhow::Result<()> {
+    let (md, csv) = (out_root.join("TABLE1.md"), out_root.join("TABLE1.csv"));
+    let text =
+        format!(
+        "# Table 1: sequence generation{}\n\nMSE over every frame and feature of the normalised \
+         sequence generated from its first frame; the paper's values beside ours.\n\n{}",
+        if quick { " (quick settings: NOT the paper's sizes)" } else { "" },
+        markdown_table(results)
+    );
+    hits::io::write_bytes_atomic(&md, text.as_bytes())?;
+    hits::io::write_bytes_atomic(&csv, csv_table(results).as_bytes())?;
+    println!("wrote {}\n{}", md.display(), markdown_table(results));
+    Ok(())
+}
