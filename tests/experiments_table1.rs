@@ -1,0 +1,222 @@
+//! Table 1 / Figure 7 machinery on tiny synthetic sequences: HiTS for sequences learns a
+//! periodic sequence and generates it from frame 0; the table runs all four models with
+//! baselines sized to HiTS; stored results are reused.
+
+use std::path::PathBuf;
+
+use candle_core::Device;
+use hits::experiments::table1::report::{markdown_table, MODELS};
+use hits::experiments::table1::run::{load_data, run_table1, sequence_mse};
+use hits::experiments::table1::seq_hits::{effective_steps, sequence_windows, train_seq_hits};
+use hits::experiments::table1::{HitsSeqConfig, SeqData, Table1Config};
+use hits::sequence::store::{save_sequence, SequenceFiles, SequenceMeta};
+use hits::stepper::TrainConfig;
+use ndarray::Array2;
+
+/// `[dim, n]`: a few harmonics of period 24 frames, different phase per feature.
+fn periodic(dim: usize, n: usize) -> Array2<f64> {
+    Array2::from_shape_fn((dim, n), |(i, t)| {
+        let w = 2.0 * std::f64::consts::PI * t as f64 / 24.0;
+        (w + i as f64).sin() + 0.3 * (2.0 * w + 0.5 * i as f64).cos()
+    })
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hits_table1_{}_{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn windows_cover_the_sequence_without_padding() {
+    let z = Array2::from_shape_fn((2, 23), |(i, t)| (t + 100 * i) as f64 + 1.0);
+    // step 2, 3 forward: L = 6, chunks at 0, 6, 12 and a last one ending at frame 22.
+    let w = sequence_windows(z.view(), 2, 3).unwrap();
+    assert_eq!(w.dim(), (4, 7, 2));
+    assert!(w.iter().all(|&v| v != 0.0), "no zero padding");
+    assert_eq!(w[[2, 0, 0]], 13.0);
+    assert_eq!(w[[3, 0, 0]], 17.0); // frame 16
+    assert_eq!(w[[3, 6, 1]], 123.0); // frame 22 of feature 1
+                                     // Long steps lower n_forward, steps past the end are dropped.
+    assert_eq!(
+        effective_steps(&[1, 6, 10, 30], 6, 23),
+        vec![(1, 6), (6, 3), (10, 2)]
+    );
+    assert!(sequence_windows(z.view(), 10, 3).is_err());
+}
+
+#[test]
+fn seq_hits_learns_a_periodic_sequence() {
+    let z = periodic(4, 121);
+    let cfg = HitsSeqConfig {
+        hidden: vec![32, 32],
+        steps: vec![1, 3, 9],
+        train: TrainConfig {
+            epochs: 600,
+            batch_size: 64,
+            n_forward: 6,
+            eval_every: 100,
+            ..TrainConfig::default()
+        },
+        seed: 0,
+    };
+    let hits = train_seq_hits(z.view(), &cfg, &Device::Cpu, None, &mut |_| {}).unwrap();
+    assert_eq!(hits.step_sizes(), vec![1, 3, 9]);
+    assert_eq!(
+        hits.n_params(),
+        3 * (4 * 32 + 32 + 32 * 32 + 32 + 32 * 4 + 4)
+    );
+    for r in &hits.reports {
+        let first = r.history[0].2;
+        assert!(
+            r.best_val_loss < 0.2 * first,
+            "step {}: validation loss {first:.3e} -> {:.3e}",
+            r.step_size,
+            r.best_val_loss
+        );
+    }
+    let gen = hits.generate(z.column(0), z.ncols()).unwrap();
+    assert_eq!(gen.dim(), (121, 4));
+    assert_eq!(gen.row(0), z.column(0));
+    let truth = z.t().to_owned();
+    let mse = sequence_mse(&gen, &truth).unwrap();
+    let var = truth.iter().map(|v| v * v).sum::<f64>() / truth.len() as f64;
+    assert!(
+        mse.is_finite() && mse < 0.2 * var,
+        "generation MSE {mse:.3e} vs mean square {var:.3e}"
+    );
+}
+
+#[test]
+fn table_runs_all_four_models_and_reuses_results() {
+    let root = temp_dir("run");
+    let data_dir = root.join("Fluid");
+    let x = periodic(11, 60);
+    let meta = SequenceMeta {
+        name: "Fluid".into(),
+        shape: [11, 60],
+        synthetic: true,
+        source: "test harmonics".into(),
+        quick: true,
+    };
+    save_sequence(
+        &data_dir,
+        &SequenceFiles {
+            data: &x,
+            modes: None,
+            meta,
+        },
+    )
+    .unwrap();
+    let mut cfg = Table1Config::quick(SeqData::Fluid);
+    cfg.hits.train.epochs = 100;
+    cfg.baseline.epochs = 40;
+    let data = load_data(&data_dir, &cfg).unwrap();
+    assert_eq!((data.n_frames(), data.dim()), (60, 11));
+    let (models, out) = (root.join("models"), root.join("out"));
+    let mut lines = Vec::new();
+    let result = run_table1(
+        &data,
+        &cfg,
+        &Device::Cpu,
+        Some(&models),
+        Some(&out),
+        &mut |l| lines.push(l.to_string()),
+    )
+    .unwrap();
+    let names: Vec<&str> = result.rows.iter().map(|r| r.model.as_str()).collect();
+    assert_eq!(names, MODELS);
+    let hits_params = result.rows[0].n_params as f64;
+    for r in &result.rows {
+        assert!(r.mse.is_finite(), "{}: MSE {}", r.model, r.mse);
+        assert_eq!(r.generated.dim(), (60, 11));
+        assert!(r.n_params > 0);
+        if r.model == "LSTM" || r.model == "CW-RNN" {
+            let rel = (r.n_params as f64 - hits_params).abs() / hits_params;
+            assert!(
+                rel < 0.02,
+                "{}: {} parameters vs HiTS {hits_params}",
+                r.model,
+                r.n_params
+            );
+        }
+    }
+    assert!(models.join("hits").join("hits_config.json").exists());
+    assert!(models.join("lstm.safetensors").exists() && models.join("cwrnn.json").exists());
+    let md = markdown_table(std::slice::from_ref(&result));
+    assert_eq!(md.lines().count(), 2 + 4);
+    assert!(
+        md.contains("9.20e-8"),
+        "paper's LSTM value beside ours:\n{md}"
+    );
+
+    // A second run with the same settings loads every stored result instead of training.
+    let mut lines2 = Vec::new();
+    let again = run_table1(
+        &data,
+        &cfg,
+        &Device::Cpu,
+        Some(&models),
+        Some(&out),
+        &mut |l| lines2.push(l.to_string()),
+    )
+    .unwrap();
+    assert_eq!(
+        lines2
+            .iter()
+            .filter(|l| l.contains("stored result"))
+            .count(),
+        4,
+        "{lines2:?}"
+    );
+    for (a, b) in result.rows.iter().zip(&again.rows) {
+        assert_eq!(
+            (a.mse, a.n_params, a.train_seconds),
+            (b.mse, b.n_params, b.train_seconds)
+        );
+    }
+    // Other settings are not mistaken for stored ones.
+    let mut other = cfg.clone();
+    other.hits.seed = 7;
+    let err = run_table1(
+        &data,
+        &other,
+        &Device::Cpu,
+        Some(&models),
+        Some(&out),
+        &mut |_| {},
+    );
+    assert!(
+        err.is_err(),
+        "HiTS checkpoints of other settings must be refused"
+    );
+
+    let paths = result.save(&out, &data.truth()).unwrap();
+    assert!(paths.iter().all(|p| p.exists()));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn ks_figure_is_a_heatmap_grid() {
+    let mut cfg = Table1Config::quick(SeqData::Ks);
+    cfg.hits.train.epochs = 1;
+    let result = hits::experiments::table1::report::Table1Result {
+        data: SeqData::Ks,
+        n_frames: 30,
+        dim: 16,
+        quick: true,
+        synthetic: true,
+        source: "test".into(),
+        rows: vec![],
+    };
+    let truth = periodic(16, 30).t().to_owned();
+    let fig = result.figure(&truth).unwrap();
+    assert_eq!(fig.layout(), (1, 1));
+    assert!(result.figure(&truth.t().to_owned()).is_err());
+    assert_eq!(
+        Table1Config::paper(SeqData::Ks).hits.arch(512),
+        vec![512, 2048, 1024, 512, 256, 128, 512]
+    );
+    assert_eq!(SeqData::parse("FLUID").unwrap(), SeqData::Fluid);
+    assert!(SeqData::parse("lorenz").is_err());
+}
