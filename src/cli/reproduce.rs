@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+mod all_ode;
 mod data_generation;
 mod fig2;
 mod hybrid;
@@ -72,10 +73,43 @@ pub enum Experiment {
     Hybrid,
     /// Table 1, Figure 7: HiTS vs LSTM, ESN, CW-RNN generating KS, Bach, Fluid, Flower (--data).
     Table1,
+    /// Every ODE experiment in order (data, training, multiscale, hybrid, noise, increment) and
+    /// results/REPORT.md; skips what is up to date.
+    AllOde,
+}
+
+impl Experiment {
+    /// Whether the experiment trains the paper's small ODE nets, which train fastest with
+    /// one thread per matrix product and one stepper per core.
+    fn trains_small_nets(self) -> bool {
+        matches!(
+            self,
+            Experiment::Fig2
+                | Experiment::ModelTraining
+                | Experiment::Noisy
+                | Experiment::MultiscaleHits
+                | Experiment::Hybrid
+                | Experiment::AllOde
+        )
+    }
+}
+
+/// Where an experiment's folder goes: `<out>/`, or `<out>/quick/` in quick mode (so a quick
+/// run never overwrites a full one).
+pub(super) fn results_root(args: &ReproduceArgs, quick: bool) -> PathBuf {
+    if quick {
+        args.out.join("quick")
+    } else {
+        args.out.clone()
+    }
 }
 
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let quick = args.quick || hits::data::quick_mode();
+    // The ODE steppers are small nets: one thread per matrix product, one stepper per core.
+    if args.experiment.trains_small_nets() {
+        hits::stepper::device::one_thread_per_matmul();
+    }
     match args.experiment {
         Experiment::Fig2 => fig2::run(&args, quick),
         Experiment::DataGeneration => data_generation::run(&args, quick),
@@ -85,6 +119,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Experiment::MultiscaleHits => multiscale_hits::run(&args, quick),
         Experiment::Hybrid => hybrid::run(&args, quick),
         Experiment::Table1 => table1::run(&args, quick),
+        Experiment::AllOde => all_ode::run(&args, quick),
     }
 }
 

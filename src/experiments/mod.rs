@@ -10,6 +10,7 @@
 //! | [`multiscale_hits`] | Figure 5, Table 5: every step size vs the multiscale coupling, timing |
 //! | [`noisy`] | Figure 6A, Figure 8, Tables 6-8: multiscale HiTS at 0/1/2% measurement noise |
 //! | [`ode`] | the data set and trained steppers every ODE experiment starts from |
+//! | [`report`] | `results/REPORT.md`: every ODE table beside the paper's, figure links |
 //! | [`table1`] | Table 1 / Figure 7: sequence generation, HiTS vs LSTM, ESN, CW-RNN |
 //! | [`training`] | training the eleven steppers of a system: loss curves and a table of the runs |
 
@@ -20,5 +21,6 @@ pub mod increment;
 pub mod multiscale_hits;
 pub mod noisy;
 pub mod ode;
+pub mod report;
 pub mod table1;
 pub mod training;

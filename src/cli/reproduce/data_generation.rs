@@ -19,7 +19,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     for r in &overview.rows {
         println!("{}: {}", r.system, r.dir.display());
     }
-    for p in overview.save(&args.out.join("data_generation"))? {
+    for p in overview.save(&super::results_root(args, quick).join("data_generation"))? {
         println!("wrote {}", p.display());
     }
     Ok(())
