@@ -52,6 +52,10 @@ pub struct ReproduceArgs {
     /// Sequence data sets of table1, comma-separated: ks, bach, fluid, flower [default: all].
     #[arg(long, value_delimiter = ',')]
     pub data: Vec<String>,
+    /// table1: hidden widths of every HiTS net instead of the paper's, comma-separated
+    /// (e.g. 256,164); use another --out and --models to keep the paper's run.
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Vec<usize>,
 }
 
 /// The experiments `hits reproduce` knows.

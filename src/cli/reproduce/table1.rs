@@ -56,6 +56,9 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         if let Some(e) = args.epochs {
             cfg = cfg.with_epochs(e);
         }
+        if !args.hidden.is_empty() {
+            cfg.hits.hidden = args.hidden.clone();
+        }
         let dir = data_root.join(d.name());
         if !dir.join("data.npy").exists() {
             eprintln!(

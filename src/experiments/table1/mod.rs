@@ -233,12 +233,15 @@ impl Table1Config {
     }
 
     /// Override the training epochs of every model (HiTS and the trained baselines), e.g. to
-    /// run the full-size nets with fewer epochs on a CPU.
+    /// run the full-size nets with fewer epochs on a CPU. Validation and progress come at least
+    /// every tenth of the run.
     pub fn with_epochs(mut self, epochs: usize) -> Table1Config {
         self.hits.train.epochs = epochs;
         self.baseline.epochs = epochs;
-        self.hits.train.eval_every = self.hits.train.eval_every.min(epochs.max(1));
-        self.baseline.eval_every = self.baseline.eval_every.min(epochs.max(1));
+        // At least ten progress reports (and saved checkpoints) per model.
+        let every = (epochs / 10).max(1);
+        self.hits.train.eval_every = self.hits.train.eval_every.min(every);
+        self.baseline.eval_every = self.baseline.eval_every.min(every);
         self
     }
 }
