@@ -5,7 +5,7 @@
 //! library calls as `hits data <name>` when it is missing (quick mode: `<data-dir>/quick/<Name>/`),
 //! trains and scores the four models ([`hits::experiments::table1::run::run_table1`]), and writes
 //! `<out>/table1/<Name>/` (table, figure, generated sequences, per-model results). Finally
-//! `<out>/table1/TABLE1.md` and `TABLE1.csv` hold every row beside the paper's (of this run and of
+//! `<out>/table1/TABLE1.md` and `TABLE1.csv` (quick: `TABLE1-quick.*`) hold every row beside the paper's (of this run and of
 //! earlier runs stored there). Models stored
 //! under `<out>/table1/<Name>/` with the same settings are reused, so an interrupted run resumes;
 //! HiTS steppers resume mid-training from `<models>/table1/<Name>/hits/`.
@@ -127,7 +127,11 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
 }
 
 fn write_summary(out_root: &Path, results: &[Table1Result], quick: bool) -> anyhow::Result<()> {
-    let (md, csv) = (out_root.join("TABLE1.md"), out_root.join("TABLE1.csv"));
+    let stem = if quick { "TABLE1-quick" } else { "TABLE1" };
+    let (md, csv) = (
+        out_root.join(format!("{stem}.md")),
+        out_root.join(format!("{stem}.csv")),
+    );
     let text =
         format!(
         "# Table 1: sequence generation{}\n\nMSE over every frame and feature of the normalised \
