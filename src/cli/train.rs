@@ -128,7 +128,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         train.dim().0,
         val.dim().0,
         cfg.epochs,
-        if args.batched { "batched" } else { "one after the other" },
+        if args.batched {
+            "batched".to_string()
+        } else if candle_core::utils::get_num_threads() == 1 && rayon::current_num_threads() > 1 {
+            format!("{} at once (one per core)", rayon::current_num_threads())
+        } else {
+            "one after the other".to_string()
+        },
         if quick { ", quick mode" } else { "" },
     );
     // A bar on a terminal; elsewhere (logs, notebooks) one whole line per stepper and check.
