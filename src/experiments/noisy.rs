@@ -48,6 +48,7 @@ use crate::stepper::{Progress, ResNetStepper};
 use crate::{Error, Result, SystemKind};
 
 mod report;
+pub use report::DIVERGED;
 
 /// The paper's noise levels.
 pub const PAPER_NOISES: [f64; 3] = [0.0, 0.01, 0.02];

@@ -28,6 +28,10 @@ fn loggable(xs: &[f64], ys: &[f64]) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
+/// Single-scale forecasts above this test MSE have diverged; Figure 6A leaves them out (they
+/// would squash every other point into one corner of a log axis). The tables keep them.
+pub const DIVERGED: f64 = 1e6;
+
 fn noise_color(i: usize) -> Color {
     [Color(0, 0, 0), Color(31, 119, 180), Color(214, 39, 40)]
         .get(i)
@@ -152,48 +156,58 @@ impl NoisyResult {
     }
 
     /// Figure 6A, accuracy against efficiency: one panel per system, test MSE against forecast
-    /// wall time (both measured here), the single scales as a line per noise level and the
+    /// wall time (both measured here), the single scales as small points per noise level and the
     /// multiscale coupling as a large point of the same colour.
     pub fn fig6a(&self) -> Result<Figure> {
         if self.systems.is_empty() {
             return Err(Error::invalid("systems", "no results to plot"));
         }
-        let panels = self.systems.iter().map(|sys| {
+        let panels = self.systems.iter().enumerate().map(|(p, sys)| {
+            let legend = if p == 0 {
+                Legend::UpperRight
+            } else {
+                Legend::Hidden
+            };
+            let mut series = Vec::new();
+            for (i, run) in sys.runs.iter().enumerate() {
+                let c = noise_color(i);
+                let singles: Vec<_> = run.singles().filter(|r| r.mse <= DIVERGED).collect();
+                let (x, y) = loggable(
+                    &singles.iter().map(|r| r.seconds).collect::<Vec<_>>(),
+                    &singles.iter().map(|r| r.mse).collect::<Vec<_>>(),
+                );
+                series.push((x, y, format!("{} single", percent(run.noise)), c, 3));
+                if let Some(ms) = run.multiscale() {
+                    let (x, y) = loggable(&[ms.seconds], &[ms.mse]);
+                    series.push((x, y, format!("{} multiscale", percent(run.noise)), c, 8));
+                }
+            }
+            // Explicit ranges with a margin, so no point sits on the frame.
+            let all = |f: fn(&(Vec<f64>, Vec<f64>, String, Color, u32)) -> &Vec<f64>| {
+                let v: Vec<f64> = series.iter().flat_map(|s| f(s).iter().copied()).collect();
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (lo.is_finite() && hi.is_finite()).then_some((lo / 2.0, hi * 2.0))
+            };
             let mut axes = Axes::new()
                 .title(sys.system.name())
                 .x_label("forecast time [s]")
                 .y_label("test MSE")
                 .log_x()
                 .log_y()
-                .legend(Legend::LowerLeft);
-            for (i, run) in sys.runs.iter().enumerate() {
-                let c = noise_color(i);
-                let singles: Vec<_> = run.singles().collect();
-                let (x, y) = loggable(
-                    &singles.iter().map(|r| r.seconds).collect::<Vec<_>>(),
-                    &singles.iter().map(|r| r.mse).collect::<Vec<_>>(),
-                );
-                axes = axes.series(
-                    Series::line_points(&x, &y)
-                        .label(format!("{} single", percent(run.noise)))
-                        .color(c),
-                );
-                if let Some(ms) = run.multiscale() {
-                    let (x, y) = loggable(&[ms.seconds], &[ms.mse]);
-                    axes = axes.series(
-                        Series::points(&x, &y)
-                            .label(format!("{} multiscale", percent(run.noise)))
-                            .color(c)
-                            .width(7),
-                    );
-                }
+                .legend(legend);
+            if let (Some(xr), Some(yr)) = (all(|s| &s.0), all(|s| &s.1)) {
+                axes = axes.x_range(xr.0, xr.1).y_range(yr.0, yr.1);
+            }
+            for (x, y, label, c, w) in series {
+                axes = axes.series(Series::points(&x, &y).label(label).color(c).width(w));
             }
             axes
         });
         let cols = self.systems.len().min(3);
         let rows = self.systems.len().div_ceil(cols);
         Ok(Figure::new()
-            .title("accuracy vs efficiency (Figure 6A)")
+            .title(format!("accuracy vs efficiency (Figure 6A); single scales with MSE > {DIVERGED:.0e} (diverged) left out"))
             .grid(rows, cols)
             .size(420 * cols as u32, 340 * rows as u32 + 40)
             .panels(panels))
