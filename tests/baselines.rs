@@ -7,19 +7,24 @@ use std::path::PathBuf;
 
 use candle_core::{Device, Tensor};
 use hits::baselines::{
-    match_parameters, mlp_parameter_count, parameter_count, BaselineKind, BaselineTrainConfig, CwRnn,
-    CwRnnConfig, Esn, EsnConfig, Lstm, LstmConfig, SequenceModel,
+    match_parameters, mlp_parameter_count, parameter_count, BaselineKind, BaselineTrainConfig,
+    CwRnn, CwRnnConfig, Esn, EsnConfig, Lstm, LstmConfig, SequenceModel,
 };
 use ndarray::{Array1, Array2};
 use ndarray_npy::read_npy;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/baselines").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/baselines")
+        .join(name)
 }
 
 fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 /// A circle of radius 0.5 with 20 frames per period: `[n, 2]`; per-feature variance 0.125.
@@ -35,7 +40,14 @@ const CIRCLE_VAR: f64 = 0.125;
 const GEN_TOL: f64 = 0.05;
 
 fn small_train() -> BaselineTrainConfig {
-    BaselineTrainConfig { epochs: 600, lr: 1e-2, seq_len: 20, batch: 8, seed: 1, eval_every: 50 }
+    BaselineTrainConfig {
+        epochs: 600,
+        lr: 1e-2,
+        seq_len: 20,
+        batch: 8,
+        seed: 1,
+        eval_every: 50,
+    }
 }
 
 #[test]
@@ -74,12 +86,19 @@ fn check_fit(model: &dyn SequenceModel, history_loss: Option<&[f64]>) {
     if let Some(loss) = history_loss {
         let last = *loss.last().unwrap();
         eprintln!("{}: loss {:.3e} -> {last:.3e}", model.name(), loss[0]);
-        assert!(last < 1e-2 * CIRCLE_VAR, "{}: final loss {last} not below 1e-2 x variance", model.name());
+        assert!(
+            last < 1e-2 * CIRCLE_VAR,
+            "{}: final loss {last} not below 1e-2 x variance",
+            model.name()
+        );
     }
     let truth = circle(41);
     let gen = model.generate(truth.row(0), 41).unwrap();
     let err = max_abs_diff(&gen, &truth);
-    eprintln!("{}: free-running 2 periods, max error {err:.3e}", model.name());
+    eprintln!(
+        "{}: free-running 2 periods, max error {err:.3e}",
+        model.name()
+    );
     assert_eq!(gen.row(0), truth.row(0));
     assert!(err < GEN_TOL, "{}: generation error {err}", model.name());
 }
@@ -88,9 +107,14 @@ fn check_fit(model: &dyn SequenceModel, history_loss: Option<&[f64]>) {
 fn lstm_fits_and_regenerates_a_circle() {
     let seq = circle(200);
     let mut calls = 0;
-    let (lstm, hist) =
-        Lstm::train(seq.view(), &LstmConfig { hidden: 16 }, &small_train(), &Device::Cpu, &mut |_, _| calls += 1)
-            .unwrap();
+    let (lstm, hist) = Lstm::train(
+        seq.view(),
+        &LstmConfig { hidden: 16 },
+        &small_train(),
+        &Device::Cpu,
+        &mut |_, _| calls += 1,
+    )
+    .unwrap();
     assert_eq!(calls, hist.loss.len());
     assert_eq!(hist.epochs.last(), Some(&600));
     check_fit(&lstm, Some(&hist.loss));
@@ -103,19 +127,36 @@ fn lstm_fits_and_regenerates_a_circle() {
     let back_hist = meta.history.as_ref().unwrap();
     assert_eq!(back_hist.epochs, hist.epochs);
     // JSON keeps the losses to the last digit or so
-    assert!(back_hist.loss.iter().zip(&hist.loss).all(|(a, b)| (a - b).abs() <= 1e-15 * b.abs()));
+    assert!(back_hist
+        .loss
+        .iter()
+        .zip(&hist.loss)
+        .all(|(a, b)| (a - b).abs() <= 1e-15 * b.abs()));
     assert_eq!(meta.n_params, lstm.n_params());
     let a = lstm.generate(seq.row(0), 30).unwrap();
     assert_eq!(a, back.generate(seq.row(0), 30).unwrap());
-    assert!(CwRnn::load(&dir.join("lstm"), &Device::Cpu).is_err(), "kind is checked");
+    assert!(
+        CwRnn::load(&dir.join("lstm"), &Device::Cpu).is_err(),
+        "kind is checked"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn cwrnn_fits_and_regenerates_a_circle() {
     let seq = circle(200);
-    let cfg = CwRnnConfig { hidden: 24, n_modules: 3 };
-    let (model, hist) = CwRnn::train(seq.view(), &cfg, &small_train(), &Device::Cpu, &mut |_, _| {}).unwrap();
+    let cfg = CwRnnConfig {
+        hidden: 24,
+        n_modules: 3,
+    };
+    let (model, hist) = CwRnn::train(
+        seq.view(),
+        &cfg,
+        &small_train(),
+        &Device::Cpu,
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert_eq!(model.periods(), &[1, 4, 16]);
     check_fit(&model, Some(&hist.loss));
     // the lower blocks of W_H stayed zero through training
@@ -131,23 +172,34 @@ fn cwrnn_fits_and_regenerates_a_circle() {
 
     let dir = std::env::temp_dir().join(format!("hits_baselines_cwrnn_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    model.save(&dir.join("cw.safetensors"), Some(&hist)).unwrap();
+    model
+        .save(&dir.join("cw.safetensors"), Some(&hist))
+        .unwrap();
     let (back, _) = CwRnn::load(&dir.join("cw"), &Device::Cpu).unwrap();
     assert_eq!(back.periods(), model.periods());
-    assert_eq!(model.generate(seq.row(0), 30).unwrap(), back.generate(seq.row(0), 30).unwrap());
+    assert_eq!(
+        model.generate(seq.row(0), 30).unwrap(),
+        back.generate(seq.row(0), 30).unwrap()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn cwrnn_modules_update_only_on_their_clocks() {
-    let cfg = CwRnnConfig { hidden: 12, n_modules: 3 };
+    let cfg = CwRnnConfig {
+        hidden: 12,
+        n_modules: 3,
+    };
     let model = CwRnn::new(2, &cfg, 5, &Device::Cpu).unwrap();
     let xs = Array2::from_shape_fn((40, 2), |(t, j)| ((t * 7 + j * 3) % 11) as f64 / 11.0 - 0.5);
     let (hs, _) = model.teacher_forced(xs.view()).unwrap();
     let mut updates = [0usize; 3];
     for t in 1..40 {
         for (i, &p) in model.periods().iter().enumerate() {
-            let (now, before) = (hs.slice(ndarray::s![t, 4 * i..4 * i + 4]), hs.slice(ndarray::s![t - 1, 4 * i..4 * i + 4]));
+            let (now, before) = (
+                hs.slice(ndarray::s![t, 4 * i..4 * i + 4]),
+                hs.slice(ndarray::s![t - 1, 4 * i..4 * i + 4]),
+            );
             let changed = now.iter().zip(before).any(|(a, b)| a != b);
             assert_eq!(changed, t % p == 0, "module {i} (period {p}) at t = {t}");
             updates[i] += usize::from(changed);
@@ -161,7 +213,15 @@ fn cwrnn_modules_update_only_on_their_clocks() {
 #[test]
 fn esn_regenerates_a_circle() {
     let seq = circle(300);
-    let cfg = EsnConfig { reservoir: 100, density: 0.1, input_scale: 0.5, ridge: 1e-8, washout: 0, seed: 4, spectral_radius: 0.9 };
+    let cfg = EsnConfig {
+        reservoir: 100,
+        density: 0.1,
+        input_scale: 0.5,
+        ridge: 1e-8,
+        washout: 0,
+        seed: 4,
+        spectral_radius: 0.9,
+    };
     let esn = Esn::fit(seq.view(), &cfg).unwrap();
     assert_eq!(esn.n_params(), 2 * 101);
     check_fit(&esn, None);
@@ -169,14 +229,25 @@ fn esn_regenerates_a_circle() {
     std::fs::create_dir_all(&dir).unwrap();
     esn.save(&dir.join("esn")).unwrap();
     let back = Esn::load(&dir.join("esn")).unwrap();
-    assert_eq!(esn.generate(seq.row(0), 50).unwrap(), back.generate(seq.row(0), 50).unwrap());
+    assert_eq!(
+        esn.generate(seq.row(0), 50).unwrap(),
+        back.generate(seq.row(0), 50).unwrap()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn esn_spectral_radius_is_the_target() {
     // the reservoir drawn by numpy in tools/fixtures_baselines.py, radius from LAPACK
-    let cfg = EsnConfig { reservoir: 60, density: 0.1, input_scale: 0.5, ridge: 1e-6, washout: 0, seed: 3, spectral_radius: 0.9 };
+    let cfg = EsnConfig {
+        reservoir: 60,
+        density: 0.1,
+        input_scale: 0.5,
+        ridge: 1e-6,
+        washout: 0,
+        seed: 3,
+        spectral_radius: 0.9,
+    };
     let esn = Esn::new(2, &cfg).unwrap();
     let w_in: Array2<f64> = read_npy(fixture("esn_w_in.npy")).unwrap();
     let w: Array2<f64> = read_npy(fixture("esn_w.npy")).unwrap();
@@ -184,24 +255,47 @@ fn esn_spectral_radius_is_the_target() {
     assert_eq!(esn.input_weight(), w_in.view());
     let dw = max_abs_diff(&esn.reservoir(), &w);
     assert!(dw < 1e-12, "reservoir differs from numpy's by {dw}");
-    assert_eq!(esn.reservoir().iter().filter(|&&v| v != 0.0).count(), w.iter().filter(|&&v| v != 0.0).count());
+    assert_eq!(
+        esn.reservoir().iter().filter(|&&v| v != 0.0).count(),
+        w.iter().filter(|&&v| v != 0.0).count()
+    );
     let ours = esn.spectral_radius();
-    eprintln!("ESN radius: faer {ours:.15}, LAPACK {:.15} (before rescaling {:.6})", radius[1], radius[0]);
+    eprintln!(
+        "ESN radius: faer {ours:.15}, LAPACK {:.15} (before rescaling {:.6})",
+        radius[1], radius[0]
+    );
     assert!((ours - 0.9).abs() < 1e-6, "{ours}");
     assert!((radius[1] - 0.9).abs() < 1e-6);
     // a larger reservoir, another target
-    let big = Esn::new(3, &EsnConfig { reservoir: 400, density: 0.02, spectral_radius: 1.3, ..cfg }).unwrap();
+    let big = Esn::new(
+        3,
+        &EsnConfig {
+            reservoir: 400,
+            density: 0.02,
+            spectral_radius: 1.3,
+            ..cfg
+        },
+    )
+    .unwrap();
     assert!((big.spectral_radius() - 1.3).abs() < 1e-6);
 }
 
 #[test]
 fn parameter_matching_within_two_percent() {
     for kind in BaselineKind::ALL {
-        for (dim, target) in [(2, 100_000), (22, 120_000), (128, 3_000_000), (512, 19_519_360)] {
+        for (dim, target) in [
+            (2, 100_000),
+            (22, 120_000),
+            (128, 3_000_000),
+            (512, 19_519_360),
+        ] {
             let (h, n) = match_parameters(kind, dim, target, 5);
             assert_eq!(n, parameter_count(kind, dim, h, 5));
             let rel = (n as f64 - target as f64).abs() / target as f64;
-            assert!(rel < 0.02, "{kind} dim {dim} target {target}: hidden {h}, {n} params ({rel:.3})");
+            assert!(
+                rel < 0.02,
+                "{kind} dim {dim} target {target}: hidden {h}, {n} params ({rel:.3})"
+            );
         }
     }
 }
@@ -236,14 +330,107 @@ fn ks_sizes_against_the_paper() {
 #[test]
 fn bad_inputs_are_errors() {
     let seq = circle(10);
-    let cfg = BaselineTrainConfig { seq_len: 10, ..BaselineTrainConfig::quick() };
-    let err = Lstm::train(seq.view(), &LstmConfig { hidden: 4 }, &cfg, &Device::Cpu, &mut |_, _| {}).unwrap_err();
+    let cfg = BaselineTrainConfig {
+        seq_len: 10,
+        ..BaselineTrainConfig::quick()
+    };
+    let err = Lstm::train(
+        seq.view(),
+        &LstmConfig { hidden: 4 },
+        &cfg,
+        &Device::Cpu,
+        &mut |_, _| {},
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("seq_len"), "{err}");
-    assert!(CwRnn::new(2, &CwRnnConfig { hidden: 10, n_modules: 3 }, 0, &Device::Cpu).is_err());
+    assert!(CwRnn::new(
+        2,
+        &CwRnnConfig {
+            hidden: 10,
+            n_modules: 3
+        },
+        0,
+        &Device::Cpu
+    )
+    .is_err());
     let lstm = Lstm::new(2, &LstmConfig { hidden: 3 }, 0, &Device::Cpu).unwrap();
     let err = lstm.generate(Array1::zeros(3).view(), 5).unwrap_err();
     assert!(err.to_string().contains("first frame"), "{err}");
-    assert_eq!(lstm.generate(Array1::zeros(2).view(), 0).unwrap().dim(), (0, 2));
-    let esn_cfg = EsnConfig { reservoir: 20, washout: 9, ..EsnConfig::default() };
-    assert!(Esn::fit(seq.view(), &esn_cfg).unwrap_err().to_string().contains("washout"));
+    assert_eq!(
+        lstm.generate(Array1::zeros(2).view(), 0).unwrap().dim(),
+        (0, 2)
+    );
+    let esn_cfg = EsnConfig {
+        reservoir: 20,
+        washout: 9,
+        ..EsnConfig::default()
+    };
+    assert!(Esn::fit(seq.view(), &esn_cfg)
+        .unwrap_err()
+        .to_string()
+        .contains("washout"));
+}
+
+/// KS-size timing (not an assertion): `cargo test --release --test baselines -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn ks_size_timing() {
+    let (n, d) = (4001, 512);
+    let seq = Array2::from_shape_fn((n, d), |(t, j)| {
+        (0.01 * t as f64 + 0.37 * j as f64).sin() * 0.5
+    });
+    let train = BaselineTrainConfig {
+        epochs: 4,
+        eval_every: 1,
+        ..BaselineTrainConfig::paper()
+    };
+    let dev = Device::Cpu;
+    let report = |name: &str, h: &hits::baselines::TrainHistory| {
+        eprintln!(
+            "{name}: {:.0} ms/epoch (seq_len {}, batch {}), losses {:?}",
+            1e3 * h.seconds / train.epochs as f64,
+            train.seq_len,
+            train.batch,
+            h.loss
+        );
+    };
+    let (lstm, h) = Lstm::train(
+        seq.view(),
+        &LstmConfig { hidden: 740 },
+        &train,
+        &dev,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    report("LSTM h 740", &h);
+    let t = std::time::Instant::now();
+    lstm.generate(seq.row(0), n).unwrap();
+    eprintln!(
+        "LSTM h 740: generation of {n} frames {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let (cw, h) = CwRnn::train(
+        seq.view(),
+        &CwRnnConfig {
+            hidden: 1570,
+            n_modules: 5,
+        },
+        &train,
+        &dev,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    report("CW-RNN h 1570 x 5", &h);
+    let t = std::time::Instant::now();
+    cw.generate(seq.row(0), n).unwrap();
+    eprintln!(
+        "CW-RNN: generation of {n} frames {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = std::time::Instant::now();
+    let esn = Esn::fit(seq.view(), &EsnConfig::default()).unwrap();
+    eprintln!("ESN 1600: fit {:.1} s", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    esn.generate(seq.row(0), n).unwrap();
+    eprintln!("ESN 1600: generation {:.1} s", t.elapsed().as_secs_f64());
 }

@@ -25,7 +25,10 @@ use serde::{Deserialize, Serialize};
 
 use super::save::{load_model, save_model, BaselineMeta};
 use super::sizing::{parameter_count, BaselineKind};
-use super::train::{sequence_tensor, to_array2, train_loop, uniform_tensor, BaselineTrainConfig, TrainHistory, Unroll};
+use super::train::{
+    sequence_tensor, to_array2, train_loop, uniform_tensor, BaselineTrainConfig, TrainHistory,
+    Unroll,
+};
 use super::{check_first, SequenceModel};
 use crate::rng::RandomState;
 use crate::{Error, Result};
@@ -92,7 +95,13 @@ impl CwRnn {
             .collect::<Result<Vec<_>>>()?;
         let mask = block_mask(cfg, device)?;
         params[1] = (&params[1] * &mask)?;
-        Ok(CwRnn { params, mask, periods: periods(cfg.n_modules), dim, cfg: *cfg })
+        Ok(CwRnn {
+            params,
+            mask,
+            periods: periods(cfg.n_modules),
+            dim,
+            cfg: *cfg,
+        })
     }
 
     /// A CW-RNN from tensors named as in [`CWRNN_NAMES`] with `n_modules` modules (converted to
@@ -104,19 +113,36 @@ impl CwRnn {
                 .ok_or_else(|| Error::invalid("CW-RNN tensors", format!("missing {name}")))
                 .and_then(|t| Ok(t.to_dtype(DType::F32)?))
         };
-        let mut params = CWRNN_NAMES.iter().map(|n| get(n)).collect::<Result<Vec<_>>>()?;
+        let mut params = CWRNN_NAMES
+            .iter()
+            .map(|n| get(n))
+            .collect::<Result<Vec<_>>>()?;
         let (h, dim) = params[0].dims2()?;
-        let cfg = CwRnnConfig { hidden: h, n_modules };
+        let cfg = CwRnnConfig {
+            hidden: h,
+            n_modules,
+        };
         cfg.validate()?;
-        let expected: [Vec<usize>; 5] = [vec![h, dim], vec![h, h], vec![h], vec![dim, h], vec![dim]];
+        let expected: [Vec<usize>; 5] =
+            [vec![h, dim], vec![h, h], vec![h], vec![dim, h], vec![dim]];
         for ((p, e), name) in params.iter().zip(&expected).zip(CWRNN_NAMES) {
             if p.dims() != e.as_slice() {
-                return Err(Error::shape(name, format!("{e:?}"), format!("{:?}", p.dims())));
+                return Err(Error::shape(
+                    name,
+                    format!("{e:?}"),
+                    format!("{:?}", p.dims()),
+                ));
             }
         }
         let mask = block_mask(&cfg, params[0].device())?;
         params[1] = (&params[1] * &mask)?;
-        Ok(CwRnn { params, mask, periods: periods(n_modules), dim, cfg })
+        Ok(CwRnn {
+            params,
+            mask,
+            periods: periods(n_modules),
+            dim,
+            cfg,
+        })
     }
 
     /// The weights by name ([`CWRNN_NAMES`]).
@@ -182,7 +208,11 @@ impl CwRnn {
     /// `h_t [T, h]` and predictions `x̂_{t+1} [T, dim]`.
     pub fn teacher_forced(&self, xs: ArrayView2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
         if xs.ncols() != self.dim || xs.nrows() == 0 {
-            return Err(Error::shape("inputs", format!("[T >= 1, {}]", self.dim), format!("{:?}", xs.shape())));
+            return Err(Error::shape(
+                "inputs",
+                format!("[T >= 1, {}]", self.dim),
+                format!("{:?}", xs.shape()),
+            ));
         }
         let x = sequence_tensor(xs, self.device())?.unsqueeze(0)?;
         let hs = self.hidden_states(&x, &[0])?;
@@ -196,34 +226,38 @@ impl CwRnn {
         let v: Vec<f32> = starts
             .iter()
             .flat_map(|&s| {
-                self.periods
-                    .iter()
-                    .flat_map(move |&p| std::iter::repeat_n(f32::from(u8::from((s + k) % p == 0)), m))
+                self.periods.iter().flat_map(move |&p| {
+                    std::iter::repeat_n(f32::from(u8::from((s + k) % p == 0)), m)
+                })
             })
             .collect();
         Tensor::from_vec(v, (starts.len(), self.cfg.hidden), self.device())
     }
 
-    /// Hidden states `[B, T, h]` of inputs `[B, T, d]`, window `b` starting at time `starts[b]`.
+    /// Hidden states `[B, T, h]` of inputs `[B, T, d]`, window `b` starting at time `starts[b]`
+    /// (one product `[x_t, h_{t-1}] [W_I, W_H]^T` per step, as in the LSTM).
     fn hidden_states(&self, xs: &Tensor, starts: &[usize]) -> candle_core::Result<Tensor> {
-        let (b, t_len, d) = xs.dims3()?;
-        let h = self.cfg.hidden;
-        let p = &self.params;
-        let xproj = xs
-            .reshape((b * t_len, d))?
-            .matmul(&p[0].t()?)?
-            .broadcast_add(&p[2])?
-            .reshape((b, t_len, h))?;
-        let w_h_t = (&p[1] * &self.mask)?.t()?;
-        let mut hid = Tensor::zeros((b, h), DType::F32, xs.device())?;
+        let (b, t_len, _) = xs.dims3()?;
+        let w_cat_t = self.fused()?;
+        let mut hid = Tensor::zeros((b, self.cfg.hidden), DType::F32, xs.device())?;
         let mut hs = Vec::with_capacity(t_len);
         for k in 0..t_len {
             let a = self.activity(starts, k)?;
-            let cand = (xproj.narrow(1, k, 1)?.squeeze(1)? + hid.matmul(&w_h_t)?)?.tanh()?;
+            let x_k = xs.narrow(1, k, 1)?.squeeze(1)?;
+            let cand = Tensor::cat(&[&x_k, &hid], 1)?
+                .matmul(&w_cat_t)?
+                .broadcast_add(&self.params[2])?
+                .tanh()?;
             hid = ((&a * cand)? + ((1.0 - &a)? * &hid)?)?;
             hs.push(hid.clone());
         }
         Tensor::stack(&hs, 1)
+    }
+
+    /// `[W_I, W_H ⊙ mask]^T [d + h, h]`.
+    fn fused(&self) -> candle_core::Result<Tensor> {
+        let w_h = (&self.params[1] * &self.mask)?;
+        Ok(Tensor::cat(&[&self.params[0], &w_h], 1)?.t()?)
     }
 
     /// Read-out `[B, T, h] -> [B, T, d]`.
@@ -237,7 +271,13 @@ impl CwRnn {
 
     /// Save to `<stem>.safetensors` + `<stem>.json` (with `history` when given).
     pub fn save(&self, path: &Path, history: Option<&TrainHistory>) -> Result<()> {
-        let meta = BaselineMeta::new(BaselineKind::CwRnn, self.dim, self.cfg.hidden, self.cfg.n_modules, history);
+        let meta = BaselineMeta::new(
+            BaselineKind::CwRnn,
+            self.dim,
+            self.cfg.hidden,
+            self.cfg.n_modules,
+            history,
+        );
         save_model(path, &self.tensors(), &meta)
     }
 
@@ -277,7 +317,12 @@ impl SequenceModel for CwRnn {
     }
 
     fn n_params(&self) -> usize {
-        parameter_count(BaselineKind::CwRnn, self.dim, self.cfg.hidden, self.cfg.n_modules)
+        parameter_count(
+            BaselineKind::CwRnn,
+            self.dim,
+            self.cfg.hidden,
+            self.cfg.n_modules,
+        )
     }
 
     fn generate(&self, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {
@@ -286,17 +331,16 @@ impl SequenceModel for CwRnn {
             return Ok(Array2::zeros((0, self.dim)));
         }
         let dev = self.device();
-        let p = &self.params;
-        let (w_i_t, w_out_t) = (p[0].t()?, p[3].t()?);
-        let w_h_t = (&p[1] * &self.mask)?.t()?;
-        let (b, b_out) = (p[2].unsqueeze(0)?, p[4].unsqueeze(0)?);
+        let w_cat_t = self.fused()?;
+        let w_out_t = self.params[3].t()?;
+        let (b, b_out) = (self.params[2].unsqueeze(0)?, self.params[4].unsqueeze(0)?);
         let x0: Vec<f32> = first.iter().map(|&v| v as f32).collect();
         let mut x = Tensor::from_vec(x0, (1, self.dim), dev)?;
         let mut hid = Tensor::zeros((1, self.cfg.hidden), DType::F32, dev)?;
         let mut frames = vec![x.clone()];
         for t in 0..n_frames - 1 {
             let a = self.activity(&[t], 0)?;
-            let cand = ((x.matmul(&w_i_t)? + hid.matmul(&w_h_t)?)? + &b)?.tanh()?;
+            let cand = (Tensor::cat(&[&x, &hid], 1)?.matmul(&w_cat_t)? + &b)?.tanh()?;
             hid = ((&a * cand)? + ((1.0 - &a)? * &hid)?)?;
             x = (hid.matmul(&w_out_t)? + &b_out)?;
             frames.push(x.clone());

@@ -91,7 +91,11 @@ impl Csr {
     fn matvec(&self, x: &[f64], out: &mut [f64]) {
         for (i, o) in out.iter_mut().enumerate() {
             let (a, b) = (self.row_ptr[i], self.row_ptr[i + 1]);
-            *o = self.cols[a..b].iter().zip(&self.vals[a..b]).map(|(&j, &v)| v * x[j]).sum();
+            *o = self.cols[a..b]
+                .iter()
+                .zip(&self.vals[a..b])
+                .map(|(&j, &v)| v * x[j])
+                .sum();
         }
     }
 
@@ -130,19 +134,35 @@ impl Esn {
     pub fn new(dim: usize, cfg: &EsnConfig) -> Result<Esn> {
         let h = cfg.reservoir;
         if dim == 0 || h == 0 {
-            return Err(Error::invalid("ESN size", format!("dim and reservoir must be positive, got {dim}, {h}")));
+            return Err(Error::invalid(
+                "ESN size",
+                format!("dim and reservoir must be positive, got {dim}, {h}"),
+            ));
         }
-        if !(cfg.density > 0.0 && cfg.density <= 1.0) || !(cfg.spectral_radius > 0.0) || !(cfg.ridge >= 0.0) {
+        if !(cfg.density > 0.0 && cfg.density <= 1.0)
+            || !(cfg.spectral_radius > 0.0)
+            || !(cfg.ridge >= 0.0)
+        {
             return Err(Error::invalid(
                 "ESN config",
                 format!("need 0 < density <= 1, spectral_radius > 0, ridge >= 0; got {cfg:?}"),
             ));
         }
         let mut rng = RandomState::new(cfg.seed as u32);
-        let w_in = Array2::from_shape_vec((h, dim), rng.uniform_n(-cfg.input_scale, cfg.input_scale, h * dim))
-            .map_err(|e| Error::invalid("ESN", e.to_string()))?;
-        let mask: Vec<bool> = (0..h * h).map(|_| rng.random_sample() < cfg.density).collect();
-        let mut w = Csr { n: h, row_ptr: vec![0], cols: Vec::new(), vals: Vec::new() };
+        let w_in = Array2::from_shape_vec(
+            (h, dim),
+            rng.uniform_n(-cfg.input_scale, cfg.input_scale, h * dim),
+        )
+        .map_err(|e| Error::invalid("ESN", e.to_string()))?;
+        let mask: Vec<bool> = (0..h * h)
+            .map(|_| rng.random_sample() < cfg.density)
+            .collect();
+        let mut w = Csr {
+            n: h,
+            row_ptr: vec![0],
+            cols: Vec::new(),
+            vals: Vec::new(),
+        };
         for i in 0..h {
             for j in 0..h {
                 if mask[i * h + j] {
@@ -161,7 +181,13 @@ impl Esn {
         }
         let scale = cfg.spectral_radius / rho;
         w.vals.iter_mut().for_each(|v| *v *= scale);
-        Ok(Esn { cfg: *cfg, dim, w_in, w, w_out: Array2::zeros((dim, h + 1)) })
+        Ok(Esn {
+            cfg: *cfg,
+            dim,
+            w_in,
+            w,
+            w_out: Array2::zeros((dim, h + 1)),
+        })
     }
 
     /// Build the reservoir and fit the read-out on `seq [n_frames, dim]` (teacher forcing).
@@ -176,7 +202,11 @@ impl Esn {
     pub fn fit_readout(&mut self, seq: ArrayView2<f64>) -> Result<()> {
         check_sequence(seq)?;
         if seq.ncols() != self.dim {
-            return Err(Error::shape("sequence", format!("[n, {}]", self.dim), format!("{:?}", seq.shape())));
+            return Err(Error::shape(
+                "sequence",
+                format!("[n, {}]", self.dim),
+                format!("{:?}", seq.shape()),
+            ));
         }
         let (n, h, w0) = (seq.nrows(), self.cfg.reservoir, self.cfg.washout);
         if n <= w0 + 1 {
@@ -187,7 +217,11 @@ impl Esn {
         }
         let states = self.states(seq.slice(s![..n - 1, ..]))?;
         let rows = n - 1 - w0;
-        let a = Mat::<f64>::from_fn(rows, h + 1, |i, j| if j < h { states[[w0 + i, j]] } else { 1.0 });
+        let a = Mat::<f64>::from_fn(
+            rows,
+            h + 1,
+            |i, j| if j < h { states[[w0 + i, j]] } else { 1.0 },
+        );
         let y = Mat::<f64>::from_fn(rows, self.dim, |i, j| seq[[w0 + 1 + i, j]]);
         let mut gram: Mat<f64> = a.transpose() * &a;
         for i in 0..=h {
@@ -195,7 +229,10 @@ impl Esn {
         }
         let rhs: Mat<f64> = a.transpose() * &y;
         let llt = gram.llt(faer::Side::Lower).map_err(|e| {
-            Error::invalid("ridge", format!("normal equations not positive definite ({e:?}); increase ridge"))
+            Error::invalid(
+                "ridge",
+                format!("normal equations not positive definite ({e:?}); increase ridge"),
+            )
         })?;
         let sol = llt.solve(&rhs);
         self.w_out = Array2::from_shape_fn((self.dim, h + 1), |(i, j)| sol[(j, i)]);
@@ -205,7 +242,11 @@ impl Esn {
     /// Reservoir states `r_t [T, h]` driven by `xs [T, dim]` from the zero state.
     pub fn states(&self, xs: ArrayView2<f64>) -> Result<Array2<f64>> {
         if xs.ncols() != self.dim {
-            return Err(Error::shape("inputs", format!("[T, {}]", self.dim), format!("{:?}", xs.shape())));
+            return Err(Error::shape(
+                "inputs",
+                format!("[T, {}]", self.dim),
+                format!("{:?}", xs.shape()),
+            ));
         }
         let h = self.cfg.reservoir;
         let mut out = Array2::zeros((xs.nrows(), h));
@@ -266,8 +307,14 @@ impl Esn {
         let w: Vec<f64> = self.w_out.slice(s![.., ..h]).iter().copied().collect();
         let b: Vec<f64> = self.w_out.column(h).to_vec();
         let mut map = HashMap::new();
-        map.insert("readout.weight".to_string(), Tensor::from_vec(w, (self.dim, h), &dev)?);
-        map.insert("readout.bias".to_string(), Tensor::from_vec(b, self.dim, &dev)?);
+        map.insert(
+            "readout.weight".to_string(),
+            Tensor::from_vec(w, (self.dim, h), &dev)?,
+        );
+        map.insert(
+            "readout.bias".to_string(),
+            Tensor::from_vec(b, self.dim, &dev)?,
+        );
         let mut meta = BaselineMeta::new(BaselineKind::Esn, self.dim, h, 0, None);
         meta.esn = Some(self.cfg);
         save_model(path, &map, &meta)
@@ -286,14 +333,24 @@ impl Esn {
                 path: path.to_path_buf(),
                 msg: format!("missing tensor {name}"),
             })?;
-            Ok(t.to_dtype(candle_core::DType::F64)?.flatten_all()?.to_vec1()?)
+            Ok(t.to_dtype(candle_core::DType::F64)?
+                .flatten_all()?
+                .to_vec1()?)
         };
         let (w, b) = (get("readout.weight")?, get("readout.bias")?);
         let h = cfg.reservoir;
         if w.len() != meta.dim * h || b.len() != meta.dim {
-            return Err(Error::shape("ESN read-out", format!("[{}, {h}] + [{}]", meta.dim, meta.dim), format!("{} + {}", w.len(), b.len())));
+            return Err(Error::shape(
+                "ESN read-out",
+                format!("[{}, {h}] + [{}]", meta.dim, meta.dim),
+                format!("{} + {}", w.len(), b.len()),
+            ));
         }
-        esn.w_out = Array2::from_shape_fn((meta.dim, h + 1), |(i, j)| if j < h { w[i * h + j] } else { b[i] });
+        esn.w_out =
+            Array2::from_shape_fn(
+                (meta.dim, h + 1),
+                |(i, j)| if j < h { w[i * h + j] } else { b[i] },
+            );
         Ok(esn)
     }
 }

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::save::{load_model, save_model, BaselineMeta};
 use super::sizing::{parameter_count, BaselineKind};
-use super::train::{to_array2, train_loop, uniform_tensor, BaselineTrainConfig, TrainHistory, Unroll};
+use super::train::{
+    to_array2, train_loop, uniform_tensor, BaselineTrainConfig, TrainHistory, Unroll,
+};
 use super::{check_first, SequenceModel};
 use crate::rng::RandomState;
 use crate::{Error, Result};
@@ -59,15 +61,29 @@ impl Lstm {
     pub fn new(dim: usize, cfg: &LstmConfig, seed: u64, device: &Device) -> Result<Lstm> {
         let h = cfg.hidden;
         if dim == 0 || h == 0 {
-            return Err(Error::invalid("LSTM size", format!("dim and hidden must be positive, got {dim}, {h}")));
+            return Err(Error::invalid(
+                "LSTM size",
+                format!("dim and hidden must be positive, got {dim}, {h}"),
+            ));
         }
         let mut rng = RandomState::new(seed as u32);
-        let shapes: [&[usize]; 6] = [&[4 * h, dim], &[4 * h, h], &[4 * h], &[4 * h], &[dim, h], &[dim]];
+        let shapes: [&[usize]; 6] = [
+            &[4 * h, dim],
+            &[4 * h, h],
+            &[4 * h],
+            &[4 * h],
+            &[dim, h],
+            &[dim],
+        ];
         let params = shapes
             .iter()
             .map(|s| uniform_tensor(&mut rng, h, s, device))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Lstm { params, dim, hidden: h })
+        Ok(Lstm {
+            params,
+            dim,
+            hidden: h,
+        })
     }
 
     /// An LSTM from tensors named as in [`LSTM_NAMES`] (e.g. a PyTorch `state_dict`), converted
@@ -79,7 +95,10 @@ impl Lstm {
                 .ok_or_else(|| Error::invalid("LSTM tensors", format!("missing {name}")))
                 .and_then(|t| Ok(t.to_dtype(DType::F32)?))
         };
-        let params = LSTM_NAMES.iter().map(|n| get(n)).collect::<Result<Vec<_>>>()?;
+        let params = LSTM_NAMES
+            .iter()
+            .map(|n| get(n))
+            .collect::<Result<Vec<_>>>()?;
         let (h4, dim) = params[0].dims2()?;
         let hidden = h4 / 4;
         let expected: [Vec<usize>; 6] = [
@@ -92,10 +111,18 @@ impl Lstm {
         ];
         for ((p, e), name) in params.iter().zip(&expected).zip(LSTM_NAMES) {
             if p.dims() != e.as_slice() || h4 % 4 != 0 || hidden == 0 {
-                return Err(Error::shape(name, format!("{e:?}"), format!("{:?}", p.dims())));
+                return Err(Error::shape(
+                    name,
+                    format!("{e:?}"),
+                    format!("{:?}", p.dims()),
+                ));
             }
         }
-        Ok(Lstm { params, dim, hidden })
+        Ok(Lstm {
+            params,
+            dim,
+            hidden,
+        })
     }
 
     /// The weights by name ([`LSTM_NAMES`]).
@@ -150,7 +177,11 @@ impl Lstm {
     /// and predictions `x̂_{t+1} [T, dim]`.
     pub fn teacher_forced(&self, xs: ArrayView2<f64>) -> Result<(Array2<f64>, Array2<f64>)> {
         if xs.ncols() != self.dim || xs.nrows() == 0 {
-            return Err(Error::shape("inputs", format!("[T >= 1, {}]", self.dim), format!("{:?}", xs.shape())));
+            return Err(Error::shape(
+                "inputs",
+                format!("[T >= 1, {}]", self.dim),
+                format!("{:?}", xs.shape()),
+            ));
         }
         let x = super::train::sequence_tensor(xs, self.device())?.unsqueeze(0)?;
         let hs = self.hidden_states(&x)?;
@@ -159,26 +190,32 @@ impl Lstm {
     }
 
     /// Hidden states `[B, T, h]` of inputs `[B, T, d]` from the zero state.
+    ///
+    /// One product `[x_t, h_{t-1}] [W_ih, W_hh]^T` per step: slicing a precomputed input
+    /// projection instead would make candle's backward pad every slice's gradient to the full
+    /// `[B, T, 4h]` (measured slower).
     fn hidden_states(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
-        let (b, t_len, d) = xs.dims3()?;
+        let (b, t_len, _) = xs.dims3()?;
         let h = self.hidden;
-        let p = &self.params;
-        let bias = (&p[2] + &p[3])?;
-        let xproj = xs
-            .reshape((b * t_len, d))?
-            .matmul(&p[0].t()?)?
-            .broadcast_add(&bias)?
-            .reshape((b, t_len, 4 * h))?;
-        let w_hh_t = p[1].t()?;
+        let (w_cat_t, bias) = self.fused()?;
         let mut hid = Tensor::zeros((b, h), DType::F32, xs.device())?;
         let mut cell = hid.clone();
         let mut hs = Vec::with_capacity(t_len);
         for t in 0..t_len {
-            let gates = (xproj.narrow(1, t, 1)?.squeeze(1)? + hid.matmul(&w_hh_t)?)?;
+            let x_t = xs.narrow(1, t, 1)?.squeeze(1)?;
+            let gates = Tensor::cat(&[&x_t, &hid], 1)?
+                .matmul(&w_cat_t)?
+                .broadcast_add(&bias)?;
             (hid, cell) = lstm_cell(&gates, &cell, h)?;
             hs.push(hid.clone());
         }
         Tensor::stack(&hs, 1)
+    }
+
+    /// `[W_ih, W_hh]^T [d + h, 4h]` and `b_ih + b_hh [4h]`.
+    fn fused(&self) -> candle_core::Result<(Tensor, Tensor)> {
+        let p = &self.params;
+        Ok((Tensor::cat(&[&p[0], &p[1]], 1)?.t()?, (&p[2] + &p[3])?))
     }
 
     /// Read-out `[B, T, h] -> [B, T, d]`.
@@ -208,7 +245,11 @@ impl Lstm {
 /// One LSTM cell update from the pre-activations `gates [B, 4h]` (order i, f, g, o).
 fn lstm_cell(gates: &Tensor, cell: &Tensor, h: usize) -> candle_core::Result<(Tensor, Tensor)> {
     let s = candle_nn::ops::sigmoid(gates)?;
-    let (i, f, o) = (s.narrow(1, 0, h)?, s.narrow(1, h, h)?, s.narrow(1, 3 * h, h)?);
+    let (i, f, o) = (
+        s.narrow(1, 0, h)?,
+        s.narrow(1, h, h)?,
+        s.narrow(1, 3 * h, h)?,
+    );
     let g = gates.narrow(1, 2 * h, h)?.tanh()?;
     let cell = ((f * cell)? + (i * g)?)?;
     let hid = (o * cell.tanh()?)?;
@@ -233,17 +274,18 @@ impl SequenceModel for Lstm {
     fn generate(&self, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {
         check_first(first, self.dim)?;
         let dev = self.device();
-        let p = &self.params;
-        let (w_ih_t, w_hh_t, w_out_t) = (p[0].t()?, p[1].t()?, p[4].t()?);
-        let bias = (&p[2] + &p[3])?.unsqueeze(0)?;
-        let b_out = p[5].unsqueeze(0)?;
+        let (w_cat_t, bias) = self.fused()?;
+        let w_out_t = self.params[4].t()?;
+        let b_out = self.params[5].unsqueeze(0)?;
         let x0: Vec<f32> = first.iter().map(|&v| v as f32).collect();
         let mut x = Tensor::from_vec(x0, (1, self.dim), dev)?;
         let mut hid = Tensor::zeros((1, self.hidden), DType::F32, dev)?;
         let mut cell = hid.clone();
         let mut frames = vec![x.clone()];
         for _ in 1..n_frames {
-            let gates = ((x.matmul(&w_ih_t)? + hid.matmul(&w_hh_t)?)? + &bias)?;
+            let gates = Tensor::cat(&[&x, &hid], 1)?
+                .matmul(&w_cat_t)?
+                .broadcast_add(&bias)?;
             (hid, cell) = lstm_cell(&gates, &cell, self.hidden)?;
             x = (hid.matmul(&w_out_t)? + &b_out)?;
             frames.push(x.clone());

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::esn::EsnConfig;
 use super::sizing::{parameter_count, BaselineKind};
 use super::train::TrainHistory;
-use crate::stepper::checkpoint::{load_json, load_tensors, save_json, save_tensors, stem_of, with_suffix};
+use crate::stepper::checkpoint::{
+    load_json, load_tensors, save_json, save_tensors, stem_of, with_suffix,
+};
 use crate::{Error, Result};
 
 /// The JSON sidecar of a baseline checkpoint.
@@ -68,7 +70,11 @@ impl BaselineMeta {
 }
 
 /// Write `tensors` and `meta` next to the stem of `path`.
-pub(crate) fn save_model(path: &Path, tensors: &HashMap<String, Tensor>, meta: &BaselineMeta) -> Result<()> {
+pub(crate) fn save_model(
+    path: &Path,
+    tensors: &HashMap<String, Tensor>,
+    meta: &BaselineMeta,
+) -> Result<()> {
     let stem = stem_of(path);
     save_tensors(&with_suffix(&stem, ".safetensors"), tensors)?;
     save_json(&with_suffix(&stem, ".json"), meta)

@@ -53,7 +53,12 @@ pub fn mlp_parameter_count(arch: &[usize]) -> usize {
 /// Trainable parameters of baseline `kind` with `dim` features and `hidden` units
 /// (`cwrnn_modules` modules for the CW-RNN, ignored otherwise; a CW-RNN hidden size is rounded
 /// down to a multiple of the module count, and 0 modules count as 1).
-pub fn parameter_count(kind: BaselineKind, dim: usize, hidden: usize, cwrnn_modules: usize) -> usize {
+pub fn parameter_count(
+    kind: BaselineKind,
+    dim: usize,
+    hidden: usize,
+    cwrnn_modules: usize,
+) -> usize {
     let (d, h) = (dim, hidden);
     let readout = h * d + d;
     match kind {
@@ -71,7 +76,12 @@ pub fn parameter_count(kind: BaselineKind, dim: usize, hidden: usize, cwrnn_modu
 /// Hidden size whose parameter count is closest to `target` for this model on `dim` features;
 /// returns `(hidden, n_params)`. For the CW-RNN the hidden size is a multiple of
 /// `cwrnn_modules` (0 counts as 1). A target below the smallest model gives the smallest model.
-pub fn match_parameters(kind: BaselineKind, dim: usize, target: usize, cwrnn_modules: usize) -> (usize, usize) {
+pub fn match_parameters(
+    kind: BaselineKind,
+    dim: usize,
+    target: usize,
+    cwrnn_modules: usize,
+) -> (usize, usize) {
     let unit = match kind {
         BaselineKind::CwRnn => cwrnn_modules.max(1),
         _ => 1,
@@ -91,7 +101,11 @@ pub fn match_parameters(kind: BaselineKind, dim: usize, target: usize, cwrnn_mod
             lo = mid + 1;
         }
     }
-    let k = if hi > 1 && target - count(hi - 1) <= count(hi) - target { hi - 1 } else { hi };
+    let k = if hi > 1 && target - count(hi - 1) <= count(hi) - target {
+        hi - 1
+    } else {
+        hi
+    };
     (k * unit, count(k))
 }
 
@@ -105,7 +119,10 @@ mod tests {
         assert_eq!(parameter_count(BaselineKind::Lstm, 3, 5, 0), 160 + 40 + 18);
         assert_eq!(parameter_count(BaselineKind::Esn, 3, 5, 0), 18);
         // CW-RNN d=2, 2 modules of 3: blocks (0,0),(0,1),(1,1) = 27; W_I 12; b 6; read-out 14
-        assert_eq!(parameter_count(BaselineKind::CwRnn, 2, 6, 2), 27 + 12 + 6 + 14);
+        assert_eq!(
+            parameter_count(BaselineKind::CwRnn, 2, 6, 2),
+            27 + 12 + 6 + 14
+        );
         assert_eq!(mlp_parameter_count(&[2, 4, 2]), 12 + 10);
     }
 

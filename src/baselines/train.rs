@@ -82,11 +82,17 @@ impl BaselineTrainConfig {
         if self.batch == 0 || self.eval_every == 0 {
             return Err(Error::invalid(
                 "batch / eval_every",
-                format!("must be at least 1, got {} / {}", self.batch, self.eval_every),
+                format!(
+                    "must be at least 1, got {} / {}",
+                    self.batch, self.eval_every
+                ),
             ));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::invalid("lr", format!("must be positive, got {}", self.lr)));
+            return Err(Error::invalid(
+                "lr",
+                format!("must be positive, got {}", self.lr),
+            ));
         }
         Ok(())
     }
@@ -120,10 +126,17 @@ pub(crate) trait Unroll {
 /// Check a training sequence: 2-D, finite, at least two frames.
 pub(crate) fn check_sequence(seq: ArrayView2<f64>) -> Result<()> {
     if seq.nrows() < 2 || seq.ncols() == 0 {
-        return Err(Error::shape("sequence", "[n_frames >= 2, dim >= 1]", format!("{:?}", seq.shape())));
+        return Err(Error::shape(
+            "sequence",
+            "[n_frames >= 2, dim >= 1]",
+            format!("{:?}", seq.shape()),
+        ));
     }
     if seq.iter().any(|v| !v.is_finite()) {
-        return Err(Error::invalid("sequence", "contains NaN or infinite values"));
+        return Err(Error::invalid(
+            "sequence",
+            "contains NaN or infinite values",
+        ));
     }
     Ok(())
 }
@@ -149,7 +162,13 @@ pub(crate) fn train_loop(
     let (t_len, n_starts) = (train.seq_len, n - train.seq_len);
     let data = sequence_tensor(seq, device)?;
     let sampler = MinibatchSampler { seed: train.seed };
-    let mut adam = Adam::new(vars, AdamConfig { lr: train.lr, ..AdamConfig::default() })?;
+    let mut adam = Adam::new(
+        vars,
+        AdamConfig {
+            lr: train.lr,
+            ..AdamConfig::default()
+        },
+    )?;
     let mut history = TrainHistory::default();
     let (mut sum, mut count) = (0.0, 0usize);
     let start = Instant::now();
@@ -207,6 +226,8 @@ pub(crate) fn uniform_tensor(
 pub(crate) fn to_array2(t: &Tensor) -> Result<ndarray::Array2<f64>> {
     let (r, c) = t.dims2()?;
     let v: Vec<f32> = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-    Ok(ndarray::Array2::from_shape_vec((r, c), v.into_iter().map(f64::from).collect())
-        .map_err(|e| Error::shape("tensor", format!("[{r}, {c}]"), e.to_string()))?)
+    Ok(
+        ndarray::Array2::from_shape_vec((r, c), v.into_iter().map(f64::from).collect())
+            .map_err(|e| Error::shape("tensor", format!("[{r}, {c}]"), e.to_string()))?,
+    )
 }
