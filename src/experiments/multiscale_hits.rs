@@ -51,6 +51,7 @@ use crate::{Error, Result, SystemKind};
 mod figures;
 mod steppers;
 
+pub use figures::{component_names, projection};
 pub use steppers::{obtain_steppers, Provenance, Steppers, ORIGINAL_MODELS};
 
 /// Index of the test trajectory drawn in the sample figure.
