@@ -47,8 +47,19 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             [cfg.dir_under(&args.data_dir), cfg.dir_under(&args.models)]
         })
         .collect();
+    if let Some(bad) = args.skip.iter().find(|s| !STEPS.iter().any(|(n, _)| n == s)) {
+        anyhow::bail!(
+            "--skip {bad}: not an ODE experiment; choose from {:?}",
+            STEPS.map(|(n, _)| n)
+        );
+    }
     let mut timings = Vec::new();
     for (name, step) in STEPS {
+        if args.skip.iter().any(|s| s == name) {
+            eprintln!("== {name}: skipped (--skip)");
+            timings.push((name, None));
+            continue;
+        }
         let stamp = root.join(name).join(".all-ode-stamp.json");
         if up_to_date(&stamp, &settings, &inputs) {
             eprintln!("== {name}: up to date ({}), skipped", stamp.display());
@@ -78,7 +89,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     for (name, t) in timings {
         match t {
             Some(t) => println!("  {name:<16} {t:>9.1} s"),
-            None => println!("  {name:<16}   skipped (up to date)"),
+            None => println!("  {name:<16}   skipped"),
         }
     }
     println!("wrote {}", report.display());
