@@ -28,7 +28,7 @@
 //! let cfg = Table1Config::quick(SeqData::Fluid);
 //! let device = hits::stepper::device(true)?;
 //! let data = table1::run::load_data(std::path::Path::new("data/quick/Fluid"), &cfg)?;
-//! let hits = table1::seq_hits::train_seq_hits(&data.z, &cfg.hits, &device, None, &mut |p| eprintln!("{p}"))?;
+//! let hits = table1::seq_hits::train_seq_hits(data.z.view(), &cfg.hits, &device, None, &mut |p| eprintln!("{p}"))?;
 //! let z_hat = hits.generate(data.z.column(0), data.n_frames())?; // [T, D]
 //! # Ok(())
 //! # }
