@@ -371,6 +371,23 @@ fn bad_inputs_are_errors() {
         .contains("washout"));
 }
 
+/// CPU seconds used by this process so far (user + system, Linux `/proc/self/stat`), to time
+/// on a loaded machine; 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // after the ")": state is not numeric, so utime and stime are f[10], f[11] (clock ticks of 10 ms)
+    if f.len() > 11 {
+        (f[10] + f[11]) / 100.0
+    } else {
+        0.0
+    }
+}
+
 /// KS-size timing (not an assertion): `cargo test --release --test baselines -- --ignored --nocapture`.
 #[test]
 #[ignore]
@@ -394,6 +411,7 @@ fn ks_size_timing() {
             h.loss
         );
     };
+    let cpu = cpu_seconds();
     let (lstm, h) = Lstm::train(
         seq.view(),
         &LstmConfig { hidden: 740 },
@@ -403,12 +421,17 @@ fn ks_size_timing() {
     )
     .unwrap();
     report("LSTM h 740", &h);
+    eprintln!(
+        "LSTM h 740: {:.0} ms CPU time/epoch",
+        1e3 * (cpu_seconds() - cpu) / train.epochs as f64
+    );
     let t = std::time::Instant::now();
     lstm.generate(seq.row(0), n).unwrap();
     eprintln!(
         "LSTM h 740: generation of {n} frames {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    let cpu = cpu_seconds();
     let (cw, h) = CwRnn::train(
         seq.view(),
         &CwRnnConfig {
@@ -421,6 +444,10 @@ fn ks_size_timing() {
     )
     .unwrap();
     report("CW-RNN h 1570 x 5", &h);
+    eprintln!(
+        "CW-RNN: {:.0} ms CPU time/epoch",
+        1e3 * (cpu_seconds() - cpu) / train.epochs as f64
+    );
     let t = std::time::Instant::now();
     cw.generate(seq.row(0), n).unwrap();
     eprintln!(
