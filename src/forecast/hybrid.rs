@@ -30,18 +30,20 @@
 
 use candle_core::Tensor;
 use ndarray::{Array3, ArrayView2};
+use rayon::prelude::*;
 
-use super::interp::interpolate_to_steps;
-use super::stepper::{check_states, rk4_step};
+use super::stepper::check_states;
 use super::uniscale::rollout;
 use super::{metrics::to_array3, Stepper};
+use crate::solvers::{lanes_per_batch, Rk4Lanes};
 use crate::{Error, Result, System};
 
 /// Hybrid NN + RK4 forecast of `n_steps` steps of `dt` from `x0` (`[n_traj, dim]`), with the RK4
-/// step `h = h_in_dt * dt`.
-pub fn hybrid_forecast(
+/// step `h = h_in_dt * dt`. Generic over the system so that its batched right-hand side
+/// ([`System::rhs_batch`]) is inlined; `&dyn System` works too.
+pub fn hybrid_forecast<S: System + ?Sized>(
     coarse: &dyn Stepper,
-    system: &dyn System,
+    system: &S,
     dt: f64,
     h_in_dt: f64,
     x0: &Tensor,
@@ -68,46 +70,32 @@ pub fn hybrid_forecast(
     }
     let k = n_steps.div_ceil(big);
     let coarse_pts = to_array3(&rollout(coarse, x0, k)?)?; // [n_traj, k + 1, dim]
-
-    // RK4 from the coarse points 0..k, point-major: row j * n_traj + i.
-    let starts = coarse_pts
-        .slice(ndarray::s![.., ..k, ..])
-        .permuted_axes([1, 0, 2]);
-    let starts = starts
+                                                           // Point-major [k + 1, n_traj, dim]: the RK4 starts are points 0..k, the interval ends 1..=k.
+    let points: Vec<f64> = coarse_pts
+        .permuted_axes([1, 0, 2])
         .as_standard_layout()
-        .into_shape_with_order((k * n_traj, dim))
-        .map_err(shape_err)?;
-    let fine = rk4_trajectories(system, starts.view(), h_in_dt * dt, n_sub)?; // [k n_traj, n_sub + 1, dim]
-
-    let n_pts = k * n_sub + 1;
-    let mut positions = Vec::with_capacity(n_pts);
-    let mut values = vec![0.0f64; n_pts * n_traj * dim];
-    for j in 0..k {
-        for s in 0..n_sub {
-            let q = j * n_sub + s;
-            positions.push((j * big) as f64 + s as f64 * h_in_dt);
-            for i in 0..n_traj {
-                let src = fine.slice(ndarray::s![j * n_traj + i, s, ..]);
-                for (d, v) in src.iter().enumerate() {
-                    values[(q * n_traj + i) * dim + d] = *v;
-                }
-            }
-        }
-    }
-    positions.push((k * big) as f64);
-    for i in 0..n_traj {
-        for d in 0..dim {
-            values[((n_pts - 1) * n_traj + i) * dim + d] = coarse_pts[[i, k, d]];
-        }
-    }
-    let out = interpolate_to_steps(&positions, &values, n_traj, dim, n_steps)?;
-    Array3::from_shape_vec((n_traj, n_steps, dim), out).map_err(shape_err)
+        .iter()
+        .copied()
+        .collect();
+    let row = n_traj * dim;
+    let plan = Fill {
+        dim,
+        n_traj,
+        n_steps,
+        h_in_dt,
+        n_sub,
+        k,
+        big,
+        starts: &points[..k * row],
+        ends: Some(&points[row..]),
+    };
+    plan.run(system, h_in_dt * dt)
 }
 
 /// Plain RK4 with step `h = h_in_dt * dt` from `x0` (`[n_traj, dim]`) over `n_steps` steps of
 /// `dt`, interpolated (or subsampled) to every step: `[n_traj, n_steps, dim]`.
-pub fn rk4_forecast(
-    system: &dyn System,
+pub fn rk4_forecast<S: System + ?Sized>(
+    system: &S,
     dt: f64,
     h_in_dt: f64,
     x0: ArrayView2<f64>,
@@ -123,44 +111,186 @@ pub fn rk4_forecast(
     }
     check_steps(dt, h_in_dt, n_steps)?;
     let n_calls = (n_steps as f64 / h_in_dt - 1e-9).ceil().max(1.0) as usize;
-    let traj = rk4_trajectories(system, x0, h_in_dt * dt, n_calls)?; // [n_traj, n_calls + 1, dim]
-    let values = traj
-        .permuted_axes([1, 0, 2])
-        .as_standard_layout()
-        .iter()
-        .copied()
-        .collect::<Vec<f64>>();
-    let positions: Vec<f64> = (0..=n_calls).map(|s| s as f64 * h_in_dt).collect();
-    let out = interpolate_to_steps(&positions, &values, n_traj, dim, n_steps)?;
-    Array3::from_shape_vec((n_traj, n_steps, dim), out).map_err(shape_err)
+    let x0 = x0.as_standard_layout();
+    let plan = Fill {
+        dim,
+        n_traj,
+        n_steps,
+        h_in_dt,
+        n_sub: n_calls,
+        k: 1,
+        big: 0,
+        starts: x0.as_slice().unwrap_or_default(),
+        ends: None,
+    };
+    plan.run(system, h_in_dt * dt)
 }
 
-/// Classic RK4 trajectories `[n, n_steps + 1, dim]` from the rows of `y0s` (`[n, dim]`),
-/// trajectories in parallel.
-fn rk4_trajectories(
-    system: &dyn System,
-    y0s: ArrayView2<f64>,
-    h: f64,
+/// RK4 runs that fill the output between known points, streamed: interval j starts at step
+/// `j * big` from `starts[j]` and takes `n_sub` RK4 steps of `h_in_dt` dt; its RK4 points sit at
+/// `j big + s h_in_dt` (s < `n_sub`), and its last point is `ends[j]` at `(j + 1) big` (or, without
+/// `ends`, the RK4 end point at `n_sub h_in_dt`). Every output step t in `[p, p_next)` between
+/// consecutive points is written as soon as both are known, with exactly the arithmetic of
+/// [`crate::forecast::interpolate_to_steps`] (`x_p + (x_next - x_p) w`, `w = (t - p) / (p_next
+/// - p)`, a copy where t = p), so no `[n_points, n_traj, dim]` buffer is ever built.
+struct Fill<'a> {
+    dim: usize,
+    n_traj: usize,
     n_steps: usize,
-) -> Result<Array3<f64>> {
-    use rayon::prelude::*;
-    let (n, dim) = y0s.dim();
-    let y0s = y0s.as_standard_layout();
-    let y0s = y0s.as_slice().expect("standard layout");
-    let mut out = vec![0.0f64; n * (n_steps + 1) * dim];
-    out.par_chunks_mut((n_steps + 1) * dim)
-        .enumerate()
-        .for_each(|(i, traj)| {
-            let mut scratch = vec![0.0; 5 * dim];
-            traj[..dim].copy_from_slice(&y0s[i * dim..(i + 1) * dim]);
-            for s in 1..=n_steps {
-                let (done, rest) = traj.split_at_mut(s * dim);
-                let y = &mut rest[..dim];
-                y.copy_from_slice(&done[(s - 1) * dim..]);
-                rk4_step(system, (s - 1) as f64 * h, y, h, &mut scratch);
+    h_in_dt: f64,
+    n_sub: usize,
+    k: usize,
+    big: usize,
+    /// `[k, n_traj, dim]` point-major.
+    starts: &'a [f64],
+    /// `[k, n_traj, dim]` point-major, or none.
+    ends: Option<&'a [f64]>,
+}
+
+impl Fill<'_> {
+    /// Run every interval of every trajectory: batches of trajectories (all their intervals in
+    /// one [`Rk4Lanes`], lane `j * m + i`) in parallel, each writing its own output rows.
+    fn run<S: System + ?Sized>(&self, system: &S, h: f64) -> Result<Array3<f64>> {
+        let (dim, n_traj, n_steps) = (self.dim, self.n_traj, self.n_steps);
+        let mut out = vec![0.0f64; n_traj * n_steps * dim];
+        if dim > 0 && n_traj > 0 {
+            let per_traj = lanes_per_batch(self.k * n_traj).div_ceil(self.k).max(1);
+            out.par_chunks_mut(per_traj * n_steps * dim)
+                .enumerate()
+                .for_each(|(c, chunk)| self.run_batch(system, h, c * per_traj, chunk));
+        }
+        Array3::from_shape_vec((n_traj, n_steps, dim), out).map_err(shape_err)
+    }
+
+    /// The trajectories `r0..r0 + m` (`out`: their `[m, n_steps, dim]` output rows).
+    fn run_batch<S: System + ?Sized>(&self, system: &S, h: f64, r0: usize, out: &mut [f64]) {
+        let (dim, n_steps, k, n_traj) = (self.dim, self.n_steps, self.k, self.n_traj);
+        let m = out.len() / (n_steps * dim);
+        let lanes = k * m;
+        let mut rk = Rk4Lanes::new(dim, lanes);
+        // Starts and interval ends as SoA batches: lane j * m + i is interval j of trajectory r0 + i.
+        let to_soa = |points: &[f64], soa: &mut [f64]| {
+            for j in 0..k {
+                for i in 0..m {
+                    let src = &points[(j * n_traj + r0 + i) * dim..][..dim];
+                    for (d, v) in src.iter().enumerate() {
+                        soa[d * lanes + j * m + i] = *v;
+                    }
+                }
+            }
+        };
+        to_soa(self.starts, rk.state_mut());
+        let ends = self.ends.map(|e| {
+            let mut soa = vec![0.0; dim * lanes];
+            to_soa(e, &mut soa);
+            soa
+        });
+        // Outputs are staged per lane, `BLOCK` steps at a time (cache-resident), then copied to
+        // the lane's output row in one contiguous run: direct stores to `[m, n_steps, dim]`
+        // would touch a different cache line and page for every lane and step.
+        let row = n_steps * dim;
+        let mut stage = Stage {
+            data: vec![0.0; lanes * BLOCK * dim],
+            first: vec![0; k],
+            count: vec![0; k],
+            m,
+            dim,
+        };
+        rk.run(system, 0.0, h, self.n_sub, |s, prev, cur| {
+            let last = s == self.n_sub;
+            // The upper point of this segment: the RK4 point, or the interval's end point.
+            let (upper, to_end) = match (&ends, last) {
+                (Some(e), true) => (&e[..], true),
+                _ => (cur, false),
+            };
+            for j in 0..k {
+                let base = (j * self.big) as f64;
+                let pa = base + (s - 1) as f64 * self.h_in_dt;
+                let pb = if to_end {
+                    ((j + 1) * self.big) as f64
+                } else {
+                    base + s as f64 * self.h_in_dt
+                };
+                let mut t = pa.ceil().max(1.0) as usize;
+                while t <= n_steps && (t as f64) < pb {
+                    let tf = t as f64;
+                    let w = (tf - pa) / (pb - pa);
+                    let w = if tf == pa { None } else { Some(w) };
+                    stage.put(j, t, out, prev, upper, w);
+                    t += 1;
+                }
+                // After the last point of the last interval: copies of it up to the horizon.
+                if last && j + 1 == k {
+                    for t in (pb.ceil().max(1.0) as usize)..=n_steps {
+                        stage.put(j, t, out, upper, upper, None);
+                    }
+                }
             }
         });
-    Array3::from_shape_vec((n, n_steps + 1, dim), out).map_err(shape_err)
+        for j in 0..k {
+            stage.flush(j, out);
+        }
+        debug_assert_eq!(row, out.len() / m);
+    }
+}
+
+/// Output steps staged per lane before they are copied to the output rows.
+const BLOCK: usize = 32;
+
+/// Staged outputs of the lanes `j * m + i` of a batch: interval j holds `count[j]` consecutive
+/// steps from `first[j]`, lane-major (`data[(lane * BLOCK + slot) * dim + d]`).
+struct Stage {
+    data: Vec<f64>,
+    first: Vec<usize>,
+    count: Vec<usize>,
+    m: usize,
+    dim: usize,
+}
+
+impl Stage {
+    /// Stage output step `t` (the next one of interval `j`): for every component d, trajectory
+    /// i gets `lo[d][i] + (hi[d][i] - lo[d][i]) w`, or `lo[d][i]` itself when `w` is none (SoA
+    /// batches, lanes `j * m + i` at `d * lanes + j * m + i`). Copies a full block to `out`.
+    #[inline(always)]
+    fn put(&mut self, j: usize, t: usize, out: &mut [f64], lo: &[f64], hi: &[f64], w: Option<f64>) {
+        let (m, dim) = (self.m, self.dim);
+        let lanes = lo.len() / dim;
+        if self.count[j] == 0 {
+            self.first[j] = t;
+        }
+        let slot = self.count[j];
+        for d in 0..dim {
+            let a = &lo[d * lanes + j * m..][..m];
+            let b = &hi[d * lanes + j * m..][..m];
+            let dst = self.data[(j * m * BLOCK + slot) * dim + d..]
+                .iter_mut()
+                .step_by(BLOCK * dim);
+            match w {
+                None => dst.zip(a).for_each(|(o, &a)| *o = a),
+                Some(w) => dst
+                    .zip(a.iter().zip(b))
+                    .for_each(|(o, (&a, &b))| *o = a + (b - a) * w),
+            }
+        }
+        self.count[j] += 1;
+        if self.count[j] == BLOCK {
+            self.flush(j, out);
+        }
+    }
+
+    /// Copy interval `j`'s staged steps to their output rows.
+    fn flush(&mut self, j: usize, out: &mut [f64]) {
+        let (m, dim, count) = (self.m, self.dim, self.count[j]);
+        if count == 0 {
+            return;
+        }
+        let row = out.len() / m;
+        for i in 0..m {
+            let src = &self.data[(j * m + i) * BLOCK * dim..][..count * dim];
+            out[i * row + (self.first[j] - 1) * dim..][..count * dim].copy_from_slice(src);
+        }
+        self.count[j] = 0;
+    }
 }
 
 fn check_steps(dt: f64, h_in_dt: f64, n_steps: usize) -> Result<()> {

@@ -209,46 +209,21 @@ impl Stepper for Rk4Stepper {
 }
 
 /// Advance every row of `y` (`[n, dim]` row-major) by `n_steps` classic RK4 steps of size `h`
-/// (autonomous use: t starts at 0 for every row), rows in parallel.
-pub(crate) fn rk4_rows(system: &dyn System, y: &mut [f64], h: f64, n_steps: usize) {
+/// (autonomous use: t starts at 0 for every row): vectorised batches of rows
+/// ([`crate::solvers::Rk4Lanes`]) in parallel.
+pub(crate) fn rk4_rows<S: System + ?Sized>(system: &S, y: &mut [f64], h: f64, n_steps: usize) {
     use rayon::prelude::*;
     let dim = system.dim();
-    let rows_per_task = 64.max(y.len() / dim / 8);
-    y.par_chunks_mut(dim * rows_per_task).for_each(|chunk| {
-        let mut scratch = vec![0.0; 5 * dim];
-        for row in chunk.chunks_mut(dim) {
-            for s in 0..n_steps {
-                rk4_step(system, s as f64 * h, row, h, &mut scratch);
-            }
-        }
+    if dim == 0 || y.is_empty() {
+        return;
+    }
+    let lanes = crate::solvers::lanes_per_batch(y.len() / dim);
+    y.par_chunks_mut(dim * lanes).for_each(|rows| {
+        let mut rk = crate::solvers::Rk4Lanes::new(dim, rows.len() / dim);
+        rk.load_rows(rows);
+        rk.run(system, 0.0, h, n_steps, |_, _, _| {});
+        rk.store_rows(rows);
     });
-}
-
-/// One classic RK4 step of size `h` from time `t`, in place; `scratch` holds `5 * dim` numbers.
-#[inline]
-pub(crate) fn rk4_step(system: &dyn System, t: f64, y: &mut [f64], h: f64, scratch: &mut [f64]) {
-    let dim = y.len();
-    let (k1, rest) = scratch.split_at_mut(dim);
-    let (k2, rest) = rest.split_at_mut(dim);
-    let (k3, rest) = rest.split_at_mut(dim);
-    let (k4, tmp) = rest.split_at_mut(dim);
-    let tmp = &mut tmp[..dim];
-    system.rhs(t, y, k1);
-    for i in 0..dim {
-        tmp[i] = y[i] + 0.5 * h * k1[i];
-    }
-    system.rhs(t + 0.5 * h, tmp, k2);
-    for i in 0..dim {
-        tmp[i] = y[i] + 0.5 * h * k2[i];
-    }
-    system.rhs(t + 0.5 * h, tmp, k3);
-    for i in 0..dim {
-        tmp[i] = y[i] + h * k3[i];
-    }
-    system.rhs(t + h, tmp, k4);
-    for i in 0..dim {
-        y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-    }
 }
 
 #[cfg(test)]

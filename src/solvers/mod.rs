@@ -19,6 +19,7 @@
 //! | [`solve_ivp_many`] | many initial states in parallel (rayon) -> `[n, t_eval.len(), dim]` |
 //! | [`rk4_trajectories`] | classic fixed-step RK4, `[n, n_steps + 1, dim]` |
 //! | [`rk4_step_batch`] | one RK4 step of every row of a `[n, dim]` batch, in place |
+//! | [`Rk4Lanes`] | vectorised RK4 of many states at once (structure of arrays) |
 //! | [`linspace`] | `numpy.linspace`, bit for bit, to build `t_eval` |
 //!
 //! Tolerances have no hidden defaults: pass [`Tolerances::scipy_default`] (rtol 1e-3,
@@ -41,12 +42,14 @@ pub mod dense;
 mod order;
 mod parallel;
 mod rk4;
+mod rk4_batch;
 mod solve;
 pub mod step;
 pub mod tableau;
 
 pub use parallel::solve_ivp_many;
 pub use rk4::{rk4_step_batch, rk4_trajectories};
+pub use rk4_batch::{lanes_per_batch, Rk4Lanes};
 pub use solve::solve_ivp;
 
 use crate::{Error, Result};

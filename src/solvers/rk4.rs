@@ -3,66 +3,14 @@
 //! One step of size `h`:
 //! `k1 = f(t, y)`, `k2 = f(t + h/2, y + h/2 k1)`, `k3 = f(t + h/2, y + h/2 k2)`,
 //! `k4 = f(t + h, y + h k3)`, `y_next = y + h/6 (k1 + 2 k2 + 2 k3 + k4)`:
-//! global error `O(h^4)`. Rows are independent states; trajectories run in parallel (rayon),
-//! each exactly as a serial loop, so results do not depend on the thread count.
+//! global error `O(h^4)`. Rows are independent states, integrated in vectorised batches
+//! ([`super::Rk4Lanes`]), batches in parallel (rayon); every row sees exactly the operations of a
+//! serial scalar loop, so results depend neither on the batch size nor on the thread count.
 
+use super::rk4_batch::{lanes_per_batch, Rk4Lanes};
 use crate::{Error, Result, SolverError, System};
 use ndarray::{Array3, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
-
-/// Scratch vectors for one RK4 step of a `dim`-dimensional state.
-struct Rk4Work {
-    k1: Vec<f64>,
-    k2: Vec<f64>,
-    k3: Vec<f64>,
-    k4: Vec<f64>,
-    tmp: Vec<f64>,
-}
-
-impl Rk4Work {
-    fn new(dim: usize) -> Self {
-        Rk4Work {
-            k1: vec![0.0; dim],
-            k2: vec![0.0; dim],
-            k3: vec![0.0; dim],
-            k4: vec![0.0; dim],
-            tmp: vec![0.0; dim],
-        }
-    }
-
-    /// Advance `y` in place by one step from time `t`; false if the result is not finite.
-    #[inline]
-    fn step(&mut self, system: &dyn System, t: f64, h: f64, y: &mut [f64]) -> bool {
-        let half = 0.5 * h;
-        let Rk4Work {
-            k1,
-            k2,
-            k3,
-            k4,
-            tmp,
-        } = self;
-        system.rhs(t, y, k1);
-        for ((x, yi), k) in tmp.iter_mut().zip(y.iter()).zip(k1.iter()) {
-            *x = yi + half * k;
-        }
-        system.rhs(t + half, tmp, k2);
-        for ((x, yi), k) in tmp.iter_mut().zip(y.iter()).zip(k2.iter()) {
-            *x = yi + half * k;
-        }
-        system.rhs(t + half, tmp, k3);
-        for ((x, yi), k) in tmp.iter_mut().zip(y.iter()).zip(k3.iter()) {
-            *x = yi + h * k;
-        }
-        system.rhs(t + h, tmp, k4);
-        let sixth = h / 6.0;
-        let mut finite = true;
-        for (i, yi) in y.iter_mut().enumerate() {
-            *yi += sixth * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-            finite &= yi.is_finite();
-        }
-        finite
-    }
-}
 
 fn check_step(h: f64) -> Result<()> {
     if !(h.is_finite() && h != 0.0) {
@@ -75,8 +23,8 @@ fn check_step(h: f64) -> Result<()> {
 }
 
 /// One RK4 step of size `h` from time `t` for every row of `ys` (`[n, dim]`), in place.
-pub fn rk4_step_batch(
-    system: &dyn System,
+pub fn rk4_step_batch<S: System + ?Sized>(
+    system: &S,
     t: f64,
     h: f64,
     mut ys: ArrayViewMut2<f64>,
@@ -84,18 +32,20 @@ pub fn rk4_step_batch(
     check_step(h)?;
     let dim = system.dim();
     super::check_states("RK4 states", ys.shape(), dim)?;
-    let mut work = Rk4Work::new(dim);
-    let mut row_buf = vec![0.0; dim];
-    for mut row in ys.rows_mut() {
-        for (b, v) in row_buf.iter_mut().zip(row.iter()) {
-            *b = *v;
-        }
-        if !work.step(system, t, h, &mut row_buf) {
-            return Err(SolverError::NonFinite { t: t + h }.into());
-        }
-        for (v, b) in row.iter_mut().zip(row_buf.iter()) {
-            *v = *b;
-        }
+    let n = ys.nrows();
+    if n == 0 || dim == 0 {
+        return Ok(());
+    }
+    let mut rows: Vec<f64> = ys.iter().copied().collect();
+    let mut rk = Rk4Lanes::new(dim, n);
+    rk.load_rows(&rows);
+    rk.step(system, t, h);
+    if !rk.all_finite() {
+        return Err(SolverError::NonFinite { t: t + h }.into());
+    }
+    rk.store_rows(&mut rows);
+    for (v, r) in ys.iter_mut().zip(&rows) {
+        *v = *r;
     }
     Ok(())
 }
@@ -114,8 +64,8 @@ pub fn rk4_step_batch(
 /// # Ok(())
 /// # }
 /// ```
-pub fn rk4_trajectories(
-    system: &dyn System,
+pub fn rk4_trajectories<S: System + ?Sized>(
+    system: &S,
     y0s: ArrayView2<f64>,
     h: f64,
     n_steps: usize,
@@ -125,22 +75,43 @@ pub fn rk4_trajectories(
     super::check_states("initial states y0s", y0s.shape(), dim)?;
     let n = y0s.nrows();
     let per = (n_steps + 1) * dim;
+    let y0s = y0s.as_standard_layout();
+    let y0s = y0s.as_slice().unwrap_or_default();
     let mut out = vec![0.0; n * per];
-    if dim > 0 {
-        out.par_chunks_mut(per)
-            .enumerate()
-            .try_for_each(|(r, traj)| {
-                let mut work = Rk4Work::new(dim);
-                let mut y: Vec<f64> = y0s.row(r).to_vec();
-                traj[..dim].copy_from_slice(&y);
-                for k in 0..n_steps {
-                    let t = k as f64 * h;
-                    if !work.step(system, t, h, &mut y) {
-                        return Err(Error::from(SolverError::NonFinite { t: t + h }));
-                    }
-                    traj[(k + 1) * dim..(k + 2) * dim].copy_from_slice(&y);
+    if dim > 0 && n > 0 {
+        let lanes = lanes_per_batch(n);
+        out.par_chunks_mut(lanes * per)
+            .zip(y0s.par_chunks(lanes * dim))
+            .try_for_each(|(traj, rows)| {
+                let m = rows.len() / dim;
+                let mut rk = Rk4Lanes::new(dim, m);
+                rk.load_rows(rows);
+                for (i, row) in rows.chunks_exact(dim).enumerate() {
+                    traj[i * per..i * per + dim].copy_from_slice(row);
                 }
-                Ok(())
+                rk.run(system, 0.0, h, n_steps, |k, _, y| {
+                    for (i, dst) in traj.chunks_exact_mut(per).enumerate() {
+                        for (d, v) in dst[k * dim..(k + 1) * dim].iter_mut().enumerate() {
+                            *v = y[d * m + i];
+                        }
+                    }
+                });
+                if rk.all_finite() {
+                    return Ok(());
+                }
+                // Non-finite values stay non-finite: report the first step that produced one.
+                let first = (1..=n_steps)
+                    .find(|&k| {
+                        (0..m).any(|i| {
+                            traj[i * per + k * dim..][..dim]
+                                .iter()
+                                .any(|v| !v.is_finite())
+                        })
+                    })
+                    .unwrap_or(n_steps);
+                Err(Error::from(SolverError::NonFinite {
+                    t: first as f64 * h,
+                }))
             })?;
     }
     Array3::from_shape_vec((n, n_steps + 1, dim), out).map_err(|e| {
