@@ -18,64 +18,41 @@ import json
 import os
 import sys
 import time
-import types
 
 import numpy as np
 import scipy.interpolate
 import torch
 
-
-class NNBlock(torch.nn.Module):
-    def __init__(self, arch, activation=torch.nn.ReLU()):
-        super().__init__()
-        self.n_layers = len(arch) - 1
-        self.activation = activation
-        self.device = 'cpu'
-        for i in range(self.n_layers):
-            self.add_module('Linear_{}'.format(i), torch.nn.Linear(arch[i], arch[i + 1]))
-
-    def forward(self, x):
-        for i in range(self.n_layers - 1):
-            x = self.activation(self._modules['Linear_{}'.format(i)](x))
-        return self._modules['Linear_{}'.format(self.n_layers - 1)](x)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-class ResNet(torch.nn.Module):
-    def __init__(self, arch, dt, step_size, activation=torch.nn.ReLU()):
-        super().__init__()
-        self.n_dim = arch[0]
-        self.dt = dt
-        self.step_size = step_size
-        self.device = 'cpu'
-        self.activation = activation
-        self.add_module('increment', NNBlock(arch, activation=activation))
-
-    def forward(self, x_init):
-        return x_init + self._modules['increment'](x_init)
-
-    def uni_scale_forecast(self, x_init, n_steps):
-        steps, preds = [], []
-        sample_steps = range(n_steps)
-        x_prev = x_init
-        cur_step = self.step_size - 1
-        while cur_step < n_steps + self.step_size:
-            x_next = self.forward(x_prev)
-            steps.append(cur_step)
-            preds.append(x_next)
-            cur_step += self.step_size
-            x_prev = x_next
-        # the original's off-by-one: x_init is labelled 0 as well (time dt, not 0)
-        steps.insert(0, 0)
-        preds.insert(0, torch.tensor(x_init).float())
-        preds = torch.stack(preds, 2).detach().numpy()
-        cs = scipy.interpolate.interp1d(steps, preds, kind='linear')
-        return torch.tensor(cs(sample_steps)).transpose(1, 2).float()
+from original_hits import ResNet, register
 
 
-# the original pickles reference `ResNet.ResNet` and `ResNet.NNBlock`
-_module = types.ModuleType('ResNet')
-_module.NNBlock, _module.ResNet = NNBlock, ResNet
-sys.modules['ResNet'] = _module
+def uni_scale_forecast(self, x_init, n_steps):
+    """The original `ResNet.uni_scale_forecast` (attached to the shared `ResNet` class below)."""
+    steps, preds = [], []
+    sample_steps = range(n_steps)
+    x_prev = x_init
+    cur_step = self.step_size - 1
+    while cur_step < n_steps + self.step_size:
+        x_next = self.forward(x_prev)
+        steps.append(cur_step)
+        preds.append(x_next)
+        cur_step += self.step_size
+        x_prev = x_next
+    # the original's off-by-one: x_init is labelled 0 as well (time dt, not 0)
+    steps.insert(0, 0)
+    preds.insert(0, torch.tensor(x_init).float())
+    preds = torch.stack(preds, 2).detach().numpy()
+    cs = scipy.interpolate.interp1d(steps, preds, kind='linear')
+    return torch.tensor(cs(sample_steps)).transpose(1, 2).float()
+
+
+# One definition of the original classes (tools/original_hits.py), plus the forecasting method;
+# the original pickles reference `ResNet.ResNet` and `ResNet.NNBlock`.
+ResNet.uni_scale_forecast = uni_scale_forecast
+register()
 
 
 def vectorized_multi_scale_forecast(x_init, n_steps, models):
@@ -214,6 +191,16 @@ def bench(model_dir, out_dir):
         times['step_batch320'], _ = best_of(lambda: [models[0](x0) for _ in range(100)], 3)
         times['step_batch320'] /= 100
         times['multiscale_batch1'], _ = best_of(lambda: vectorized_multi_scale_forecast(x1, n_steps, models), 3)
+        # Rows advanced by the networks in each forecast (untimed run with a counting hook): the
+        # FLOP count of the original's forecasts, including its points beyond the horizon.
+        rows = [0]
+        hooks = [m.register_forward_hook(lambda mod, inp, out: rows.__setitem__(0, rows[0] + inp[0].shape[0])) for m in models]
+        models[0].uni_scale_forecast(x0, n_steps)
+        times['uni1_rows'], rows[0] = rows[0], 0
+        vectorized_multi_scale_forecast(x0, n_steps, models)
+        times['multiscale_rows'], rows[0] = rows[0], 0
+        for h in hooks:
+            h.remove()
         a = torch.randn(2048, 2048)
         t, _ = best_of(lambda: a @ a, 5)
         times['matmul2048_gflops'] = 2 * 2048 ** 3 / t / 1e9
