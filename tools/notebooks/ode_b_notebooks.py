@@ -312,10 +312,12 @@ One curve per noise level. The coupling restarts the finer steppers from every c
 the error does not grow much over the horizon, with or without noise.
 '''),
     code('''
-// plot: Figure 8, one panel per system
-for sys in &result.systems {
-    result.fig8(sys.system).expect("figure 8").show();
-}
+// plot: Figure 8, one panel per system (rendered, then laid out in one figure: a cell shows one image)
+let fig8: Vec<_> = result.systems.iter()
+    .map(|sys| result.fig8(sys.system).expect("figure 8").to_rgb().expect("rendering"))
+    .collect();
+let rows = fig8.len().div_ceil(2) as u32;
+Figure::image_grid(fig8, 2, &[]).size(1200, 360 * rows).show();
 '''),
     md('''
 ## Saved results
@@ -450,13 +452,13 @@ result.animation().expect("animation").show();
     code('''
 // plot: the exact increment at Δ = 2.5
 let f = increment_field(system, &cfg.grid, 2.5).expect("field");
-let panels = (0..f.field.dim().0).map(|d| {
+let panels: Vec<Heatmap> = (0..f.field.dim().0).map(|d| {
     Heatmap::new(f.field.index_axis(Axis(0), d))
         .x_extent(cfg.grid.ranges[0].0, cfg.grid.ranges[0].1)
         .y_extent(cfg.grid.ranges[1].0, cfg.grid.ranges[1].1)
         .colormap(Colormap::RdBu).symmetric()
         .title(format!("Δ{} at Δ = 2.5", cfg.grid.names[d]))
-});
+}).collect();
 Figure::new().grid(1, f.field.dim().0).size(330 * f.field.dim().0 as u32, 320).panels(panels).show();
 '''),
     md('''
@@ -465,14 +467,16 @@ Figure::new().grid(1, f.field.dim().0).size(330 * f.field.dim().0 as u32, 320).p
 Exact fields only, at the same `Δ / dt` (Lorenz's `dt` is 0.0005, so its largest `Δ` is 0.512).
 '''),
     code('''
-// plot: Figure 10 for every system (exact)
+// plot: Figure 10 for every system (exact), side by side; each system's files saved under out_dir
+let mut images = Vec::new();
 for kind in SystemKind::NONLINEAR {
     let c = (if quick { IncrementConfig::quick(kind) } else { IncrementConfig::paper(kind) }).expect("config");
     let r = increment::run(&c, &[]).expect("increments");
-    r.panel_figure().expect("panels").show();
+    images.push(r.panel_figure().expect("panels").to_rgb().expect("rendering"));
     r.save(&out_dir).expect("saving");
 }
 println!("saved under {}", out_dir.display());
+Figure::image_grid(images, 5, &["Hyperbolic", "Cubic", "Van der Pol", "Hopf (μ = 0.2)", "Lorenz (z = 27)"]).size(1800, 900).show();
 '''),
     md('''
 ## Try
