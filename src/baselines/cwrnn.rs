@@ -257,7 +257,7 @@ impl CwRnn {
     /// `[W_I, W_H ⊙ mask]^T [d + h, h]`.
     fn fused(&self) -> candle_core::Result<Tensor> {
         let w_h = (&self.params[1] * &self.mask)?;
-        Ok(Tensor::cat(&[&self.params[0], &w_h], 1)?.t()?)
+        Tensor::cat(&[&self.params[0], &w_h], 1)?.t()
     }
 
     /// Read-out `[B, T, h] -> [B, T, d]`.

@@ -139,10 +139,12 @@ impl Esn {
                 format!("dim and reservoir must be positive, got {dim}, {h}"),
             ));
         }
-        if !(cfg.density > 0.0 && cfg.density <= 1.0)
-            || !(cfg.spectral_radius > 0.0)
-            || !(cfg.ridge >= 0.0)
-        {
+        let valid = cfg.density > 0.0
+            && cfg.density <= 1.0
+            && cfg.spectral_radius > 0.0
+            && cfg.spectral_radius.is_finite()
+            && cfg.ridge >= 0.0;
+        if !valid {
             return Err(Error::invalid(
                 "ESN config",
                 format!("need 0 < density <= 1, spectral_radius > 0, ridge >= 0; got {cfg:?}"),
@@ -173,7 +175,7 @@ impl Esn {
         }
         w.vals = rng.uniform_n(-1.0, 1.0, w.cols.len());
         let rho = spectral_radius_of(&w.dense())?;
-        if !(rho > 1e-12) {
+        if rho.is_nan() || rho <= 1e-12 {
             return Err(Error::invalid(
                 "reservoir",
                 format!("random reservoir has spectral radius {rho:e} and cannot be rescaled; increase density or reservoir"),
@@ -271,7 +273,7 @@ impl Esn {
     /// The read-out prediction `W_out [r; 1]`.
     fn readout(&self, r: &[f64]) -> Array1<f64> {
         let h = self.cfg.reservoir;
-        self.w_out.slice(s![.., ..h]).dot(&ArrayView1::from(r)) + &self.w_out.column(h)
+        self.w_out.slice(s![.., ..h]).dot(&ArrayView1::from(r)) + self.w_out.column(h)
     }
 
     /// Spectral radius of the (rescaled) reservoir, recomputed from its eigenvalues (faer).

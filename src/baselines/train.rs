@@ -226,8 +226,6 @@ pub(crate) fn uniform_tensor(
 pub(crate) fn to_array2(t: &Tensor) -> Result<ndarray::Array2<f64>> {
     let (r, c) = t.dims2()?;
     let v: Vec<f32> = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-    Ok(
-        ndarray::Array2::from_shape_vec((r, c), v.into_iter().map(f64::from).collect())
-            .map_err(|e| Error::shape("tensor", format!("[{r}, {c}]"), e.to_string()))?,
-    )
+    ndarray::Array2::from_shape_vec((r, c), v.into_iter().map(f64::from).collect())
+        .map_err(|e| Error::shape("tensor", format!("[{r}, {c}]"), e.to_string()))
 }
