@@ -186,8 +186,8 @@ pub fn run_hits(
     Ok((hits, result))
 }
 
-/// Train, generate and score all four models on one data set, the order of Table 1 (HiTS first:
-/// its parameter count sizes the baselines).
+/// Train, generate and score all four models on one data set: HiTS first (its parameter count
+/// sizes the baselines), then ESN, LSTM, CW-RNN; rows in the order of Table 1.
 ///
 /// `models`: where checkpoints go (`hits/` for the steppers, `lstm.*`, `esn.*`, `cwrnn.*`);
 /// `out`: where each model's result is stored and, when present with the same settings,
@@ -234,7 +234,8 @@ pub fn run_table1(
     };
     let hits_params = hits.n_params;
     rows.push(hits);
-    for kind in [BaselineKind::Lstm, BaselineKind::Esn, BaselineKind::CwRnn] {
+    // The ESN first: it is fitted in seconds, so an interrupted run still has its row.
+    for kind in [BaselineKind::Esn, BaselineKind::Lstm, BaselineKind::CwRnn] {
         if let Some(r) = out
             .map(|o| cached(o, kind.name(), cfg, shape))
             .transpose()?
@@ -261,6 +262,7 @@ pub fn run_table1(
         ));
         rows.push(r);
     }
+    rows.sort_by_key(|r| super::report::MODELS.iter().position(|m| *m == r.model));
     Ok(Table1Result {
         data: cfg.data,
         n_frames: data.n_frames(),
