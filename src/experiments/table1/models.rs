@@ -103,13 +103,7 @@ pub fn run_baseline(
     let t0 = Instant::now();
     let (model, detail): (Box<dyn SequenceModel>, String) = match kind {
         BaselineKind::Lstm => {
-            let (m, h) = Lstm::train(
-                seq.view(),
-                &LstmConfig { hidden },
-                &train,
-                device,
-                progress,
-            )?;
+            let (m, h) = Lstm::train(seq.view(), &LstmConfig { hidden }, &train, device, progress)?;
             if let Some(stem) = &stem {
                 m.save(stem, Some(&h))?;
             }
