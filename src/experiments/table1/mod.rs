@@ -138,6 +138,11 @@ pub struct BaselineSizing {
     pub esn_reservoir: Option<usize>,
     /// Upper bound of a matched ESN reservoir (its least-squares fit needs a `N x N` matrix).
     pub esn_max_reservoir: usize,
+    /// Match the baselines to ONE HiTS net instead of the sum over all nets. The paper's
+    /// published KS sizes (LSTM hidden 740: 4.09M parameters) match one of its five 3.9M nets,
+    /// not their 19.5M sum (which would give LSTM hidden 1911), so the paper's settings use one
+    /// net; the sum is the stricter "same total size" comparison.
+    pub match_one_net: bool,
 }
 
 /// Everything one Table 1 row needs.
@@ -201,6 +206,7 @@ impl Table1Config {
                 cwrnn_modules: 5,
                 esn_reservoir: (data == SeqData::Ks).then_some(1600),
                 esn_max_reservoir: 2000,
+                match_one_net: true,
             },
             baseline: BaselineTrainConfig::paper(),
             quick: false,
@@ -220,6 +226,7 @@ impl Table1Config {
         cfg.sizing.esn_reservoir = None;
         cfg.sizing.esn_max_reservoir = 400;
         cfg.sizing.cwrnn_modules = 3;
+        cfg.sizing.match_one_net = false;
         cfg.baseline = BaselineTrainConfig {
             epochs: 150,
             seq_len: 16,

@@ -42,7 +42,8 @@ impl SequenceModel for SeqHits {
 }
 
 /// Hidden size (reservoir for the ESN) and parameter count of a baseline for a `dim`-feature
-/// sequence against HiTS's `hits_params`.
+/// sequence against HiTS's `hits_params` (all nets; with `cfg.sizing.match_one_net`, the
+/// target is one net's share, every net having the same architecture).
 pub fn baseline_size(
     kind: BaselineKind,
     cfg: &Table1Config,
@@ -50,6 +51,11 @@ pub fn baseline_size(
     hits_params: usize,
 ) -> (usize, usize) {
     let g = cfg.sizing.cwrnn_modules;
+    let hits_params = if cfg.sizing.match_one_net {
+        hits_params / cfg.hits.steps.len().max(1)
+    } else {
+        hits_params
+    };
     match kind {
         BaselineKind::Esn => {
             let n = match cfg.sizing.esn_reservoir {
