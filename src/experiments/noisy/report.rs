@@ -28,6 +28,9 @@ fn loggable(xs: &[f64], ys: &[f64]) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
+/// One series of Figure 6A: x, y, label, colour, point size.
+type PointSet = (Vec<f64>, Vec<f64>, String, Color, u32);
+
 /// Single-scale forecasts above this test MSE have diverged; Figure 6A leaves them out (they
 /// would squash every other point into one corner of a log axis). The tables keep them.
 pub const DIVERGED: f64 = 1e6;
@@ -183,7 +186,7 @@ impl NoisyResult {
                 }
             }
             // Explicit ranges with a margin, so no point sits on the frame.
-            let all = |f: fn(&(Vec<f64>, Vec<f64>, String, Color, u32)) -> &Vec<f64>| {
+            let all = |f: fn(&PointSet) -> &Vec<f64>| {
                 let v: Vec<f64> = series.iter().flat_map(|s| f(s).iter().copied()).collect();
                 let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
