@@ -11,7 +11,11 @@ use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let start = Instant::now();
-    let cfg = if quick { Fig2Config::quick() } else { Fig2Config::paper() };
+    let cfg = if quick {
+        Fig2Config::quick()
+    } else {
+        Fig2Config::paper()
+    };
     let dev = device(!args.cuda)?;
     let mut cfg = cfg;
     cfg.batched = dev.is_cuda();
@@ -29,7 +33,9 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let data = fig2::make_data(&cfg)?;
     // Quick and full runs keep their checkpoints apart, so neither resumes from the other.
     let models = args.models.join(if quick { "fig2-quick" } else { "fig2" });
-    let bar = std::io::stderr().is_terminal().then(|| Progress::bar("training", cfg.train.epochs as u64));
+    let bar = std::io::stderr()
+        .is_terminal()
+        .then(|| Progress::bar("training", cfg.train.epochs as u64));
     let trained = fig2::train_steppers(&cfg, &data, &dev, Some(&models), &mut |p| match &bar {
         Some(bar) => {
             bar.set_position(p.epoch as u64);

@@ -35,7 +35,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             None => Vec::new(),
         };
         let result = increment::run(&cfg, &steppers)?;
-        let paths = result.save(&args.out.join("increment"))?;
+        let paths = result.save(&super::results_root(args, quick).join("increment"))?;
         println!("{}", result.summary_markdown());
         println!(
             "{system}: {} learned fields ({}); {:.1} s",

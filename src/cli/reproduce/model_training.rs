@@ -68,7 +68,9 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             bar.finish();
         }
         let reports: Vec<_> = trained.into_iter().map(|(_, r)| r).collect();
-        let out = args.out.join("model_training").join(system.name());
+        let out = super::results_root(args, quick)
+            .join("model_training")
+            .join(system.name());
         std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
         let fig = loss_figure(&reports, cfg.dt(), system.name())?;
         fig.save(out.join("losses.png"))?;

@@ -38,7 +38,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         }
     };
     let result = noisy::run(&cfg, &args.data_dir, &args.models, &dev, &mut report)?;
-    let out = args.out.join("noisy");
+    let out = super::results_root(args, quick).join("noisy");
     let paths = result.save(&out)?;
     println!("{}", result.tables_markdown());
     for p in paths {
