@@ -51,9 +51,14 @@ fn cuda_or_cpu() -> candle_core::Result<Device> {
 /// `RAYON_NUM_THREADS=1` for candle. It changes the process environment: call it once, early,
 /// from a program or notebook (the `hits` command does), not from library code. A user who
 /// set `RAYON_NUM_THREADS` keeps their setting, and nothing is changed.
-/// Returns the number of cores rayon uses.
+///
+/// In an evcxr notebook every cell links its own copy of rayon, so call it at the top of each
+/// cell that trains: the marker variable `HITS_ONE_THREAD_PER_MATMUL` tells a later call that
+/// `RAYON_NUM_THREADS=1` was set here, and it sizes that cell's pool to every core again.
+/// Returns the number of threads of rayon's global pool.
 pub fn one_thread_per_matmul() -> usize {
-    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+    let set_here = std::env::var_os(MARKER).is_some();
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() && !set_here {
         return rayon::current_num_threads();
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -62,5 +67,9 @@ pub fn one_thread_per_matmul() -> usize {
         .num_threads(cores)
         .build_global();
     std::env::set_var("RAYON_NUM_THREADS", "1");
+    std::env::set_var(MARKER, "1");
     rayon::current_num_threads()
 }
+
+/// Set by [`one_thread_per_matmul`] beside `RAYON_NUM_THREADS=1`.
+const MARKER: &str = "HITS_ONE_THREAD_PER_MATMUL";
