@@ -8,45 +8,7 @@ Edit this script, not the notebooks, and run it again. Heavy code lives in the c
 (hits::experiments::multiscale_hits, hits::experiments::hybrid); cells are glue.
 """
 
-import json
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "notebooks"
-
-METADATA = {
-    "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
-    "language_info": {
-        "codemirror_mode": "rust",
-        "file_extension": ".rs",
-        "mimetype": "text/rust",
-        "name": "Rust",
-        "pygment_lexer": "rust",
-        "version": "",
-    },
-}
-
-
-def md(text):
-    return ("markdown", text.strip("\n"))
-
-
-def code(text):
-    return ("code", text.strip("\n"))
-
-
-def write(name, cells):
-    nb_cells = []
-    for i, (kind, src) in enumerate(cells):
-        cell = {"cell_type": kind, "id": f"cell-{i:02d}", "metadata": {}, "source": src.splitlines(keepends=True)}
-        if kind == "code":
-            cell["execution_count"] = None
-            cell["outputs"] = []
-        nb_cells.append(cell)
-    nb = {"cells": nb_cells, "metadata": METADATA, "nbformat": 4, "nbformat_minor": 5}
-    path = OUT / name
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote {path.relative_to(ROOT)}")
+from nbcells import code, md, write
 
 
 DEPS = code("""
