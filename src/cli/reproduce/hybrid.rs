@@ -1,18 +1,16 @@
 //! `hits reproduce hybrid`: Figure 6B, Figure 9 and Table 9 (RK4 vs the hybrid NN + RK4) for
 //! each --system (default: all five).
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
 use hits::experiments::hybrid::{self, results_dir, PAPER_H};
-use hits::experiments::multiscale_hits::{obtain_steppers, ORIGINAL_MODELS};
+use hits::experiments::multiscale_hits::ORIGINAL_MODELS;
 use hits::experiments::ode::{ensure_data, OdeConfig};
 use hits::forecast::{CpuResNet, Stepper};
-use hits::progress::Progress;
 use hits::stepper::device;
 
-use super::multiscale_hits::{config, show_progress, systems};
+use super::multiscale_hits::{config, obtain_with_progress, systems};
 use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
@@ -35,16 +33,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             PAPER_H
         );
         let data = ensure_data(&cfg, 0.0, &args.data_dir)?;
-        let bar = std::io::stderr()
-            .is_terminal()
-            .then(|| Progress::bar("training", cfg.train.epochs as u64));
-        let steppers =
-            obtain_steppers(&cfg, 0.0, &data, &args.models, pretrained, &dev, &mut |p| {
-                show_progress(&bar, p)
-            })?;
-        if let Some(bar) = bar {
-            bar.finish();
-        }
+        let steppers = obtain_with_progress(&cfg, &data, &args.models, pretrained, &dev)?;
         let p = &steppers.provenance;
         println!(
             "{kind}: coarse stepper {} in {:.1} s: {}",

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use hits::experiments::multiscale_hits::{
-    evaluate_steppers, obtain_steppers, results_dir, ORIGINAL_MODELS,
+    evaluate_steppers, obtain_steppers, results_dir, Steppers, ORIGINAL_MODELS,
 };
 use hits::experiments::ode::{ensure_data, OdeConfig};
 use hits::progress::Progress;
@@ -56,6 +56,27 @@ pub(super) fn show_progress(bar: &Option<Progress>, p: &hits::stepper::Progress)
     }
 }
 
+/// [`obtain_steppers`] at noise 0 with training progress: an indicatif bar on a terminal,
+/// whole lines otherwise.
+pub(super) fn obtain_with_progress(
+    cfg: &OdeConfig,
+    data: &hits::data::DataSet,
+    models: &Path,
+    pretrained: Option<&Path>,
+    dev: &candle_core::Device,
+) -> anyhow::Result<Steppers> {
+    let bar = std::io::stderr()
+        .is_terminal()
+        .then(|| Progress::bar("training", cfg.train.epochs as u64));
+    let steppers = obtain_steppers(cfg, 0.0, data, models, pretrained, dev, &mut |p| {
+        show_progress(&bar, p)
+    })?;
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    Ok(steppers)
+}
+
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let dev = device(!args.cuda)?;
     let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
@@ -73,16 +94,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             cfg.dt(),
         );
         let data = ensure_data(&cfg, 0.0, &args.data_dir)?;
-        let bar = std::io::stderr()
-            .is_terminal()
-            .then(|| Progress::bar("training", cfg.train.epochs as u64));
-        let steppers =
-            obtain_steppers(&cfg, 0.0, &data, &args.models, pretrained, &dev, &mut |p| {
-                show_progress(&bar, p)
-            })?;
-        if let Some(bar) = bar {
-            bar.finish();
-        }
+        let steppers = obtain_with_progress(&cfg, &data, &args.models, pretrained, &dev)?;
         let p = &steppers.provenance;
         println!(
             "{kind}: steppers {} in {:.1} s: {}",
