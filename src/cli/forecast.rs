@@ -12,11 +12,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use hits::data::npy::{python_float as py_float, write_array_atomic};
 use hits::data::DataSet;
 use hits::forecast::{csv_table, evaluate, markdown_table, CpuResNet, EvalOptions, Stepper};
-use hits::stepper::{device, import_torch, load_hierarchy, ResNetStepper};
+use hits::experiments::ode::original_steppers;
+use hits::stepper::{device, load_hierarchy, ResNetStepper};
 use hits::SystemKind;
 use ndarray::{s, Array2, Array3};
 
@@ -201,24 +202,7 @@ fn load_steppers(
         .original_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("../shared/data/original_models").join(kind.name()));
-    let suffix = format!("_noise{}.pt", py_float(args.noise));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("listing {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("model_D") && n.ends_with(&suffix))
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("{}: no model_D<k>{suffix} files", dir.display());
-    }
-    files
-        .iter()
-        .map(|f| Ok(import_torch(f, kind.default_dt())?.to_device(dev)?))
-        .collect::<anyhow::Result<Vec<_>>>()
+    original_steppers(kind, args.noise, &dir, dev)
         .with_context(|| format!("importing the original models from {}", dir.display()))
 }
 
