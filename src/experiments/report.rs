@@ -104,8 +104,8 @@ pub fn summary_table(root: &Path, systems: &[SystemKind]) -> String {
     s
 }
 
-/// Every file under `dir` (recursively), sorted, as paths relative to `root`.
-fn files_under(dir: &Path, root: &Path) -> Vec<PathBuf> {
+/// Every file under `dir` (recursively, none when `dir` is missing), sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -116,8 +116,8 @@ fn files_under(dir: &Path, root: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if let Ok(rel) = p.strip_prefix(root) {
-                out.push(rel.to_path_buf());
+            } else {
+                out.push(p);
             }
         }
     }
@@ -151,7 +151,10 @@ pub fn report_markdown(root: &Path, systems: &[SystemKind], title_note: &str) ->
     );
     for (dir, title) in ODE_SECTIONS {
         s += &format!("\n## {title}\n\n");
-        let files = files_under(&root.join(dir), root);
+        let files: Vec<PathBuf> = files_under(&root.join(dir))
+            .into_iter()
+            .filter_map(|f| f.strip_prefix(root).ok().map(Path::to_path_buf))
+            .collect();
         if files.is_empty() {
             s += &format!("Not run (no `{dir}/` folder).\n");
             continue;

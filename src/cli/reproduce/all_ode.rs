@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 use hits::experiments::ode::OdeConfig;
-use hits::experiments::report::write_report;
+use hits::experiments::report::{files_under, write_report};
 use hits::io::write_bytes_atomic;
 
 use super::{multiscale_hits::systems, results_root, ReproduceArgs};
@@ -123,20 +123,5 @@ fn modified(path: &Path) -> Option<SystemTime> {
 
 /// The newest modification time of any file under `dir` (recursively).
 fn newest_under(dir: &Path) -> Option<SystemTime> {
-    let mut newest = None;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Some(t) = modified(&p) {
-                newest = newest.max(Some(t));
-            }
-        }
-    }
-    newest
+    files_under(dir).iter().filter_map(|p| modified(p)).max()
 }
