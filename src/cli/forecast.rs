@@ -9,14 +9,15 @@
 //! `multiscale_noise<n>.npy` (`[n_traj, n_steps, dim]`), `hybrid_h<h>_noise<n>.npy`,
 //! `mse_per_step_noise<n>.npy` (`[n_rows, n_steps]`, rows in the table's order).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use hits::data::npy::{python_float as py_float, write_array_atomic};
 use hits::data::DataSet;
-use hits::forecast::{csv_table, evaluate, markdown_table, CpuResNet, EvalOptions, Stepper};
 use hits::experiments::ode::original_steppers;
+use hits::forecast::{csv_table, evaluate, markdown_table, CpuResNet, EvalOptions, Stepper};
+use hits::io::write_bytes_atomic;
 use hits::stepper::{device, load_hierarchy, ResNetStepper};
 use hits::SystemKind;
 use ndarray::{s, Array2, Array3};
@@ -144,13 +145,13 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         if quick { ", QUICK run (32 trajectories)" } else { "" },
         if args.original { "original PyTorch models, imported" } else { "hits checkpoints" },
     );
-    write_text(
+    write_bytes_atomic(
         &out.join(format!("forecast_noise{noise}.md")),
-        &(header + &table),
+        (header + &table).as_bytes(),
     )?;
-    write_text(
+    write_bytes_atomic(
         &out.join(format!("forecast_noise{noise}.csv")),
-        &csv_table(&ev.rows),
+        csv_table(&ev.rows).as_bytes(),
     )?;
     write_array_atomic(
         &out.join(format!("multiscale_noise{noise}.npy")),
@@ -204,13 +205,4 @@ fn load_steppers(
         .unwrap_or_else(|| PathBuf::from("../shared/data/original_models").join(kind.name()));
     original_steppers(kind, args.noise, &dir, dev)
         .with_context(|| format!("importing the original models from {}", dir.display()))
-}
-
-/// Write a text file atomically (temporary sibling, then rename).
-fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-    Ok(())
 }
