@@ -98,7 +98,11 @@ impl Error {
     }
 
     /// A shape mismatch.
-    pub fn shape(what: impl Into<String>, expected: impl Into<String>, got: impl Into<String>) -> Self {
+    pub fn shape(
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
         Error::Shape {
             what: what.into(),
             expected: expected.into(),
@@ -114,7 +118,10 @@ mod tests {
     #[test]
     fn messages_name_what_is_wrong() {
         let e = Error::shape("initial states", "[n, 2]", "[5, 3]");
-        assert_eq!(e.to_string(), "shape mismatch for initial states: expected [n, 2], got [5, 3]");
+        assert_eq!(
+            e.to_string(),
+            "shape mismatch for initial states: expected [n, 2], got [5, 3]"
+        );
         let e = Error::invalid("rtol", "must be positive, got -1");
         assert_eq!(e.to_string(), "invalid rtol: must be positive, got -1");
         let e: Error = SolverError::StepSizeTooSmall { t: 1.5, h: 1e-300 }.into();

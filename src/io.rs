@@ -42,14 +42,19 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Res
 
 /// Write `bytes` to `path` atomically (see [`write_atomic`]).
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic(path, |tmp| std::fs::write(tmp, bytes).map_err(|e| Error::io(tmp, e)))
+    write_atomic(path, |tmp| {
+        std::fs::write(tmp, bytes).map_err(|e| Error::io(tmp, e))
+    })
 }
 
 /// `<dir>/.<name>.tmp<pid>`: a hidden sibling of `path`.
 fn temp_path(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid("output path", format!("{} has no file name", path.display())))?;
+    let name = path.file_name().ok_or_else(|| {
+        Error::invalid(
+            "output path",
+            format!("{} has no file name", path.display()),
+        )
+    })?;
     let mut tmp = std::ffi::OsString::from(".");
     tmp.push(name);
     tmp.push(format!(".tmp{}", std::process::id()));
@@ -70,9 +75,20 @@ mod tests {
             Err(Error::invalid("test", "simulated failure"))
         });
         assert!(err.is_err());
-        assert_eq!(std::fs::read(&path).unwrap(), b"old", "target must keep its old content");
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).collect();
-        assert_eq!(leftovers.len(), 1, "temporary file must be removed: {leftovers:?}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"old",
+            "target must keep its old content"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .collect();
+        assert_eq!(
+            leftovers.len(),
+            1,
+            "temporary file must be removed: {leftovers:?}"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -83,13 +99,18 @@ mod tests {
         write_bytes_atomic(&path, b"one").unwrap();
         write_bytes_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn path_without_file_name_is_an_error() {
-        let err = write_bytes_atomic(Path::new("/"), b"x").unwrap_err().to_string();
+        let err = write_bytes_atomic(Path::new("/"), b"x")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("has no file name"), "{err}");
     }
 }

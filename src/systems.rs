@@ -81,7 +81,10 @@ pub struct Hyperbolic {
 
 impl Default for Hyperbolic {
     fn default() -> Self {
-        Hyperbolic { mu: -0.05, lambda: -1.0 }
+        Hyperbolic {
+            mu: -0.05,
+            lambda: -1.0,
+        }
     }
 }
 
@@ -198,7 +201,11 @@ pub struct Lorenz {
 
 impl Default for Lorenz {
     fn default() -> Self {
-        Lorenz { sigma: 10.0, rho: 28.0, beta: 8.0 / 3.0 }
+        Lorenz {
+            sigma: 10.0,
+            rho: 28.0,
+            beta: 8.0 / 3.0,
+        }
     }
 }
 
@@ -256,7 +263,9 @@ impl System for Harmonic {
 }
 
 /// The systems of the paper by name, with the settings of their data sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[value(rename_all = "lowercase")]
 pub enum SystemKind {
     Hyperbolic,

@@ -130,4 +130,3 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Experiment::AllOde => all_ode::run(&args, quick),
     }
 }
-

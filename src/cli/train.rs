@@ -4,10 +4,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use hits::progress::Progress;
 use hits::data::npy::python_float as py_float;
-use hits::stepper::{device, train_hierarchy, HierarchyPlan, TrainConfig};
 use hits::data::npy::read_trajectories;
+use hits::progress::Progress;
+use hits::stepper::{device, train_hierarchy, HierarchyPlan, TrainConfig};
 use hits::SystemKind;
 use ndarray::Array3;
 

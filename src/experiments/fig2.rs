@@ -29,11 +29,13 @@ use candle_core::Device;
 use ndarray::{s, Array2, Axis};
 
 use crate::data::{self, DataSet, Sizes};
-use crate::forecast::{multiscale_forecast, select_models, uni_scale_forecast, Selection, Stepper};
 use crate::forecast::metrics::{mse_per_step, states_tensor, to_array3};
+use crate::forecast::{multiscale_forecast, select_models, uni_scale_forecast, Selection, Stepper};
 use crate::io::write_bytes_atomic as write_atomic;
 use crate::plot::{error_vs_time, Axes, Color, Figure, Series};
-use crate::stepper::{train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainConfig, TrainReport};
+use crate::stepper::{
+    train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainConfig, TrainReport,
+};
 use crate::{Error, Result, SystemKind};
 
 /// Settings of the experiment.
@@ -131,7 +133,14 @@ pub fn train_steppers(
         batched: cfg.batched,
         resume: out_dir.is_some(),
     };
-    train_hierarchy(&plan, data.train.view(), data.val.view(), &cfg.train, device, progress)
+    train_hierarchy(
+        &plan,
+        data.train.view(),
+        data.val.view(),
+        &cfg.train,
+        device,
+        progress,
+    )
 }
 
 /// Everything Figure 2 shows.
@@ -172,7 +181,11 @@ pub fn evaluate<'a>(
     let test = &data.test;
     let (n_traj, n_points, _) = test.dim();
     if n_traj == 0 || n_points < 2 {
-        return Err(Error::shape("test set", "[n >= 1, points >= 2, 2]", format!("{:?}", test.shape())));
+        return Err(Error::shape(
+            "test set",
+            "[n >= 1, points >= 2, 2]",
+            format!("{:?}", test.shape()),
+        ));
     }
     let n_steps = n_points - 1;
     let x0 = states_tensor(test.index_axis(Axis(1), 0), device)?;
@@ -197,7 +210,9 @@ pub fn evaluate<'a>(
     let sample_truth = test.index_axis(Axis(0), 0).to_owned();
     let mut sample_forecast = Array2::zeros((n_points, 2));
     sample_forecast.row_mut(0).assign(&test.slice(s![0, 0, ..]));
-    sample_forecast.slice_mut(s![1.., ..]).assign(&pred.index_axis(Axis(0), 0));
+    sample_forecast
+        .slice_mut(s![1.., ..])
+        .assign(&pred.index_axis(Axis(0), 0));
 
     Ok(Fig2Result {
         dt: sorted.first().map(|s| s.dt()).unwrap_or(0.0),
@@ -239,9 +254,21 @@ impl Fig2Result {
 
     /// The result table as markdown: one row per stepper and one for the coupling.
     pub fn table_markdown(&self) -> String {
-        let mut out = String::from("| stepper | step [s] | test MSE | forecast time [s] |\n|---|---|---|---|\n");
-        for ((k, mse), secs) in self.steps.iter().zip(self.single_mse()).zip(&self.single_seconds) {
-            out += &format!("| single scale | {:.3} | {:.2e} | {:.3} |\n", *k as f64 * self.dt, mse, secs);
+        let mut out = String::from(
+            "| stepper | step [s] | test MSE | forecast time [s] |\n|---|---|---|---|\n",
+        );
+        for ((k, mse), secs) in self
+            .steps
+            .iter()
+            .zip(self.single_mse())
+            .zip(&self.single_seconds)
+        {
+            out += &format!(
+                "| single scale | {:.3} | {:.2e} | {:.3} |\n",
+                *k as f64 * self.dt,
+                mse,
+                secs
+            );
         }
         let sel = self.selected_steps();
         out += &format!(
@@ -257,11 +284,25 @@ impl Fig2Result {
     /// The same table as CSV.
     pub fn table_csv(&self) -> String {
         let mut out = String::from("model,step_size,step_time,test_mse,forecast_seconds\n");
-        for ((k, mse), secs) in self.steps.iter().zip(self.single_mse()).zip(&self.single_seconds) {
+        for ((k, mse), secs) in self
+            .steps
+            .iter()
+            .zip(self.single_mse())
+            .zip(&self.single_seconds)
+        {
             out += &format!("single,{k},{},{mse:e},{secs}\n", *k as f64 * self.dt);
         }
-        let sel: Vec<String> = self.selected_steps().iter().map(|k| k.to_string()).collect();
-        out += &format!("multiscale,{},,{:e},{}\n", sel.join(" "), self.multiscale_mse(), self.multiscale_seconds);
+        let sel: Vec<String> = self
+            .selected_steps()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        out += &format!(
+            "multiscale,{},,{:e},{}\n",
+            sel.join(" "),
+            self.multiscale_mse(),
+            self.multiscale_seconds
+        );
         out
     }
 }
@@ -278,7 +319,9 @@ impl Fig2Result {
     /// Figure 2's main panel: test MSE against time for every step size (rainbow, smallest
     /// violet) and the multiscale coupling (black, thick), log y.
     pub fn error_figure(&self) -> Result<Figure> {
-        let t: Vec<f64> = (1..=self.multiscale.len()).map(|i| i as f64 * self.dt).collect();
+        let t: Vec<f64> = (1..=self.multiscale.len())
+            .map(|i| i as f64 * self.dt)
+            .collect();
         let curves: Vec<(String, Vec<f64>)> = self
             .steps
             .iter()
@@ -288,28 +331,53 @@ impl Fig2Result {
         let axes = error_vs_time(&t, &curves)?
             .title("harmonic oscillator: test MSE vs time")
             .y_label("MSE")
-            .series(Series::line(&t, &self.multiscale).label("multiscale").color(Color(0, 0, 0)).width(3));
+            .series(
+                Series::line(&t, &self.multiscale)
+                    .label("multiscale")
+                    .color(Color(0, 0, 0))
+                    .width(3),
+            );
         Ok(Figure::new().panel(axes))
     }
 
     /// One test trajectory and its multiscale forecast: both components against time.
     pub fn sample_figure(&self) -> Result<Figure> {
-        let t: Vec<f64> = (0..self.sample_truth.nrows()).map(|i| i as f64 * self.dt).collect();
+        let t: Vec<f64> = (0..self.sample_truth.nrows())
+            .map(|i| i as f64 * self.dt)
+            .collect();
         let panels = ["x", "y"].iter().enumerate().map(|(d, name)| {
             Axes::new()
                 .y_label(*name)
                 .x_label("t")
-                .series(Series::line(&t, &self.sample_truth.column(d).to_vec()).label("truth").color(Color(0, 0, 0)).width(3))
-                .series(Series::line(&t, &self.sample_forecast.column(d).to_vec()).label("multiscale").color(Color(214, 39, 40)))
+                .series(
+                    Series::line(&t, &self.sample_truth.column(d).to_vec())
+                        .label("truth")
+                        .color(Color(0, 0, 0))
+                        .width(3),
+                )
+                .series(
+                    Series::line(&t, &self.sample_forecast.column(d).to_vec())
+                        .label("multiscale")
+                        .color(Color(214, 39, 40)),
+                )
         });
-        Ok(Figure::new().title("a test trajectory").grid(2, 1).panels(panels))
+        Ok(Figure::new()
+            .title("a test trajectory")
+            .grid(2, 1)
+            .panels(panels))
     }
 
     /// Write `fig2.png`, `fig2.svg`, `fig2_sample.png`, `fig2.md` and `fig2.csv` into `dir`.
     pub fn save(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let fig = self.error_figure()?;
-        let paths = [dir.join("fig2.png"), dir.join("fig2.svg"), dir.join("fig2_sample.png"), dir.join("fig2.md"), dir.join("fig2.csv")];
+        let paths = [
+            dir.join("fig2.png"),
+            dir.join("fig2.svg"),
+            dir.join("fig2_sample.png"),
+            dir.join("fig2.md"),
+            dir.join("fig2.csv"),
+        ];
         fig.save(&paths[0])?;
         fig.save(&paths[1])?;
         self.sample_figure()?.save(&paths[2])?;

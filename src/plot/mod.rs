@@ -50,10 +50,10 @@ mod recipes;
 mod scale;
 pub mod sequence;
 
+use crate::io::write_bytes_atomic as write_atomic;
 pub use animation::Animation;
 pub use colors::{Color, Colormap};
 pub use display::{encode_png, evcxr_content};
-use crate::io::write_bytes_atomic as write_atomic;
 pub use figure::{Figure, Panel};
 pub use heatmap::Heatmap;
 pub use images::{ImagePanel, RgbImage};

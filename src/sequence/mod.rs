@@ -13,12 +13,12 @@
 pub mod bach;
 pub mod bach_synth;
 pub mod chunks;
+pub mod cylinder;
+pub mod fixed_step;
+pub mod ks;
 pub mod mat;
 pub mod normalize;
 pub mod store;
 pub mod svd;
 pub mod video;
 pub mod wav;
-pub mod fixed_step;
-pub mod ks;
-pub mod cylinder;

@@ -176,7 +176,11 @@ mod tests {
 /// Check that a batch of states is `[n, dim]`; `what` names it in the error.
 pub(crate) fn check_states(what: &str, shape: &[usize], dim: usize) -> crate::Result<()> {
     if shape.get(1) != Some(&dim) {
-        return Err(crate::Error::shape(what, format!("[n, {dim}]"), format!("{shape:?}")));
+        return Err(crate::Error::shape(
+            what,
+            format!("[n, {dim}]"),
+            format!("{shape:?}"),
+        ));
     }
     Ok(())
 }
