@@ -3,9 +3,11 @@
 //! Same maths as [`crate::stepper::ResNetStepper`]: x + MLP(x), MLP = Linear, ReLU, ...,
 //! Linear. Instead of one candle op (and one freshly allocated, zeroed tensor) per matmul, bias,
 //! ReLU and residual, each layer here is ONE `gemm` call on reused buffers, the bias preloaded
-//! into the destination (`dst = bias + h W^T`) and ReLU applied in place. Batches of up to
-//! [`ROWS_PER_TASK`] rows run single-threaded (small matmuls lose time to thread hand-offs);
-//! larger ones are split into row blocks over the rayon pool. Weights are copied once, at
+//! into the destination (`dst = bias + h W^T`) and ReLU applied in place. A batch is split into
+//! row blocks over the rayon pool (one per thread, at least [`MIN_ROWS_PER_TASK`] and at most
+//! [`ROWS_PER_TASK`] rows each); a rollout ([`Stepper::step_repeated`]) keeps each thread on its
+//! own rows for all its steps. Batches of at most [`SMALL_BATCH`] rows skip the matrix product
+//! for register-blocked matrix-vector loops (latency of one state). Weights are copied once, at
 //! construction. `f32` throughout; results agree with the candle forward to rounding.
 //!
 //! ```
@@ -27,18 +29,27 @@ use std::cell::RefCell;
 use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
+use super::matvec;
 use super::stepper::{check_states, Stepper};
 use crate::stepper::ResNetStepper;
 use crate::{Error, Result};
 
-/// Rows handled by one thread at a time.
+/// Rows handled by one thread at a time, at most.
 pub const ROWS_PER_TASK: usize = 2048;
+
+/// Rows below which a batch is not worth splitting between threads.
+pub const MIN_ROWS_PER_TASK: usize = 64;
+
+/// Batches up to this many rows use the matrix-vector path, row by row.
+pub const SMALL_BATCH: usize = 4;
 
 /// A CPU copy of a [`ResNetStepper`] with a fused forward (see the module docs).
 #[derive(Debug, Clone)]
 pub struct CpuResNet {
     /// `(W [out, in] row-major, b [out])` per layer.
     layers: Vec<(Vec<f32>, Vec<f32>)>,
+    /// `W^T [in, out]` row-major per layer (for the matrix-vector path).
+    transposed: Vec<Vec<f32>>,
     arch: Vec<usize>,
     step_size: usize,
 }
@@ -64,8 +75,24 @@ impl CpuResNet {
                 Ok((w, b))
             })
             .collect::<Result<Vec<_>>>()?;
+        let arch = stepper.arch().to_vec();
+        let transposed = layers
+            .iter()
+            .enumerate()
+            .map(|(i, (w, _))| {
+                let (k, m) = (arch[i], arch[i + 1]);
+                let mut wt = vec![0f32; k * m];
+                for j in 0..m {
+                    for t in 0..k {
+                        wt[t * m + j] = w[j * k + t];
+                    }
+                }
+                wt
+            })
+            .collect();
         Ok(CpuResNet {
             layers,
+            transposed,
             arch: stepper.arch().to_vec(),
             step_size: stepper.step_size(),
         })
@@ -81,7 +108,7 @@ impl CpuResNet {
                 format!("{} in, {} out", x.len(), out.len()),
             ));
         }
-        let block = ROWS_PER_TASK * dim;
+        let block = block_rows(x.len() / dim) * dim;
         if x.len() <= block {
             self.forward_block(x, out);
         } else {
@@ -92,11 +119,56 @@ impl CpuResNet {
         Ok(())
     }
 
+    /// `n_calls` steps of the `n` rows of `x` (`[n, dim]`): `out` is `[n_calls, n, dim]`. Each
+    /// thread steps its own block of rows through all the calls.
+    pub fn repeat_rows(&self, x: &[f32], n_calls: usize, out: &mut [f32]) -> Result<()> {
+        let dim = self.arch[0];
+        if x.len() % dim != 0 || out.len() != x.len() * n_calls {
+            return Err(Error::shape(
+                "CpuResNet rollout",
+                format!("[n, {dim}] in, [{n_calls}, n, {dim}] out"),
+                format!("{} in, {} out", x.len(), out.len()),
+            ));
+        }
+        if x.is_empty() || n_calls == 0 {
+            return Ok(());
+        }
+        let block = block_rows(x.len() / dim) * dim;
+        let run = |xi: &[f32]| {
+            let mut states = vec![0f32; xi.len() * n_calls];
+            let (first, _) = states.split_at_mut(xi.len());
+            self.forward_block(xi, first);
+            for c in 1..n_calls {
+                let (done, rest) = states.split_at_mut(c * xi.len());
+                self.forward_block(&done[(c - 1) * xi.len()..], &mut rest[..xi.len()]);
+            }
+            states
+        };
+        let blocks: Vec<Vec<f32>> = if x.len() <= block {
+            vec![run(x)]
+        } else {
+            x.par_chunks(block).map(run).collect()
+        };
+        let row = x.len();
+        let mut offset = 0;
+        for states in &blocks {
+            let len = states.len() / n_calls;
+            for (c, part) in states.chunks_exact(len).enumerate() {
+                out[c * row + offset..][..len].copy_from_slice(part);
+            }
+            offset += len;
+        }
+        Ok(())
+    }
+
     /// One block of rows on the current thread.
     fn forward_block(&self, x: &[f32], out: &mut [f32]) {
         let dim = self.arch[0];
         let n = x.len() / dim;
         let widest = self.arch.iter().copied().max().unwrap_or(dim);
+        if n <= SMALL_BATCH {
+            return self.forward_small(x, out, widest);
+        }
         BUFFERS.with(|cell| {
             let mut bufs = cell.borrow_mut();
             let (a, b) = &mut *bufs;
@@ -158,6 +230,54 @@ impl CpuResNet {
     }
 }
 
+impl CpuResNet {
+    /// A few rows, one at a time, through the matrix-vector path.
+    fn forward_small(&self, x: &[f32], out: &mut [f32], widest: usize) {
+        let dim = self.arch[0];
+        let last = self.layers.len() - 1;
+        BUFFERS.with(|cell| {
+            let mut bufs = cell.borrow_mut();
+            let (a, b) = &mut *bufs;
+            for v in [&mut *a, &mut *b] {
+                if v.len() < widest {
+                    v.resize(widest, 0.0);
+                }
+            }
+            for (xr, orow) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+                for (i, ((w, bias), wt)) in self.layers.iter().zip(&self.transposed).enumerate() {
+                    let (k, m) = (self.arch[i], self.arch[i + 1]);
+                    let (src, dst): (&[f32], &mut [f32]) = if i == 0 {
+                        (xr, &mut a[..m])
+                    } else if i % 2 == 1 {
+                        (&a[..k], &mut b[..m])
+                    } else {
+                        (&b[..k], &mut a[..m])
+                    };
+                    matvec::affine_row(src, w, wt, bias, dst);
+                    if i < last {
+                        dst.iter_mut().for_each(|v| *v = v.max(0.0));
+                    } else {
+                        for ((o, d), xv) in orow.iter_mut().zip(dst.iter()).zip(xr) {
+                            *o = xv + d;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Rows per parallel block for a batch of `n` rows: one block per thread (the whole batch on
+/// one thread below two [`MIN_ROWS_PER_TASK`] blocks), at most [`ROWS_PER_TASK`] rows each.
+fn block_rows(n: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    let blocks = threads
+        .min(n / MIN_ROWS_PER_TASK)
+        .max(n.div_ceil(ROWS_PER_TASK))
+        .max(1);
+    n.div_ceil(blocks).max(1)
+}
+
 impl Stepper for CpuResNet {
     fn step_size(&self) -> usize {
         self.step_size
@@ -172,6 +292,17 @@ impl Stepper for CpuResNet {
         self.forward_rows(&v, &mut out)?;
         Ok(Tensor::from_vec(out, (n, self.arch[0]), x.device())?)
     }
+    fn step_repeated(&self, x: &Tensor, n_calls: usize) -> Result<Tensor> {
+        let n = check_states("CpuResNet input", x, self.arch[0])?;
+        let v: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+        let mut out = vec![0f32; v.len() * n_calls];
+        self.repeat_rows(&v, n_calls, &mut out)?;
+        Ok(Tensor::from_vec(
+            out,
+            (n_calls, n, self.arch[0]),
+            x.device(),
+        )?)
+    }
 }
 
 #[cfg(test)]
@@ -183,7 +314,16 @@ mod tests {
     fn fused_forward_matches_the_candle_forward() -> Result<()> {
         let net = ResNetStepper::new(&[3, 64, 48, 3], 2, 0.01, 3, &Device::Cpu)?;
         let fast = CpuResNet::new(&net)?;
-        for n in [1, 7, 320, 2 * ROWS_PER_TASK + 5] {
+        for n in [
+            1,
+            3,
+            SMALL_BATCH,
+            SMALL_BATCH + 1,
+            7,
+            130,
+            320,
+            2 * ROWS_PER_TASK + 5,
+        ] {
             let x = Tensor::randn(0f32, 1.0, (n, 3), &Device::Cpu)?;
             let want = net.forward(&x)?;
             let got = fast.step(&x)?;
@@ -195,6 +335,29 @@ mod tests {
             .step(&Tensor::zeros((2, 2), DType::F32, &Device::Cpu)?)
             .unwrap_err();
         assert!(err.to_string().contains("[n, 3]"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_rollout_equals_repeated_steps_bit_for_bit() -> Result<()> {
+        let net = ResNetStepper::new(&[2, 96, 96, 2], 1, 0.01, 5, &Device::Cpu)?;
+        let fast = CpuResNet::new(&net)?;
+        for n in [1, SMALL_BATCH + 2, 300] {
+            let x = Tensor::randn(0f32, 0.5, (n, 2), &Device::Cpu)?;
+            let states = fast.step_repeated(&x, 6)?;
+            assert_eq!(states.dims(), &[6, n, 2]);
+            let mut cur = x.clone();
+            for k in 0..6 {
+                cur = fast.step(&cur)?;
+                let diff = (states.get(k)? - &cur)?
+                    .abs()?
+                    .max_all()?
+                    .to_scalar::<f32>()?;
+                assert_eq!(diff, 0.0, "batch {n}, call {k}");
+            }
+        }
+        let none = fast.step_repeated(&Tensor::zeros((3, 2), DType::F32, &Device::Cpu)?, 0)?;
+        assert_eq!(none.dims(), &[0, 3, 2]);
         Ok(())
     }
 }

@@ -39,11 +39,13 @@
 pub mod fast;
 pub mod hybrid;
 pub mod interp;
+mod matvec;
 pub mod metrics;
 pub mod multiscale;
 pub mod paper;
 pub mod report;
 pub mod selection;
+mod stage;
 pub mod stepper;
 pub mod uniscale;
 

@@ -40,7 +40,7 @@
 use candle_core::{DType, Tensor};
 
 use super::interp::interpolate_to_steps;
-use super::stepper::{check_states, step_rows, Stepper};
+use super::stepper::{check_states, repeat_rows, Stepper};
 use crate::{Error, Result};
 
 /// Forecast `n_steps` steps of `dt` from `x0` (`[n_traj, dim]`) with the multiscale coupling of
@@ -87,7 +87,8 @@ pub fn multiscale_points(
         if max_count == 0 {
             continue;
         }
-        // Starts still stepping at sub-step k, as indices into `positions`.
+        // Starts still stepping after `done` sub-steps, as indices into `positions`; each run of
+        // sub-steps with an unchanged set of starts is one `step_repeated` call.
         let mut active: Vec<usize> = (0..positions.len()).filter(|&j| counts[j] >= 1).collect();
         let mut x = if active.len() == positions.len() {
             values.clone()
@@ -96,19 +97,23 @@ pub fn multiscale_points(
         };
         let mut parts = vec![values];
         let mut new_positions = Vec::new();
-        for k in 1..=max_count {
-            if k > 1 {
-                let keep: Vec<usize> = (0..active.len())
-                    .filter(|&a| counts[active[a]] >= k)
-                    .collect();
-                if keep.len() < active.len() {
-                    x = select_points(&x, &keep, n_traj)?;
-                    active = keep.iter().map(|&a| active[a]).collect();
-                }
+        let mut done = 0;
+        while done < max_count {
+            let keep: Vec<usize> = (0..active.len())
+                .filter(|&a| counts[active[a]] > done)
+                .collect();
+            if keep.len() < active.len() {
+                x = select_points(&x, &keep, n_traj)?;
+                active = keep.iter().map(|&a| active[a]).collect();
             }
-            x = step_rows(*stepper, &x)?;
-            new_positions.extend(active.iter().map(|&j| positions[j] + k * s));
-            parts.push(x.clone());
+            let run = active.iter().map(|&j| counts[j]).min().unwrap_or(0) - done;
+            let states = repeat_rows(*stepper, &x, run)?; // [run, rows, dim]
+            for k in done + 1..=done + run {
+                new_positions.extend(active.iter().map(|&j| positions[j] + k * s));
+            }
+            x = states.get(run - 1)?;
+            parts.push(states.flatten_to(1)?);
+            done += run;
         }
         positions.extend(new_positions);
         values = Tensor::cat(&parts, 0)?;
@@ -122,16 +127,12 @@ pub fn multiscale_points(
         .max_by_key(|(_, &p)| p)
         .expect("x0 is a point");
     if last < n_steps {
-        let mut x = values.narrow(0, last_j * n_traj, n_traj)?;
-        let mut parts = vec![values];
-        let mut p = last;
-        while p < n_steps {
-            x = fine.step(&x)?;
-            p += fine.step_size();
-            positions.push(p);
-            parts.push(x.clone());
-        }
-        values = Tensor::cat(&parts, 0)?;
+        let x = values.narrow(0, last_j * n_traj, n_traj)?;
+        let s = fine.step_size();
+        let run = (n_steps - last).div_ceil(s);
+        let tail = repeat_rows(fine, &x, run)?.flatten_to(1)?;
+        positions.extend((1..=run).map(|k| last + k * s));
+        values = Tensor::cat(&[values, tail], 0)?;
     }
     Ok((positions, values))
 }

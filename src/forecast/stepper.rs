@@ -35,6 +35,23 @@ pub trait Stepper: Sync {
     fn dim(&self) -> usize;
     /// Advance every row of `x` (`[batch, dim]`, `f32`) by one step; same shape, same device.
     fn step(&self, x: &Tensor) -> Result<Tensor>;
+    /// Apply the stepper `n_calls` times to every row of `x` (`[batch, dim]`): returns
+    /// `[n_calls, batch, dim]`, entry k being the states after k + 1 steps. The default calls
+    /// [`Stepper::step`] in a loop; [`crate::forecast::CpuResNet`] overrides it so that each
+    /// thread keeps its own rows for the whole rollout (no hand-off per step).
+    fn step_repeated(&self, x: &Tensor, n_calls: usize) -> Result<Tensor> {
+        let mut states = Vec::with_capacity(n_calls);
+        let mut cur = x.clone();
+        for _ in 0..n_calls {
+            cur = self.step(&cur)?;
+            states.push(cur.clone());
+        }
+        if states.is_empty() {
+            let (n, d) = x.dims2()?;
+            return Ok(Tensor::zeros((0, n, d), x.dtype(), x.device())?);
+        }
+        Ok(Tensor::stack(&states, 0)?)
+    }
 }
 
 impl<S: Stepper + ?Sized> Stepper for &S {
@@ -46,6 +63,9 @@ impl<S: Stepper + ?Sized> Stepper for &S {
     }
     fn step(&self, x: &Tensor) -> Result<Tensor> {
         (**self).step(x)
+    }
+    fn step_repeated(&self, x: &Tensor, n_calls: usize) -> Result<Tensor> {
+        (**self).step_repeated(x, n_calls)
     }
 }
 
@@ -65,20 +85,21 @@ impl Stepper for crate::stepper::ResNetStepper {
 /// (`rows * width * 4` bytes per layer) without making the matrix products small.
 pub const MAX_ROWS_PER_CALL: usize = 1 << 15;
 
-/// Step a possibly huge batch in chunks of at most [`MAX_ROWS_PER_CALL`] rows.
-pub(crate) fn step_rows(stepper: &dyn Stepper, x: &Tensor) -> Result<Tensor> {
+/// [`Stepper::step_repeated`] on a possibly huge batch, in chunks of at most
+/// [`MAX_ROWS_PER_CALL`] rows: `[n_calls, rows, dim]`.
+pub(crate) fn repeat_rows(stepper: &dyn Stepper, x: &Tensor, n_calls: usize) -> Result<Tensor> {
     let rows = x.dim(0)?;
     if rows <= MAX_ROWS_PER_CALL {
-        return stepper.step(x);
+        return stepper.step_repeated(x, n_calls);
     }
     let mut parts = Vec::with_capacity(rows.div_ceil(MAX_ROWS_PER_CALL));
     let mut start = 0;
     while start < rows {
         let len = MAX_ROWS_PER_CALL.min(rows - start);
-        parts.push(stepper.step(&x.narrow(0, start, len)?)?);
+        parts.push(stepper.step_repeated(&x.narrow(0, start, len)?, n_calls)?);
         start += len;
     }
-    Ok(Tensor::cat(&parts, 0)?)
+    Ok(Tensor::cat(&parts, 1)?)
 }
 
 /// Check that `x` is a `[batch, dim]` tensor; returns `batch`.

@@ -28,7 +28,7 @@
 use candle_core::{DType, Tensor};
 
 use super::multiscale::multiscale_forecast;
-use super::stepper::{check_states, Stepper};
+use super::stepper::{check_states, repeat_rows, Stepper};
 use crate::{Error, Result};
 
 /// Forecast `n_steps` steps of `dt` from `x0` (`[n_traj, dim]`) with one stepper.
@@ -45,12 +45,8 @@ pub fn rollout(stepper: &dyn Stepper, x0: &Tensor, n_calls: usize) -> Result<Ten
     if n_traj == 0 {
         return Err(Error::invalid("x0", "needs at least one trajectory"));
     }
-    let mut x = x0.to_dtype(DType::F32)?;
-    let mut states = Vec::with_capacity(n_calls + 1);
-    states.push(x.clone());
-    for _ in 0..n_calls {
-        x = stepper.step(&x)?;
-        states.push(x.clone());
-    }
-    Ok(Tensor::stack(&states, 1)?)
+    let x0 = x0.to_dtype(DType::F32)?.contiguous()?;
+    let states = repeat_rows(stepper, &x0, n_calls)?; // [n_calls, n_traj, dim]
+    let all = Tensor::cat(&[x0.unsqueeze(0)?, states], 0)?;
+    Ok(all.transpose(0, 1)?.contiguous()?)
 }
