@@ -24,8 +24,6 @@ pub(crate) struct Stage {
     count: Vec<usize>,
     m: usize,
     dim: usize,
-    /// One trajectory's run, gathered before it is written out.
-    run: Vec<f64>,
     /// Numbers written to the output so far.
     pub(crate) written: usize,
 }
@@ -39,7 +37,6 @@ impl Stage {
             count: vec![0; k],
             m,
             dim,
-            run: vec![0.0; BLOCK * dim],
             written: 0,
         }
     }
@@ -90,14 +87,8 @@ impl Stage {
         let row = out.len() / m;
         let block = &self.data[j * BLOCK * dim * m..][..count * dim * m];
         for i in 0..m {
-            let run = &mut self.run[..count * dim];
-            for (e, v) in run.iter_mut().enumerate() {
-                *v = block[e * m + i];
-            }
-            stream_copy(
-                &mut out[i * row + (self.first[j] - 1) * dim..][..count * dim],
-                run,
-            );
+            let dst = &mut out[i * row + (self.first[j] - 1) * dim..][..count * dim];
+            stream_gather(dst, block, m, i);
         }
         self.written += m * count * dim;
         self.count[j] = 0;
@@ -113,38 +104,36 @@ impl Stage {
     }
 }
 
-/// Copy `src` into `dst` (same length), with non-temporal 16-byte stores on x86-64 (plain
-/// stores for an unaligned first element and an odd last one; plain copy elsewhere).
+/// `dst[e] = block[e * m + i]` for every e (one trajectory's run gathered from the step-major
+/// stage), with non-temporal 16-byte stores on x86-64 (a plain store for an unaligned first
+/// element and an odd last one; plain stores elsewhere).
 #[inline]
-fn stream_copy(dst: &mut [MaybeUninit<f64>], src: &[f64]) {
-    debug_assert_eq!(dst.len(), src.len());
+fn stream_gather(dst: &mut [MaybeUninit<f64>], block: &[f64], m: usize, i: usize) {
+    let n = dst.len();
+    debug_assert!(n == 0 || (n - 1) * m + i < block.len());
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{_mm_loadu_pd, _mm_stream_pd};
+        use std::arch::x86_64::{_mm_set_pd, _mm_stream_pd};
         let mut e = 0;
-        if (dst.as_ptr() as usize) % 16 != 0 && !src.is_empty() {
-            dst[0].write(src[0]);
+        if (dst.as_ptr() as usize) % 16 != 0 && n > 0 {
+            dst[0].write(block[i]);
             e = 1;
         }
-        while e + 2 <= src.len() {
+        while e + 2 <= n {
+            let (a, b) = (block[e * m + i], block[(e + 1) * m + i]);
             // SAFETY: `dst[e..e + 2]` is in bounds and 16-byte aligned (the base is 8-byte
             // aligned and was advanced to a 16-byte boundary above); SSE2 is baseline on x86-64;
             // MaybeUninit<f64> has the layout of f64.
-            unsafe {
-                _mm_stream_pd(
-                    dst.as_mut_ptr().add(e) as *mut f64,
-                    _mm_loadu_pd(src.as_ptr().add(e)),
-                )
-            };
+            unsafe { _mm_stream_pd(dst.as_mut_ptr().add(e) as *mut f64, _mm_set_pd(b, a)) };
             e += 2;
         }
-        if e < src.len() {
-            dst[e].write(src[e]);
+        if e < n {
+            dst[e].write(block[e * m + i]);
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    for (o, &v) in dst.iter_mut().zip(src) {
-        o.write(v);
+    for (e, o) in dst.iter_mut().enumerate() {
+        o.write(block[e * m + i]);
     }
 }
 
