@@ -32,10 +32,20 @@ pub(crate) fn data_range(values: impl Iterator<Item = f64>, scale: Scale) -> Res
             let pad = 0.03 * (hi - lo);
             (lo - pad, hi + pad)
         }
-        Scale::Log if lo == hi => (lo / 2.0, hi * 2.0),
         Scale::Log => {
-            let pad = (hi / lo).powf(0.03);
-            (lo / pad, hi * pad)
+            let (lo, hi) = if lo == hi {
+                (lo / 2.0, hi * 2.0)
+            } else {
+                let pad = (hi / lo).powf(0.03);
+                (lo / pad, hi * pad)
+            };
+            // A range inside one decade would get no labelled tick: reach down to its decade.
+            let decade = 10f64.powf(lo.log10().floor());
+            if decade * 10.0 > hi {
+                (decade, hi)
+            } else {
+                (lo, hi)
+            }
         }
     })
 }
@@ -58,8 +68,9 @@ pub(crate) fn check_range(name: &str, lo: f64, hi: f64, scale: Scale) -> Result<
 
 /// Tick text: decades as `1e-3` on log axes, short plain or scientific numbers otherwise.
 pub(crate) fn tick_label(v: f64, log: bool) -> String {
-    // Rounding leaves ticks like -2.1e-16 where 0 is meant: no axis here spans 1e-12.
-    if v.abs() < 1e-12 {
+    // Rounding leaves linear ticks like -2.1e-16 where 0 is meant: no linear axis here spans
+    // 1e-12 (log axes can: an MSE of 1e-15 is a value, not a rounded zero).
+    if !log && v.abs() < 1e-12 {
         return "0".into();
     }
     let a = v.abs();
@@ -95,6 +106,17 @@ mod tests {
         assert_eq!(tick_label(120000.0, false), "1.2e5");
         assert_eq!(tick_label(40.0, false), "40");
         assert_eq!(tick_label(-2.1e-16, false), "0");
+        assert_eq!(tick_label(1e-15, true), "1e-15");
+        assert_eq!(tick_label(2.5e-14, true), "2.5e-14");
+    }
+
+    #[test]
+    fn a_log_range_inside_one_decade_reaches_its_decade() {
+        let (lo, hi) = data_range([2e-3, 8e-3].into_iter(), Scale::Log).unwrap();
+        assert_eq!(lo, 1e-3);
+        assert!(hi > 8e-3 && hi < 1e-2, "{hi}");
+        let (lo, _) = data_range([3e-15, 4e-15].into_iter(), Scale::Log).unwrap();
+        assert!((lo / 1e-15 - 1.0).abs() < 1e-9, "{lo}");
     }
 
     #[test]
