@@ -40,6 +40,7 @@
 //! ```
 
 mod animation;
+pub mod audio;
 mod colors;
 mod display;
 mod figure;
