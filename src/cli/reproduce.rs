@@ -32,9 +32,13 @@ pub struct ReproduceArgs {
     /// Where trained steppers are kept; an interrupted run resumes from them.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
-    /// Train on CUDA (needs the `cuda` feature; falls back to the CPU with a message).
+    /// Train on CUDA (needs the `cuda` feature; falls back to the CPU with a message); the
+    /// same as `--device cuda`.
     #[arg(long)]
     pub cuda: bool,
+    /// Where to train: `cpu` (the default) or `cuda` (as `--cuda`).
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceArg>,
     /// Systems of the ODE experiments, comma-separated [default: each experiment's own].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub system: Vec<hits::SystemKind>,
@@ -99,6 +103,22 @@ impl Experiment {
                 | Experiment::Hybrid
                 | Experiment::AllOde
         )
+    }
+}
+
+/// The `--device` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU (the default).
+    Cpu,
+    /// The first CUDA GPU (needs the `cuda` feature).
+    Cuda,
+}
+
+impl ReproduceArgs {
+    /// Whether `--cuda` or `--device cuda` was given.
+    pub fn wants_cuda(&self) -> bool {
+        self.cuda || self.device == Some(DeviceArg::Cuda)
     }
 }
 

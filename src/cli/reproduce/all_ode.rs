@@ -37,7 +37,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         systems.iter().map(|s| s.name()).collect::<Vec<_>>(),
         args.epochs,
         args.pretrained,
-        args.cuda
+        args.wants_cuda()
     );
     // Everything the experiments read: the data sets and checkpoints of the chosen systems.
     let inputs: Vec<PathBuf> = systems

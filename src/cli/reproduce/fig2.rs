@@ -16,7 +16,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     } else {
         Fig2Config::paper()
     };
-    let dev = device(!args.cuda)?;
+    let dev = device(!args.wants_cuda())?;
     let mut cfg = cfg;
     cfg.batched = dev.is_cuda();
     eprintln!(

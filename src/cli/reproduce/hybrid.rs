@@ -14,7 +14,7 @@ use super::multiscale_hits::{config, obtain_with_progress, systems};
 use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
-    let dev = device(!args.cuda)?;
+    let dev = device(!args.wants_cuda())?;
     let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
     for kind in systems(args) {
         let start = Instant::now();

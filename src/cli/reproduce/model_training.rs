@@ -20,7 +20,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     } else {
         args.system.clone()
     };
-    let dev = device(!args.cuda)?;
+    let dev = device(!args.wants_cuda())?;
     for system in systems {
         let start = Instant::now();
         let mut cfg = OdeConfig::select(system, quick);

@@ -78,7 +78,7 @@ pub(super) fn obtain_with_progress(
 }
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
-    let dev = device(!args.cuda)?;
+    let dev = device(!args.wants_cuda())?;
     let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
     for kind in systems(args) {
         let start = Instant::now();

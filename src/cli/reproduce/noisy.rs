@@ -18,7 +18,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         cfg.systems = args.system.clone();
     }
     cfg.epoch_cap = args.epochs;
-    let dev = device(!args.cuda)?;
+    let dev = device(!args.wants_cuda())?;
     cfg.batched = dev.is_cuda();
     if args.pretrained {
         eprintln!("--pretrained: the public models exist at noise 0 only; the noisy study trains its own steppers");

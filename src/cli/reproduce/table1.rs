@@ -41,7 +41,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             .map(|s| SeqData::parse(s))
             .collect::<hits::Result<_>>()?
     };
-    let dev = device(!args.cuda)?;
+    let dev = device(!args.wants_cuda())?;
     let data_root = if quick {
         args.data_dir.join("quick")
     } else {
