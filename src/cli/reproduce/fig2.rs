@@ -48,7 +48,8 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     }
     let train_seconds = start.elapsed().as_secs_f64();
     let result = fig2::evaluate(trained.iter().map(|(s, _)| s), &data, &dev)?;
-    let paths = result.save(&args.out)?;
+    // A quick run writes under <out>/quick/, never over the full run's figure.
+    let paths = result.save(&super::results_root(args, quick))?;
     println!("{}", result.table_markdown());
     println!(
         "selected step sizes {:?}; multiscale below every single scale at {:.1}% of the time steps",
