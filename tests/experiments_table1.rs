@@ -43,6 +43,34 @@ fn windows_cover_the_sequence_without_padding() {
         vec![(1, 6), (6, 3), (10, 2)]
     );
     assert!(sequence_windows(z.view(), 10, 3).is_err());
+    // step 4, 3 forward: L = 12, chunks at 0 and 12 (padded); the last window starts on the step
+    // grid at 8 (frames 8 .. 20), not at 10 (frames 10 .. 22, off the grid).
+    let w = sequence_windows(z.view(), 4, 3).unwrap();
+    assert_eq!(w.dim(), (2, 13, 2));
+    assert_eq!(w[[1, 0, 0]], 9.0); // frame 8
+    assert_eq!(w[[1, 12, 0]], 21.0); // frame 20
+}
+
+/// With nested step sizes the coupling applies the stepper of step `s` at multiples of `s`:
+/// every such start that has a target inside the sequence is a training input (the Fluid case:
+/// 151 frames, steps 1, 4, 16, 64, six forward steps).
+#[test]
+fn windows_hold_every_start_the_coupling_steps_from() {
+    let n_frames = 151;
+    let z = Array2::from_shape_fn((1, n_frames), |(_, t)| t as f64);
+    for (step, n_forward) in effective_steps(&[1, 4, 16, 64], 6, n_frames) {
+        let w = sequence_windows(z.view(), step, n_forward).unwrap();
+        let inputs: std::collections::BTreeSet<usize> = (0..w.dim().0)
+            .flat_map(|i| (0..n_forward).map(move |j| (i, j * step)))
+            .map(|(i, k)| w[[i, k, 0]] as usize)
+            .collect();
+        for p in (0..n_frames).step_by(step).filter(|p| p + step < n_frames) {
+            assert!(
+                inputs.contains(&p),
+                "step {step}: frame {p} is never an input"
+            );
+        }
+    }
 }
 
 #[test]

@@ -7,9 +7,15 @@
 //! ([`crate::sequence::chunks::Chunks`]): chunk `c` is `z_{cL} .. z_{cL+L}`, its start
 //! `x = z_{cL}`, its targets `z_{cL+s}, .., z_{cL+ms}`. The original zero-pads the last chunk
 //! past `z_{T-1}` and trains on the zeros as if they were frames. Here the padded chunk is
-//! instead REPLACED by the chunk that ends exactly at the last frame (`z_{T-1-L} .. z_{T-1}`,
-//! overlapping its predecessor), so every window is real data and the end of the sequence is
-//! still seen. Two more rules, both for steps that are long against the sequence:
+//! instead REPLACED by the last real window on the step grid: the one starting at the largest
+//! multiple of `s` that still fits (`a = floor((T-1-L) / s) s`, `z_a .. z_{a+L}`, overlapping
+//! its predecessor), so every window is real data and the end of the sequence is still seen.
+//! The start must be a multiple of `s`: with nested step sizes the coupling applies the stepper
+//! of step `s` only at multiples of `s`, and a window off that grid teaches it pairs it is never
+//! asked for while leaving out the ones it is (Fluid, 151 frames, steps 1, 4, 16, 64: a window
+//! ending at the last frame started at 54, so the step-16 net never saw frames 96 and 128 as
+//! inputs and the generated frames 112-127 and 144-150 were wrong). Two more rules, both for
+//! steps that are long against the sequence:
 //! - `m` is lowered to `floor((T - 1) / s)` when one window of `m` steps would not fit (KS's
 //!   step 1296 with `T = 4001` trains on one window of 3 steps instead of 6 with 3 zeros);
 //! - a step `s > T - 1` has no target at all and is left out (only in short quick runs).
@@ -46,8 +52,8 @@ pub fn effective_steps(steps: &[usize], n_forward: usize, n_frames: usize) -> Ve
 }
 
 /// Training windows of the stepper of step `step` with `n_forward` steps over `z`
-/// (`[D, T]`): `[n_windows, step * n_forward + 1, D]`, the chunks of
-/// [`Chunks`] with a padded last chunk replaced by the one ending at the last frame.
+/// (`[D, T]`): `[n_windows, step * n_forward + 1, D]`, the chunks of [`Chunks`] with a padded
+/// last chunk replaced by the last window that fits and starts at a multiple of `step`.
 pub fn sequence_windows(z: ArrayView2<f64>, step: usize, n_forward: usize) -> Result<Array3<f64>> {
     let (dim, n_time) = z.dim();
     let len = step * n_forward;
@@ -64,7 +70,8 @@ pub fn sequence_windows(z: ArrayView2<f64>, step: usize, n_forward: usize) -> Re
     let mut chunks = Chunks::new(z, step, n_forward)?;
     let last = chunks.n_chunks() - 1;
     if chunks.n_real(last) < len + 1 {
-        let tail = z.slice(s![.., n_time - 1 - len..]);
+        let start = (n_time - 1 - len) / step * step;
+        let tail = z.slice(s![.., start..start + len + 1]);
         chunks.data.slice_mut(s![last, .., ..]).assign(&tail.t());
     }
     debug_assert_eq!(chunks.data.dim(), (chunks.n_chunks(), len + 1, dim));
