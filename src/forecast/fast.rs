@@ -166,9 +166,6 @@ impl CpuResNet {
         let dim = self.arch[0];
         let n = x.len() / dim;
         let widest = self.arch.iter().copied().max().unwrap_or(dim);
-        if n <= SMALL_BATCH {
-            return self.forward_small(x, out, widest);
-        }
         BUFFERS.with(|cell| {
             let mut bufs = cell.borrow_mut();
             let (a, b) = &mut *bufs;
@@ -187,34 +184,12 @@ impl CpuResNet {
                 } else {
                     (&b[..n * k], &mut a[..n * m])
                 };
-                for row in dst.chunks_exact_mut(m) {
-                    row.copy_from_slice(bias);
-                }
-                // SAFETY: src is [n, k] row-major, w is [m, k] row-major (read as its transpose
-                // [k, m] with row stride 1 and column stride k), dst is [n, m] row-major; all
-                // slices have exactly these lengths, and dst does not alias src or w.
-                unsafe {
-                    gemm::gemm(
-                        n,
-                        m,
-                        k,
-                        dst.as_mut_ptr(),
-                        1,
-                        m as isize,
-                        true,
-                        src.as_ptr(),
-                        1,
-                        k as isize,
-                        w.as_ptr(),
-                        k as isize,
-                        1,
-                        1.0f32,
-                        1.0f32,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
+                if n <= SMALL_BATCH {
+                    for (sr, dr) in src.chunks_exact(k).zip(dst.chunks_exact_mut(m)) {
+                        matvec::affine_row(sr, w, &self.transposed[i], bias, dr);
+                    }
+                } else {
+                    affine_gemm(n, k, m, src, w, bias, dst);
                 }
                 if i < last {
                     for v in dst.iter_mut() {
@@ -230,40 +205,44 @@ impl CpuResNet {
     }
 }
 
-impl CpuResNet {
-    /// A few rows, one at a time, through the matrix-vector path.
-    fn forward_small(&self, x: &[f32], out: &mut [f32], widest: usize) {
-        let dim = self.arch[0];
-        let last = self.layers.len() - 1;
-        BUFFERS.with(|cell| {
-            let mut bufs = cell.borrow_mut();
-            let (a, b) = &mut *bufs;
-            for v in [&mut *a, &mut *b] {
-                if v.len() < widest {
-                    v.resize(widest, 0.0);
-                }
-            }
-            for (xr, orow) in x.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
-                for (i, ((w, bias), wt)) in self.layers.iter().zip(&self.transposed).enumerate() {
-                    let (k, m) = (self.arch[i], self.arch[i + 1]);
-                    let (src, dst): (&[f32], &mut [f32]) = if i == 0 {
-                        (xr, &mut a[..m])
-                    } else if i % 2 == 1 {
-                        (&a[..k], &mut b[..m])
-                    } else {
-                        (&b[..k], &mut a[..m])
-                    };
-                    matvec::affine_row(src, w, wt, bias, dst);
-                    if i < last {
-                        dst.iter_mut().for_each(|v| *v = v.max(0.0));
-                    } else {
-                        for ((o, d), xv) in orow.iter_mut().zip(dst.iter()).zip(xr) {
-                            *o = xv + d;
-                        }
-                    }
-                }
-            }
-        });
+/// `dst = bias + src W^T` for `n` rows as one `gemm` call (bias preloaded into `dst`).
+fn affine_gemm(
+    n: usize,
+    k: usize,
+    m: usize,
+    src: &[f32],
+    w: &[f32],
+    bias: &[f32],
+    dst: &mut [f32],
+) {
+    for row in dst.chunks_exact_mut(m) {
+        row.copy_from_slice(bias);
+    }
+    // SAFETY: src is [n, k] row-major, w is [m, k] row-major (read as its transpose [k, m] with
+    // row stride 1 and column stride k), dst is [n, m] row-major; all slices have exactly these
+    // lengths, and dst does not alias src or w.
+    unsafe {
+        gemm::gemm(
+            n,
+            m,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            m as isize,
+            true,
+            src.as_ptr(),
+            1,
+            k as isize,
+            w.as_ptr(),
+            k as isize,
+            1,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
     }
 }
 
