@@ -240,12 +240,8 @@ impl Fill<'_> {
                 }
             }
         });
-        for j in 0..k {
-            stage.flush(j, out);
-        }
-        stage.finish();
         debug_assert_eq!(n_steps * dim, out.len() / m);
-        stage.written
+        stage.finish(out)
     }
 }
 

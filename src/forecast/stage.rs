@@ -25,7 +25,7 @@ pub(crate) struct Stage {
     m: usize,
     dim: usize,
     /// Numbers written to the output so far.
-    pub(crate) written: usize,
+    written: usize,
 }
 
 impl Stage {
@@ -79,7 +79,7 @@ impl Stage {
     }
 
     /// Write interval `j`'s staged steps to their output rows (`out`: `[m, n_steps, dim]`).
-    pub(crate) fn flush(&mut self, j: usize, out: &mut [MaybeUninit<f64>]) {
+    fn flush(&mut self, j: usize, out: &mut [MaybeUninit<f64>]) {
         let (m, dim, count) = (self.m, self.dim, self.count[j]);
         if count == 0 {
             return;
@@ -94,13 +94,18 @@ impl Stage {
         self.count[j] = 0;
     }
 
-    /// Make the non-temporal stores visible to other threads (call once the batch is done).
-    pub(crate) fn finish(&self) {
+    /// Write out what is still staged and make the non-temporal stores visible to other
+    /// threads; returns how many numbers were written to `out` in all.
+    pub(crate) fn finish(&mut self, out: &mut [MaybeUninit<f64>]) -> usize {
+        for j in 0..self.count.len() {
+            self.flush(j, out);
+        }
         #[cfg(target_arch = "x86_64")]
         // SAFETY: SSE2 is part of the x86-64 baseline.
         unsafe {
             std::arch::x86_64::_mm_sfence()
         };
+        self.written
     }
 }
 
@@ -171,15 +176,11 @@ mod tests {
                     );
                 }
             }
-            for j in 0..k {
-                stage.flush(j, out);
-            }
-            stage.finish();
-            assert_eq!(stage.written, m * n_steps * dim);
+            assert_eq!(stage.finish(out), m * n_steps * dim);
             for i in 0..m {
                 for t in 1..=n_steps {
                     for d in 0..dim {
-                        // SAFETY: every element was written (checked by `written` above).
+                        // SAFETY: every element was written (the count from `finish` above).
                         let got = unsafe { out[(i * n_steps + t - 1) * dim + d].assume_init() };
                         let want =
                             (1000 * i + 10 * t + d) as f64 + if t % 2 == 0 { 0.5 } else { 0.0 };
