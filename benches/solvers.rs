@@ -23,7 +23,7 @@ fn fixture_y0(name: &str) -> Array2<f64> {
 fn grid(kind: SystemKind) -> (f64, usize) {
     match kind {
         SystemKind::Harmonic => (1999.0 * 0.001, 2000),
-        k => (5120.0 * k.default_dt(), 5121),
+        k => (5120.0 * k.problem().dt, 5121),
     }
 }
 
@@ -49,7 +49,7 @@ fn main() -> hits::Result<()> {
     let min_s = if quick { 0.1 } else { 1.0 };
     let tol = Tolerances::scipy_default();
     for kind in SystemKind::ALL {
-        let system = kind.system();
+        let system = kind.problem().field.expect("a built-in vector field");
         let name = kind.name().to_ascii_lowercase();
         let y0s = fixture_y0(&name);
         let (t_end, n) = grid(kind);
@@ -92,7 +92,7 @@ fn main() -> hits::Result<()> {
             uniform(5.0, 40.0)
         }
     });
-    let lorenz = SystemKind::Lorenz.system();
+    let lorenz = SystemKind::Lorenz.problem().field.expect("a built-in vector field");
     let (t_end, n) = grid(SystemKind::Lorenz);
     let t_eval = linspace(0.0, t_end, n);
     let start = Instant::now();

@@ -7,7 +7,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`systems`] | the ODE systems of the paper as values |
+//! | [`problem`] | [`OdeProblem`]: one value describing an ODE experiment; the paper's six systems |
+//! | [`systems`] | vector fields: the [`System`] trait, closures as systems |
 //! | [`rng`] | numpy's legacy random stream (`np.random.seed`), for identical data |
 //! | [`solvers`] | scipy-compatible adaptive RK45, batched fixed-step RK4 |
 //! | [`data`] | data sets, `.npy` input/output, training windows |
@@ -27,6 +28,7 @@ pub mod experiments;
 pub mod forecast;
 pub mod io;
 pub mod plot;
+pub mod problem;
 pub mod progress;
 pub mod rng;
 pub mod sequence;
@@ -35,4 +37,5 @@ pub mod stepper;
 pub mod systems;
 
 pub use error::{Error, Result, SolverError};
-pub use systems::{System, SystemKind};
+pub use problem::{OdeProblem, SystemKind};
+pub use systems::System;

@@ -141,6 +141,41 @@ impl RandomState {
         (0..n).map(|_| self.standard_normal()).collect()
     }
 
+    /// A uniform integer in `0 ..= max` by numpy's legacy bounded draw (`random_interval`:
+    /// masked 32-bit words, or 64-bit words for `max` above `u32::MAX`, rejected while above `max`).
+    pub fn random_interval(&mut self, max: u64) -> u64 {
+        if max == 0 {
+            return 0;
+        }
+        let mut mask = max;
+        for shift in [1, 2, 4, 8, 16, 32] {
+            mask |= mask >> shift;
+        }
+        loop {
+            let value = if max <= u32::MAX as u64 {
+                (self.next_u32() as u64) & mask
+            } else {
+                let hi = self.next_u32() as u64;
+                let lo = self.next_u32() as u64;
+                ((hi << 32) | lo) & mask
+            };
+            if value <= max {
+                return value;
+            }
+        }
+    }
+
+    /// `np.random.permutation(n)`: `0 .. n` shuffled by numpy's legacy Fisher-Yates
+    /// (`for i in reversed(range(1, n)): j = random_interval(i); swap(i, j)`).
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut p: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.random_interval(i as u64) as usize;
+            p.swap(i, j);
+        }
+        p
+    }
+
     /// Fill `out` with standard normal draws in order (`np.random.randn(*shape)` in C order).
     pub fn fill_standard_normal(&mut self, out: &mut [f64]) {
         for v in out {

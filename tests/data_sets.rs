@@ -5,6 +5,7 @@
 
 use hits::data::npy::{read_array3, read_trajectories, write_array_atomic};
 use hits::data::{generate, initial_conditions, training_windows, DataSet, Sizes};
+use hits::problem::OdeProblem;
 use hits::rng::RandomState;
 use hits::SystemKind;
 use ndarray::{s, Array2, Array3, ShapeBuilder};
@@ -23,8 +24,16 @@ fn mini(kind: SystemKind) -> Sizes {
         n_train: 3,
         n_val: 2,
         n_test: 2,
-        ..Sizes::paper(kind)
+        ..kind.problem().sizes
     }
+}
+
+/// The built-in problem of `kind` with other sizes and seed (the tests' small data sets).
+fn sized(kind: SystemKind, sizes: &Sizes, seed: u32) -> OdeProblem {
+    let mut p = kind.problem();
+    p.sizes = *sizes;
+    p.seed = seed;
+    p
 }
 
 /// A fresh, empty folder under the system temp dir.
@@ -48,7 +57,7 @@ fn max_rel_err(a: &Array3<f64>, b: &Array3<f64>) -> f64 {
 fn paper_initial_conditions_match_numpy_exactly() {
     for kind in SystemKind::ALL {
         let want = read_array3(&fixture_dir(kind).join("paper_ics.npy")).unwrap();
-        let ics = initial_conditions(kind, &Sizes::paper(kind), &mut RandomState::new(2));
+        let ics = initial_conditions(&kind.problem(), &mut RandomState::new(2)).unwrap();
         for (split, ic) in ics.iter().enumerate() {
             let got: Array2<f64> = if kind == SystemKind::Lorenz {
                 ic.clone()
@@ -75,8 +84,8 @@ fn paper_initial_conditions_match_numpy_exactly() {
 
 /// Generate the mini data set and compare with the fixture; returns the largest relative error.
 fn compare_with_fixture(kind: SystemKind, noise: f64) -> f64 {
-    let data = generate(kind, &mini(kind), noise, 2).unwrap();
-    let want = DataSet::load_for(kind, &fixture_dir(kind), noise).unwrap();
+    let data = generate(&sized(kind, &mini(kind), 2), noise).unwrap();
+    let want = DataSet::load_for(&kind.problem(), &fixture_dir(kind), noise).unwrap();
     let mut worst = 0.0_f64;
     for (got, want) in data.splits().into_iter().zip(want.splits()) {
         let got = got.slice(s![.., ..;SUB, ..]).to_owned();
@@ -133,7 +142,7 @@ fn noisy_data_sets_match_the_original_code() {
 fn harmonic_oscillator_matches_the_motivating_example() {
     let err = compare_with_fixture(SystemKind::Harmonic, 0.0);
     assert!(err <= 1e-14, "Harmonic: {err:e}");
-    let data = generate(SystemKind::Harmonic, &mini(SystemKind::Harmonic), 0.0, 2).unwrap();
+    let data = generate(&sized(SystemKind::Harmonic, &mini(SystemKind::Harmonic), 2), 0.0).unwrap();
     assert_eq!(data.train.shape(), &[3, 2000, 2]);
 }
 
@@ -143,13 +152,11 @@ fn noise_levels_share_the_clean_trajectories() {
         n_points: 200,
         ..mini(SystemKind::Hopf)
     };
-    let clean = hits::data::generate_clean(SystemKind::Hopf, &sizes, 2, &|_| {}).unwrap();
-    assert_eq!(
-        clean.with_noise(0.0),
-        generate(SystemKind::Hopf, &sizes, 0.0, 2).unwrap()
-    );
+    let hopf = sized(SystemKind::Hopf, &sizes, 2);
+    let clean = hits::data::generate_clean(&hopf, &|_| {}).unwrap();
+    assert_eq!(clean.with_noise(0.0), generate(&hopf, 0.0).unwrap());
     let noisy = clean.with_noise(0.02);
-    assert_eq!(noisy, generate(SystemKind::Hopf, &sizes, 0.02, 2).unwrap());
+    assert_eq!(noisy, generate(&hopf, 0.02).unwrap());
     assert_ne!(noisy, clean.data);
     // mu is constant in time: its standard deviation is only rounding (mean of equal values),
     // so its noise is negligible, unlike that of x and y.
@@ -166,16 +173,11 @@ fn noise_levels_share_the_clean_trajectories() {
 #[test]
 fn save_and_load_round_trip_with_original_file_names() {
     let dir = scratch("roundtrip");
-    let data = generate(
-        SystemKind::Cubic,
-        &Sizes {
-            n_points: 50,
-            ..mini(SystemKind::Cubic)
-        },
-        0.01,
-        2,
-    )
-    .unwrap();
+    let sizes = Sizes {
+        n_points: 50,
+        ..mini(SystemKind::Cubic)
+    };
+    let data = generate(&sized(SystemKind::Cubic, &sizes, 2), 0.01).unwrap();
     let written = data.save(&dir, 0.01).unwrap();
     let names: Vec<_> = written
         .iter()
@@ -204,7 +206,7 @@ fn save_and_load_round_trip_with_original_file_names() {
         "{err}"
     );
     // The wrong system for the files.
-    let err = DataSet::load_for(SystemKind::Hopf, &dir, 0.02)
+    let err = DataSet::load_for(&hits::problem::hopf(), &dir, 0.02)
         .unwrap_err()
         .to_string();
     assert!(err.contains("train_noise0.02.npy"), "{err}");
@@ -292,8 +294,8 @@ fn windows_for_every_paper_step_size() {
     assert_eq!(w.ys.slice(s![.., 4, ..]), data.train.slice(s![.., 320, ..]));
     assert!(training_windows(data.train.view(), 65, 5).is_err());
     // The paper's sizes: step 1024 dt with n_forward 5 needs all 5121 points.
-    assert_eq!(Sizes::paper(SystemKind::Hopf).n_points, 5 * 1024 + 1);
-    assert_eq!(Sizes::quick(SystemKind::Hopf).n_points, 5 * 1024 + 1);
+    assert_eq!(hits::problem::hopf().sizes.n_points, 5 * 1024 + 1);
+    assert_eq!(hits::problem::hopf().quick().sizes.n_points, 5 * 1024 + 1);
 }
 
 #[test]
@@ -322,9 +324,10 @@ fn cli_generate_writes_the_original_file_names() {
         stdout.contains("train_noise0.02.npy [32, 5121, 2]"),
         "{stdout}"
     );
-    let sizes = Sizes::quick(SystemKind::Hyperbolic);
-    let clean = hits::data::generate_clean(SystemKind::Hyperbolic, &sizes, 2, &|_| {}).unwrap();
-    let folder = dir.join("Hyperbolic");
+    let quick = hits::problem::hyperbolic().quick();
+    let clean = hits::data::generate_clean(&quick, &|_| {}).unwrap();
+    // quick data go under quick/, never over a full-size set
+    let folder = dir.join("quick").join("Hyperbolic");
     assert_eq!(DataSet::load(&folder, 0.0).unwrap(), clean.data);
     assert_eq!(
         DataSet::load(&folder, 0.02).unwrap(),

@@ -10,7 +10,6 @@ use candle_core::Device;
 use hits::data::{DataSet, Sizes};
 use hits::experiments::hybrid::{self, HybridResult};
 use hits::experiments::multiscale_hits::{self, MultiscaleResult, Provenance};
-use hits::experiments::ode::OdeConfig;
 use hits::forecast::{Rk4Stepper, Stepper};
 use hits::stepper::TrainConfig;
 use hits::systems::Hyperbolic;
@@ -113,7 +112,7 @@ fn exact_steppers_make_a_near_zero_table_5_with_the_papers_columns() {
     let refs: Vec<&dyn Stepper> = steppers.iter().map(|s| s as &dyn Stepper).collect();
     let prov = Provenance::exact("RK4 with h = dt / 2");
     let result: MultiscaleResult = multiscale_hits::evaluate(
-        SystemKind::Hyperbolic,
+        &hits::problem::hyperbolic(),
         &refs,
         &data,
         0.0,
@@ -209,7 +208,7 @@ fn exact_coarse_stepper_makes_the_hybrid_exact_and_table_9_carries_the_papers_va
     let coarse =
         Rk4Stepper::new(Box::new(Hyperbolic::default()), DT, 64, 128).expect("RK4 stepper");
     let result: HybridResult = hybrid::evaluate(
-        SystemKind::Hyperbolic,
+        &hits::problem::hyperbolic(),
         &coarse,
         data.test.view(),
         &[1.0, 2.0, 4.0],
@@ -265,7 +264,7 @@ fn exact_coarse_stepper_makes_the_hybrid_exact_and_table_9_carries_the_papers_va
 fn a_tiny_trained_hierarchy_runs_end_to_end_and_is_reloaded_not_retrained() {
     let root = temp_dir("trained");
     let (data_root, models_root) = (root.join("data"), root.join("models"));
-    let mut cfg = OdeConfig::quick(SystemKind::Hyperbolic);
+    let mut cfg = SystemKind::Hyperbolic.problem().quick();
     cfg.sizes = Sizes {
         n_train: 8,
         n_val: 4,
@@ -329,7 +328,7 @@ fn a_tiny_trained_hierarchy_runs_end_to_end_and_is_reloaded_not_retrained() {
         .rows
         .iter()
         .all(|r| r.rk4_mse.is_finite() && r.hybrid_mse.is_finite()));
-    let dir = hybrid::results_dir(&root.join("results"), SystemKind::Hyperbolic, true);
+    let dir = hybrid::results_dir(&root.join("results"), &cfg);
     assert!(dir.ends_with("quick/hybrid/Hyperbolic"));
     hy.save(&dir).expect("save");
     assert_eq!(

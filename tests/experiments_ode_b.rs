@@ -9,11 +9,16 @@ use hits::experiments::increment::{
     self, increment_field, increment_fields, learned_increment, IncrementConfig, Slice2d, EXACT_TOL,
 };
 use hits::experiments::noisy::{self, load_summary, run_system, NoisyResult};
-use hits::experiments::ode::OdeConfig;
+use hits::problem::OdeProblem;
 use hits::experiments::training::{loss_figure, training_table};
 use hits::forecast::states_tensor;
 use hits::stepper::ResNetStepper;
 use hits::SystemKind;
+
+/// The vector field of a built-in system.
+fn field(kind: SystemKind) -> std::sync::Arc<dyn hits::System> {
+    kind.problem().field.expect("a built-in vector field")
+}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hits-odeb-{name}-{}", std::process::id()));
@@ -33,10 +38,10 @@ fn hyperbolic_exact(x0: f64, y0: f64, t: f64) -> (f64, f64) {
 
 #[test]
 fn exact_increment_matches_the_analytic_flow() -> hits::Result<()> {
-    let grid = Slice2d::paper(SystemKind::Hyperbolic, 9)?;
+    let grid = Slice2d::of(&SystemKind::Hyperbolic.problem(), 9)?;
     let (xs, ys) = (grid.x_values(), grid.y_values());
     let deltas = [0.01, 0.16, 10.24, 1.28];
-    let fields = increment_fields(SystemKind::Hyperbolic, &grid, &deltas, EXACT_TOL)?;
+    let fields = increment_fields(&*field(SystemKind::Hyperbolic), &grid, &deltas, EXACT_TOL)?;
     assert_eq!(fields.len(), 4);
     for (f, &d) in fields.iter().zip(&deltas) {
         assert_eq!(f.delta, d);
@@ -55,7 +60,7 @@ fn exact_increment_matches_the_analytic_flow() -> hits::Result<()> {
         assert!(worst < 1e-8, "Δ = {d}: worst error {worst:e}");
     }
     // One Δ alone gives the same field as within a batch.
-    let single = increment_field(SystemKind::Hyperbolic, &grid, 1.28)?;
+    let single = increment_field(&*field(SystemKind::Hyperbolic), &grid, 1.28)?;
     let diff = (&single.field - &fields[3].field)
         .iter()
         .fold(0.0f64, |m, v| m.max(v.abs()));
@@ -65,18 +70,18 @@ fn exact_increment_matches_the_analytic_flow() -> hits::Result<()> {
 
 #[test]
 fn hopf_slice_keeps_mu_and_its_increment_is_zero() -> hits::Result<()> {
-    let grid = Slice2d::paper(SystemKind::Hopf, 6)?;
+    let grid = Slice2d::of(&SystemKind::Hopf.problem(), 6)?;
     assert!(grid.states().column(0).iter().all(|&m| m == 0.2));
-    let f = increment_field(SystemKind::Hopf, &grid, 0.5)?;
+    let f = increment_field(&*field(SystemKind::Hopf), &grid, 0.5)?;
     assert!(f
         .field
         .index_axis(ndarray::Axis(0), 0)
         .iter()
         .all(|&v| v == 0.0));
     assert!(f.field.iter().any(|&v| v.abs() > 1e-3));
-    assert!(increment_field(SystemKind::Hopf, &grid, -1.0).is_err());
+    assert!(increment_field(&*field(SystemKind::Hopf), &grid, -1.0).is_err());
     assert!(
-        increment_field(SystemKind::Cubic, &grid, 1.0).is_err(),
+        increment_field(&*field(SystemKind::Cubic), &grid, 1.0).is_err(),
         "a 3-D grid for a 2-D system"
     );
     Ok(())
@@ -84,7 +89,7 @@ fn hopf_slice_keeps_mu_and_its_increment_is_zero() -> hits::Result<()> {
 
 #[test]
 fn learned_increment_is_the_mlp_output_on_the_grid() -> hits::Result<()> {
-    let grid = Slice2d::paper(SystemKind::VanDerPol, 5)?;
+    let grid = Slice2d::of(&SystemKind::VanDerPol.problem(), 5)?;
     let net = ResNetStepper::new(&[2, 16, 16, 2], 8, 0.01, 3, &Device::Cpu)?;
     let learned = learned_increment(&net, &grid)?;
     assert!((learned.delta - 0.08).abs() < 1e-15);
@@ -103,7 +108,7 @@ fn learned_increment_is_the_mlp_output_on_the_grid() -> hits::Result<()> {
         }
     }
     // The experiment pairs it with the exact field of the same Δ and renders both.
-    let mut cfg = IncrementConfig::quick(SystemKind::VanDerPol)?;
+    let mut cfg = IncrementConfig::quick(&SystemKind::VanDerPol.problem())?;
     cfg.grid = grid;
     cfg.panel_steps = vec![1, 8];
     cfg.animation_steps = vec![1, 8];
@@ -120,8 +125,8 @@ fn learned_increment_is_the_mlp_output_on_the_grid() -> hits::Result<()> {
     Ok(())
 }
 
-fn tiny_config(system: SystemKind) -> OdeConfig {
-    let mut cfg = OdeConfig::quick(system);
+fn tiny_config(system: SystemKind) -> OdeProblem {
+    let mut cfg = system.problem().quick();
     cfg.sizes = Sizes {
         n_train: 12,
         n_val: 6,
@@ -172,11 +177,11 @@ fn noisy_study_runs_every_level_and_keeps_models_apart() -> hits::Result<()> {
     // The saved levels are numpy's: the generator at that level, and noise linear in the level
     // (same draws from the same stream, scale level * mean temporal std of the clean split).
     let dir = cfg.dir_under(&data_root);
-    let load = |n: f64| DataSet::load_for(SystemKind::Hyperbolic, &dir, n);
+    let load = |n: f64| DataSet::load_for(&cfg, &dir, n);
     let (clean, one, two) = (load(0.0)?, load(0.01)?, load(0.02)?);
     assert_eq!(
         one.test,
-        generate(SystemKind::Hyperbolic, &cfg.sizes, 0.01, cfg.data_seed)?.test
+        generate(&cfg, 0.01)?.test
     );
     let d1 = &one.train - &clean.train;
     let d2 = &two.train - &clean.train;
@@ -230,7 +235,7 @@ fn noisy_study_runs_every_level_and_keeps_models_apart() -> hits::Result<()> {
     assert_eq!((summary.quick, summary.epoch_cap), (true, Some(20)));
     assert_eq!(summary.entries.len(), 3);
     let e = summary
-        .entry(SystemKind::Hyperbolic, 0.02)
+        .entry("Hyperbolic", 0.02)
         .expect("2% entry");
     assert_eq!(e.paper_mse, Some(6.1e-6));
     assert!(!e.selected_steps.is_empty());

@@ -218,7 +218,7 @@ fn resumed_training_equals_uninterrupted() {
     whole.run(usize::MAX, &mut |_| {}).unwrap();
 
     let info = RunInfo {
-        system: Some(SystemKind::Harmonic),
+        system: Some(SystemKind::Harmonic.name().to_string()),
         noise: 0.0,
         seed: Some(5),
     };
@@ -334,7 +334,7 @@ fn batched_hierarchy_equals_separate_training() {
 fn checkpoints_round_trip_and_mismatches_are_clear_errors() {
     let dir = tmpdir("ckpt");
     let info = RunInfo {
-        system: Some(SystemKind::Hopf),
+        system: Some(SystemKind::Hopf.name().to_string()),
         noise: 0.01,
         seed: Some(1),
     };
@@ -343,7 +343,7 @@ fn checkpoints_round_trip_and_mismatches_are_clear_errors() {
         let s = ResNetStepper::new(&[2, 8, 2], k, 0.05, k as u32, &Device::Cpu).unwrap();
         let stem = checkpoint_stem(&dir, k, 0.01);
         assert!(stem.ends_with(format!("model_D{k}_noise0.01")));
-        s.save(&stem, &StepperMeta::new(&s, info.system, 0.01))
+        s.save(&stem, &StepperMeta::new(&s, info.system.clone(), 0.01))
             .unwrap();
         steppers.push(s);
     }
@@ -380,17 +380,17 @@ fn checkpoints_round_trip_and_mismatches_are_clear_errors() {
         .err()
         .map(|e| e.to_string())
     };
-    let e = resume((4, 0.05, 2), Some(SystemKind::Hopf)).unwrap();
+    let e = resume((4, 0.05, 2), Some(SystemKind::Hopf.name().to_string())).unwrap();
     assert!(
         e.contains("model_D2_noise0.01.state.json") && e.contains("step size 2 (expected 4)"),
         "{e}"
     );
-    let e = resume((2, 0.01, 2), Some(SystemKind::Hopf)).unwrap();
+    let e = resume((2, 0.01, 2), Some(SystemKind::Hopf.name().to_string())).unwrap();
     assert!(e.contains("dt 0.05 (expected 0.01)"), "{e}");
-    let e = resume((2, 0.05, 3), Some(SystemKind::Lorenz)).unwrap();
+    let e = resume((2, 0.05, 3), Some(SystemKind::Lorenz.name().to_string())).unwrap();
     assert!(
         e.contains("system Hopf (expected Lorenz)") && e.contains("dim Some(2) (expected 3)"),
         "{e}"
     );
-    assert!(resume((2, 0.05, 2), Some(SystemKind::Hopf)).is_none());
+    assert!(resume((2, 0.05, 2), Some(SystemKind::Hopf.name().to_string())).is_none());
 }

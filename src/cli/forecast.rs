@@ -1,10 +1,11 @@
-//! `hits forecast`: Table 5 (and Table 9 with `--hybrid`) for one system.
+//! `hits forecast`: Table 5 (and Table 9 with `--hybrid`) for one problem: a built-in system
+//! (`--system`) or a data folder of one's own (`--data-dir D`).
 //!
-//! Loads the steppers (our checkpoints from `models/<System>/`, or with `--original` the
-//! original PyTorch models imported on the fly), the data set `data/<System>/`, forecasts the
+//! Loads the steppers (our checkpoints from `models/<folder>/`, or with `--original` the
+//! original PyTorch models imported on the fly), the data set (`data/<System>/` or `D`), forecasts the
 //! test set with every single step size and the multiscale coupling (after model selection on
 //! the validation set with `--select`), optionally the hybrid NN + RK4 stepper and plain RK4,
-//! and writes to `results/<System>/`:
+//! and writes to `results/<folder>/` (quick mode `results/quick/<folder>/`):
 //! `forecast_noise<n>.md` / `.csv` (our MSE and time beside the paper's),
 //! `multiscale_noise<n>.npy` (`[n_traj, n_steps, dim]`), `hybrid_h<h>_noise<n>.npy`,
 //! `mse_per_step_noise<n>.npy` (`[n_rows, n_steps]`, rows in the table's order).
@@ -15,20 +16,21 @@ use std::time::Instant;
 use anyhow::Context;
 use hits::data::npy::{python_float as py_float, write_array_atomic};
 use hits::data::DataSet;
-use hits::experiments::ode::original_steppers;
-use hits::forecast::{csv_table, evaluate, markdown_table, CpuResNet, EvalOptions, Stepper};
+use hits::experiments::ode::{ensure_data, original_steppers};
+use hits::forecast::{csv_table, evaluate, markdown_table, EvalOptions, StepperSet};
 use hits::io::write_bytes_atomic;
+use hits::problem::OdeProblem;
 use hits::stepper::{device, load_hierarchy, ResNetStepper};
-use hits::SystemKind;
-use ndarray::{s, Array2, Array3};
+use ndarray::Array2;
+
+use super::problem::ProblemArgs;
 
 /// Arguments of `hits forecast`.
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
-    /// The system.
-    #[arg(long, value_enum)]
-    pub system: SystemKind,
-    /// Folder of our checkpoints [default: models/<System>/].
+    #[command(flatten)]
+    pub problem: ProblemArgs,
+    /// Folder of our checkpoints [default: models/<folder>/, quick mode models/quick/<folder>/].
     #[arg(long)]
     pub models: Option<PathBuf>,
     /// Use the original PyTorch models (model_D<k>_noise<n>.pt), imported on the fly.
@@ -44,13 +46,14 @@ pub struct ForecastArgs {
     /// (e.g. --hybrid 1,2,4,8,16).
     #[arg(long, value_delimiter = ',')]
     pub hybrid: Vec<f64>,
-    /// Data root; reads <data>/<System>/{val,test}_noise<n>.npy (written by `hits generate`).
-    #[arg(long, default_value = "data")]
+    /// Data root of the built-in systems; reads <data>/<System>/{val,test}_noise<n>.npy
+    /// (written by `hits generate`; quick mode <data>/quick/<System>/).
+    #[arg(long, default_value = "data", conflicts_with = "data_dir")]
     pub data: PathBuf,
     /// Noise level of the data and models (0.0, 0.01, 0.02).
     #[arg(long, default_value_t = 0.0)]
     pub noise: f64,
-    /// Output root; files go to <out>/<System>/.
+    /// Output root; files go to <out>/<folder>/ (quick mode <out>/quick/<folder>/).
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     /// Also write every uni-scale prediction (uni_D<k>_noise<n>.npy; 13 MB each at paper size).
@@ -59,7 +62,8 @@ pub struct ForecastArgs {
     /// Run on the CPU even when a GPU is available.
     #[arg(long)]
     pub cpu: bool,
-    /// Quick check (also HITS_QUICK=1): the first 32 validation and test trajectories only.
+    /// Quick check (also HITS_QUICK=1): the quick data set (`hits generate --quick`), or the
+    /// first 16 validation and test trajectories of a data folder; results under quick/.
     #[arg(long)]
     pub quick: bool,
 }
@@ -67,60 +71,42 @@ pub struct ForecastArgs {
 /// Run `hits forecast`.
 pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let quick = args.quick || hits::data::quick_mode();
-    let kind = args.system;
+    let problem = args.problem.problem(quick)?;
+    let name = problem.name.clone();
     let dev = device(args.cpu)?;
     let t0 = Instant::now();
-    let mut steppers = load_steppers(&args, kind, &dev)?;
+    let mut steppers = load_steppers(&args, &problem, &dev)?;
     steppers.sort_by_key(|s| s.step_size());
     let sizes: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
     println!(
-        "{kind}: {} steppers {sizes:?} loaded in {:.2} s",
+        "{name}: {} steppers {sizes:?} loaded in {:.2} s",
         steppers.len(),
         t0.elapsed().as_secs_f64()
     );
 
-    let data_dir = args.data.join(kind.name());
-    let data = DataSet::load_for(kind, &data_dir, args.noise).with_context(|| {
-        format!(
-            "reading the data set; make it with `hits generate --system {}`",
-            kind.name().to_lowercase()
-        )
-    })?;
-    let cut = |a: &Array3<f64>| {
-        if quick {
-            a.slice(s![..a.dim().0.min(32), .., ..]).to_owned()
-        } else {
-            a.clone()
-        }
-    };
-    let (val, test) = (cut(&data.val), cut(&data.test));
+    let data = ensure_forecast_data(&args, &problem)?;
+    let (val, test) = (&data.val, &data.test);
+    if test.dim().0 == 0 {
+        anyhow::bail!(
+            "{name}: the test split is missing (test_noise{}.npy): nothing to forecast",
+            py_float(args.noise)
+        );
+    }
     println!(
         "test set {:?}, validation set {:?}",
         test.shape(),
         val.shape()
     );
 
-    // On the CPU, the fused forward (one gemm per layer, reused buffers) replaces candle's ops.
-    let fused: Vec<CpuResNet> = if dev.is_cpu() {
-        steppers
-            .iter()
-            .map(CpuResNet::new)
-            .collect::<hits::Result<_>>()?
-    } else {
-        Vec::new()
-    };
-    let refs: Vec<&dyn Stepper> = if fused.is_empty() {
-        steppers.iter().map(|s| s as &dyn Stepper).collect()
-    } else {
-        fused.iter().map(|s| s as &dyn Stepper).collect()
-    };
+    let set = StepperSet::new(&steppers, &dev)?;
     let options = EvalOptions {
         select: args.select,
         hybrid: args.hybrid.clone(),
         noise: args.noise,
         keep_predictions: args.save_all,
+        ..EvalOptions::default()
     };
-    let ev = evaluate(kind, &refs, Some(val.view()), test.view(), &options, &dev)?;
+    let ev = evaluate(&problem, &set.refs(), Some(val.view()), test.view(), &options, &dev)?;
     if let Some(sel) = &ev.selection {
         println!("model selection on the validation set:");
         for c in &sel.candidates {
@@ -135,14 +121,14 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let table = markdown_table(&ev.rows);
     println!("\n{table}");
 
-    let out = args.out.join(kind.name());
+    let out = problem.dir_under(&args.out);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let noise = py_float(args.noise);
     let header = format!(
-        "# {kind}: forecast of the test set ({} trajectories, {} steps), noise {noise}{}\n\nsteppers: {}\n\n",
+        "# {name}: forecast of the test set ({} trajectories, {} steps), noise {noise}{}\n\nsteppers: {}\n\n",
         test.dim().0,
         test.dim().1 - 1,
-        if quick { ", QUICK run (32 trajectories)" } else { "" },
+        if quick { ", QUICK run" } else { "" },
         if args.original { "original PyTorch models, imported" } else { "hits checkpoints" },
     );
     write_bytes_atomic(
@@ -153,10 +139,12 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         &out.join(format!("forecast_noise{noise}.csv")),
         csv_table(&ev.rows).as_bytes(),
     )?;
-    write_array_atomic(
-        &out.join(format!("multiscale_noise{noise}.npy")),
-        &ev.multiscale.mapv(|v| v as f32),
-    )?;
+    if let Some(ms) = &ev.multiscale {
+        write_array_atomic(
+            &out.join(format!("multiscale_noise{noise}.npy")),
+            &ms.mapv(|v| v as f32),
+        )?;
+    }
     for (i, pred) in &ev.predictions {
         let row = &ev.rows[*i];
         let name = match row.method.as_str() {
@@ -182,16 +170,36 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The validation and test data: a data folder's own files, or the built-in system's data set
+/// under `--data` (read as it is: never generated or replaced here).
+fn ensure_forecast_data(
+    args: &ForecastArgs,
+    problem: &OdeProblem,
+) -> anyhow::Result<DataSet> {
+    let dir = super::problem::data_dir_of(problem, &args.data);
+    match args.problem.system {
+        None => ensure_data(problem, args.noise, &args.data)
+            .with_context(|| format!("reading the data folder {}", dir.display())),
+        Some(kind) => DataSet::load_for(problem, &dir, args.noise).with_context(|| {
+            format!(
+                "reading the data set; make it with `hits generate --system {}{}`",
+                kind.name().to_lowercase(),
+                if problem.quick { " --quick" } else { "" }
+            )
+        }),
+    }
+}
+
 fn load_steppers(
     args: &ForecastArgs,
-    kind: SystemKind,
+    problem: &OdeProblem,
     dev: &candle_core::Device,
 ) -> anyhow::Result<Vec<ResNetStepper>> {
     if !args.original {
         let dir = args
             .models
             .clone()
-            .unwrap_or_else(|| PathBuf::from("models").join(kind.name()));
+            .unwrap_or_else(|| problem.dir_under(std::path::Path::new("models")));
         return load_hierarchy(&dir, args.noise, dev).with_context(|| {
             format!(
                 "loading checkpoints from {}; train them (`hits train`) or pass --original",
@@ -202,7 +210,7 @@ fn load_steppers(
     let dir = args
         .original_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from("../shared/data/original_models").join(kind.name()));
-    original_steppers(kind, args.noise, &dir, dev)
+        .unwrap_or_else(|| PathBuf::from("../shared/data/original_models").join(&problem.folder));
+    original_steppers(problem, args.noise, &dir, dev)
         .with_context(|| format!("importing the original models from {}", dir.display()))
 }

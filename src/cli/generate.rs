@@ -1,6 +1,7 @@
 //! `hits generate`: the ODE data sets of the paper (`hits::data::generate`).
 //!
-//! Writes `<out>/<System>/{train,val,test}_noise<noise>.npy` for every requested system and
+//! Writes `<out>/<System>/{train,val,test}_noise<noise>.npy` (quick mode
+//! `<out>/quick/<System>/`) for every requested system and
 //! noise level, with the original notebooks' file names. The clean trajectories are solved once
 //! per system; every noise level adds its own noise to them (the noise draws start from the
 //! same point of the seeded stream for every level, as in the original, where each level was a
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use hits::data::{generate_clean, quick_mode, Sizes};
+use hits::data::{generate_clean, quick_mode};
 use hits::progress::Progress;
 use hits::SystemKind;
 
@@ -33,7 +34,8 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub quick: bool,
 
-    /// Folder for the data; each system gets its own sub-folder `<out>/<System>/`.
+    /// Folder for the data; each system gets its own sub-folder `<out>/<System>/` (quick mode
+    /// `<out>/quick/<System>/`, so a quick run never replaces a full data set).
     #[arg(long, default_value = "data")]
     pub out: PathBuf,
 
@@ -74,14 +76,16 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let quick = args.quick || quick_mode();
     let start = Instant::now();
     for &kind in &args.system.0 {
-        let sizes = Sizes::select(kind, quick);
+        let mut problem = kind.problem().select(quick);
+        problem.seed = args.seed;
+        let sizes = problem.sizes;
         let progress = Progress::new(format!("generate {kind}"), sizes.total() as u64);
         let t0 = Instant::now();
-        let clean = generate_clean(kind, &sizes, args.seed, &|n| progress.inc(n as u64))
+        let clean = generate_clean(&problem, &|n| progress.inc(n as u64))
             .with_context(|| format!("generating {kind}"))?;
         progress.finish();
         let solve_s = t0.elapsed().as_secs_f64();
-        let dir = args.out.join(kind.name());
+        let dir = problem.dir_under(&args.out);
         let t1 = Instant::now();
         let mut files = Vec::new();
         for &noise in &args.noise {
@@ -105,7 +109,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             sizes.n_val,
             sizes.n_test,
             sizes.n_points,
-            kind.dim(),
+            problem.dim(),
             t1.elapsed().as_secs_f64()
         );
         for (path, (n, t, d)) in files {

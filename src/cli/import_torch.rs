@@ -67,6 +67,7 @@ pub fn run(args: ImportTorchArgs) -> anyhow::Result<()> {
             })?
         }
     };
+    let problem = system.problem();
     let out = args
         .out
         .clone()
@@ -74,7 +75,7 @@ pub fn run(args: ImportTorchArgs) -> anyhow::Result<()> {
     for f in &files {
         let (step, noise) = parse_name(f)
             .with_context(|| format!("{}: expected a name model_D<k>_noise<n>.pt", f.display()))?;
-        let stepper = import_torch(f, system.default_dt())?;
+        let stepper = import_torch(f, problem.dt)?;
         if stepper.step_size() != step {
             bail!(
                 "{}: file name says step {step}, the model says {}",
@@ -82,16 +83,16 @@ pub fn run(args: ImportTorchArgs) -> anyhow::Result<()> {
                 stepper.step_size()
             );
         }
-        if stepper.dim() != system.dim() {
+        if stepper.dim() != problem.dim() {
             bail!(
                 "{}: a {}-dimensional model, but {} is {}-dimensional",
                 f.display(),
                 stepper.dim(),
                 system.name(),
-                system.dim()
+                problem.dim()
             );
         }
-        let mut meta = StepperMeta::new(&stepper, Some(system), noise);
+        let mut meta = StepperMeta::new(&stepper, Some(problem.folder.clone()), noise);
         meta.source = Some(f.display().to_string());
         let stem = checkpoint_stem(&out, step, noise);
         stepper.save(&stem, &meta)?;

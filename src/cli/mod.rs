@@ -6,6 +6,7 @@ mod data;
 mod forecast;
 mod generate;
 mod import_torch;
+mod problem;
 mod reproduce;
 mod train;
 

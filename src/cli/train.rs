@@ -1,4 +1,5 @@
-//! `hits train`: train the steppers of one system (all step sizes) and write checkpoints.
+//! `hits train`: train the steppers of one problem (all step sizes) and write checkpoints: a
+//! built-in system (`--system`) or a data folder of one's own (`--data-dir D --dt 0.01`).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -6,17 +7,18 @@ use std::path::PathBuf;
 use anyhow::Context;
 use hits::data::npy::python_float as py_float;
 use hits::data::npy::read_trajectories;
+use hits::experiments::ode::ensure_data;
 use hits::progress::Progress;
 use hits::stepper::{device, train_hierarchy, HierarchyPlan, TrainConfig};
-use hits::SystemKind;
 use ndarray::Array3;
+
+use super::problem::{data_dir_of, ProblemArgs};
 
 /// Arguments of `hits train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// The system whose data set to train on.
-    #[arg(long, value_enum)]
-    pub system: SystemKind,
+    #[command(flatten)]
+    pub problem: ProblemArgs,
     /// Step sizes in units of dt, comma-separated.
     #[arg(
         long,
@@ -24,7 +26,8 @@ pub struct TrainArgs {
         default_value = "1,2,4,8,16,32,64,128,256,512,1024"
     )]
     pub step_sizes: Vec<usize>,
-    /// Layer widths, e.g. 2,128,128,128,2 [default: dim, 3 x the system's hidden width, dim].
+    /// Layer widths, e.g. 2,128,128,128,2 [default: the system's; dim, 128, 128, 128, dim for
+    /// a data folder].
     #[arg(long, value_delimiter = ',')]
     pub arch: Option<Vec<usize>>,
     /// Maximum epochs (one minibatch each) [default: 100000; 1000 with --quick].
@@ -54,10 +57,12 @@ pub struct TrainArgs {
     /// Continue an interrupted run from the state files in the output folder.
     #[arg(long)]
     pub resume: bool,
-    /// Data root: reads <data>/<System>/{train,val}_noise<noise>.npy.
-    #[arg(long, default_value = "data")]
+    /// Data root of the built-in systems: reads <data>/<System>/{train,val}_noise<noise>.npy
+    /// (quick mode <data>/quick/<System>/).
+    #[arg(long, default_value = "data", conflicts_with = "data_dir")]
     pub data: PathBuf,
-    /// Model root: writes <out>/<System>/model_D<k>_noise<noise>.safetensors + .json.
+    /// Model root: writes <out>/<folder>/model_D<k>_noise<noise>.safetensors + .json (quick
+    /// mode <out>/quick/<folder>/); <folder> is the system's or the data folder's name.
     #[arg(long, default_value = "models")]
     pub out: PathBuf,
     /// Noise level of the data set.
@@ -81,12 +86,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         hits::stepper::device::one_thread_per_matmul();
     }
     let quick = args.quick || hits::data::quick_mode();
-    let kind = args.system;
-    let dim = kind.dim();
-    let arch = args.arch.clone().unwrap_or_else(|| {
-        let h = kind.hidden_width();
-        vec![dim, h, h, h, dim]
-    });
+    let problem = args.problem.problem(quick)?;
+    let dim = problem.dim();
+    let arch = args.arch.clone().unwrap_or_else(|| problem.arch.clone());
     let cfg = TrainConfig {
         epochs: args.epochs.unwrap_or(if quick { 1000 } else { 100_000 }),
         batch_size: args.batch,
@@ -96,23 +98,35 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         seed: args.seed as u64,
         ..TrainConfig::default()
     };
-    let data_dir = args.data.join(kind.name());
-    let read = |split: &str| -> anyhow::Result<Array3<f64>> {
-        let p = hits::data::split_path(&data_dir, split, args.noise);
-        read_trajectories(&p, dim).with_context(|| {
-            format!(
-                "reading the {split} split (generate it with `hits generate --system {}`)",
-                kind.name().to_lowercase()
-            )
-        })
+    let (train, val) = match args.problem.system {
+        // a data folder of one's own: float64 or float32, quick mode cuts it, other noise
+        // levels come from their own files or are added to the noise-free ones in memory
+        None => {
+            let data = ensure_data(&problem, args.noise, &args.data)
+                .with_context(|| format!("reading the data folder {}", data_dir_of(&problem, &args.data).display()))?;
+            (data.train, data.val)
+        }
+        Some(kind) => {
+            let data_dir = data_dir_of(&problem, &args.data);
+            let read = |split: &str| -> anyhow::Result<Array3<f64>> {
+                let p = hits::data::split_path(&data_dir, split, args.noise);
+                read_trajectories(&p, dim).with_context(|| {
+                    format!(
+                        "reading the {split} split (generate it with `hits generate --system {}{}`)",
+                        kind.name().to_lowercase(),
+                        if quick { " --quick" } else { "" }
+                    )
+                })
+            };
+            (read("train")?, read("val")?)
+        }
     };
-    let (train, val) = (read("train")?, read("val")?);
     let dev = device(args.device == DeviceArg::Cpu)?;
-    let out_dir = args.out.join(kind.name());
+    let out_dir = problem.dir_under(&args.out);
     let plan = HierarchyPlan {
-        system: Some(kind),
+        system: Some(problem.folder.clone()),
         arch: arch.clone(),
-        dt: kind.default_dt(),
+        dt: problem.dt,
         steps: args.step_sizes.clone(),
         noise: args.noise,
         seed: args.seed,
@@ -122,7 +136,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     eprintln!(
         "training {} steppers {:?} (arch {:?}) on {} train / {} val trajectories, {} epochs max, {}{}",
-        kind.name(),
+        problem.name,
         plan.steps,
         arch,
         train.dim().0,
@@ -140,7 +154,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // A bar on a terminal; elsewhere (logs, notebooks) one whole line per stepper and check.
     let bar = std::io::stderr()
         .is_terminal()
-        .then(|| Progress::bar(format!("train {}", kind.name()), cfg.epochs as u64));
+        .then(|| Progress::bar(format!("train {}", problem.folder), cfg.epochs as u64));
     let results = train_hierarchy(
         &plan,
         train.view(),

@@ -19,6 +19,9 @@
 //!
 //! Trajectories of the ODE systems are scipy's default RK45 (`rtol 1e-3, atol 1e-6`) on
 //! `[0, (n_points - 1) dt]`, evaluated on `t = np.linspace(0, (n_points - 1) dt, n_points)`.
+//! The systems' boxes and methods are data of their [`OdeProblem`] (defined in
+//! [`crate::problem::builtin`]); a problem of one's own draws from its own
+//! [`InitialConditions`] in the same order.
 //! Lorenz: each split integrates its start over a warm-up of 10 000 dt (on the grid
 //! `linspace(0, 10000 dt, 10001)`); its first trajectory starts at the end of the warm-up and
 //! every further one where the previous one ended (one long chain per split). The harmonic
@@ -34,14 +37,12 @@
 //! 1-ulp rounding difference grows through the adaptive step control into a visible phase
 //! drift by t = 51: both are valid RK45 solutions at rtol 1e-3.
 
-use super::{add_noise, DataSet, Sizes};
+use super::{add_noise, DataSet};
+use crate::problem::{DataSource, InitialConditions, Integration, OdeProblem, Split};
 use crate::rng::RandomState;
 use crate::solvers::{solve_ivp, solve_ivp_many, Tolerances};
-use crate::{Error, Result, System, SystemKind};
+use crate::{Error, Result, System};
 use ndarray::{Array2, Array3, Axis};
-
-/// Steps of the Lorenz warm-up before the first trajectory of each split.
-pub const LORENZ_WARMUP_STEPS: usize = 10_000;
 
 /// Trajectories solved per batch between two progress reports.
 const CHUNK: usize = 64;
@@ -84,62 +85,70 @@ pub fn time_grid(n_points: usize, dt: f64) -> Vec<f64> {
     t
 }
 
-/// The uniform bounds of one initial condition, in draw order (split 0 train, 1 val, 2 test).
-fn ic_bounds(kind: SystemKind, split: usize) -> Vec<(f64, f64)> {
-    use std::f64::consts::PI;
-    match kind {
-        SystemKind::Hyperbolic | SystemKind::Cubic => vec![(-1.0, 1.0); 2],
-        SystemKind::VanDerPol if split == 0 => vec![(-2.0, 2.0), (-4.0, 4.0)],
-        SystemKind::VanDerPol => vec![(-2.0, 2.0), (-2.0, 2.0)],
-        SystemKind::Hopf => vec![(-0.2, 0.6), (-1.0, 2.0), (-1.0, 1.0)],
-        SystemKind::Lorenz => vec![(-0.1, 0.1); 3],
-        SystemKind::Harmonic => vec![(0.0, 2.0), (-PI, PI)],
+/// The sampler and integration of a generated problem, or an error saying that a data-only
+/// problem cannot be generated.
+fn recipe(problem: &OdeProblem) -> Result<(&InitialConditions, &Integration)> {
+    match &problem.source {
+        DataSource::Generated {
+            initial,
+            integration,
+        } => Ok((initial, integration)),
+        DataSource::Given(given) => Err(Error::invalid(
+            "data generation",
+            format!(
+                "{} is a data-only problem (its trajectories are {given}): there are no initial                  conditions and vector field to generate data from",
+                problem.name
+            ),
+        )),
     }
 }
 
 /// Draw the initial conditions of the three splits in the original order.
 ///
-/// Rows are trajectories: the initial state for Hyperbolic, Cubic, Van der Pol and Hopf;
-/// `(r, phi)` for Harmonic; for Lorenz one row per split, the start of its warm-up.
-pub fn initial_conditions(
-    kind: SystemKind,
-    sizes: &Sizes,
-    rng: &mut RandomState,
-) -> [Array2<f64>; 3] {
-    let counts = sizes.counts();
-    // `from_fn` visits the splits in order 0, 1, 2, as the original draws them.
-    std::array::from_fn(|split| {
-        let bounds = ic_bounds(kind, split);
-        let n = if kind == SystemKind::Lorenz {
-            1
-        } else {
-            counts[split]
-        };
-        let mut ic = Array2::zeros((n, bounds.len()));
+/// Rows are trajectories: the initial state, or the parameters of an exact solution (the
+/// harmonic oscillator's `(r, phi)`); for a chain (Lorenz) one row per split, the start of
+/// its warm-up.
+pub fn initial_conditions(problem: &OdeProblem, rng: &mut RandomState) -> Result<[Array2<f64>; 3]> {
+    let (initial, integration) = recipe(problem)?;
+    let counts = problem.sizes.counts();
+    let chain = matches!(integration, Integration::Chain { .. });
+    let dim = initial.dim();
+    let mut out = Vec::with_capacity(3);
+    // the splits in order 0, 1, 2, as the original draws them
+    for (split, &count) in Split::ALL.iter().zip(&counts) {
+        let n = if chain { 1 } else { count };
+        let mut ic = Array2::zeros((n, dim));
         for mut row in ic.rows_mut() {
-            for (v, &(low, high)) in row.iter_mut().zip(&bounds) {
-                *v = rng.uniform(low, high);
+            let x0 = initial.draw(*split, rng);
+            if x0.len() != dim {
+                return Err(Error::invalid(
+                    "initial conditions",
+                    format!("the sampler returned {} components, expected {dim}", x0.len()),
+                ));
             }
+            row.assign(&ndarray::ArrayView1::from(&x0));
         }
-        ic
-    })
+        out.push(ic);
+    }
+    let [a, b, c]: [Array2<f64>; 3] = out.try_into().expect("three splits");
+    Ok([a, b, c])
 }
 
-/// Generate the data set of `kind` with measurement noise `noise` from `np.random.seed(seed)`.
+/// Generate the data set of `problem` with measurement noise `noise` from
+/// `np.random.seed(problem.seed)`.
 ///
 /// Same as [`generate_clean`] followed by [`CleanData::into_noisy`].
-pub fn generate(kind: SystemKind, sizes: &Sizes, noise: f64, seed: u32) -> Result<DataSet> {
-    Ok(generate_clean(kind, sizes, seed, &|_| {})?.into_noisy(noise))
+pub fn generate(problem: &OdeProblem, noise: f64) -> Result<DataSet> {
+    Ok(generate_clean(problem, &|_| {})?.into_noisy(noise))
 }
 
-/// Generate the noise-free data set of `kind`, reporting each finished batch of trajectories
-/// to `on_done(count)` (called from worker threads).
+/// Generate the noise-free data set of `problem`, reporting each finished batch of
+/// trajectories to `on_done(count)` (called from worker threads).
 pub fn generate_clean(
-    kind: SystemKind,
-    sizes: &Sizes,
-    seed: u32,
+    problem: &OdeProblem,
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Result<CleanData> {
+    let sizes = &problem.sizes;
     if sizes.n_points < 2 {
         return Err(Error::invalid(
             "n_points",
@@ -149,22 +158,31 @@ pub fn generate_clean(
             ),
         ));
     }
-    let dt = kind.default_dt();
-    let mut rng = RandomState::new(seed);
-    let ics = initial_conditions(kind, sizes, &mut rng);
+    let (_, integration) = recipe(problem)?;
+    let dt = problem.dt;
+    let mut rng = RandomState::new(problem.seed);
+    let ics = initial_conditions(problem, &mut rng)?;
     let t = time_grid(sizes.n_points, dt);
-    let system = kind.system();
-    let [train, val, test] = match kind {
-        SystemKind::Harmonic => {
-            let splits = ics.each_ref().map(|ic| harmonic(ic, &t));
+    let [train, val, test] = match integration {
+        Integration::Exact(solution) => {
+            let dim = problem.dim();
+            let splits = ics
+                .each_ref()
+                .map(|ic| exact(ic, &t, dim, solution.as_ref()));
             on_done(sizes.total());
             splits
         }
-        SystemKind::Lorenz => {
+        Integration::Chain {
+            warmup_steps,
+            tolerances,
+        } => {
+            let system = problem.vector_field("data generation")?;
             // One sequential chain per split; the three chains run in parallel.
             let [n_train, n_val, n_test] = sizes.counts();
             let chain = |split: usize, n: usize| {
-                lorenz_chain(&*system, ics[split].row(0).to_vec(), n, &t, dt, on_done)
+                let start = ics[split].row(0).to_vec();
+                let warm = (*warmup_steps, *tolerances);
+                chain(system, start, n, &t, dt, warm, on_done)
             };
             let (train, (val, test)) = rayon::join(
                 || chain(0, n_train),
@@ -172,13 +190,29 @@ pub fn generate_clean(
             );
             [train?, val?, test?]
         }
-        _ => {
+        Integration::Rk45(tolerances) => {
+            let system = problem.vector_field("data generation")?;
             let [train, val, test] = ics
                 .each_ref()
-                .map(|ic| solve_batched(&*system, ic, &t, on_done));
+                .map(|ic| solve_batched(system, ic, &t, *tolerances, on_done));
             [train?, val?, test?]
         }
     };
+    for (name, a) in [("train", &train), ("val", &val), ("test", &test)] {
+        if let Some(i) = a.iter().position(|v| !v.is_finite()) {
+            let (n, p, d) = a.dim();
+            let (traj, rest) = (i / (p * d), i % (p * d));
+            return Err(Error::invalid(
+                "data generation",
+                format!(
+                    "the {name} trajectory {traj} of {} is not finite at point {} (component {}):                      the vector field blew up from its initial condition (of {n} trajectories)",
+                    problem.name,
+                    rest / d,
+                    rest % d
+                ),
+            ));
+        }
+    }
     Ok(CleanData {
         data: DataSet { train, val, test },
         rng,
@@ -190,6 +224,7 @@ fn solve_batched(
     system: &dyn System,
     y0s: &Array2<f64>,
     t: &[f64],
+    tolerances: Tolerances,
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Result<Array3<f64>> {
     let t_span = (0.0, t[t.len() - 1]);
@@ -198,33 +233,27 @@ fn solve_batched(
         .axis_chunks_iter(Axis(0), CHUNK)
         .zip(out.axis_chunks_iter_mut(Axis(0), CHUNK))
     {
-        let ys = solve_ivp_many(system, t_span, y0, t, Tolerances::scipy_default())?;
+        let ys = solve_ivp_many(system, t_span, y0, t, tolerances)?;
         dst.assign(&ys);
         on_done(y0.nrows());
     }
     Ok(out)
 }
 
-/// One Lorenz split: warm up from `start`, then `n` trajectories, each starting where the
-/// previous one ended.
-fn lorenz_chain(
+/// One chain split (Lorenz): warm up from `start` over `warmup.0` dt, then `n` trajectories,
+/// each starting where the previous one ended.
+fn chain(
     system: &dyn System,
     start: Vec<f64>,
     n: usize,
     t: &[f64],
     dt: f64,
+    (warmup_steps, tol): (usize, Tolerances),
     on_done: &(dyn Fn(usize) + Sync),
 ) -> Result<Array3<f64>> {
-    let tol = Tolerances::scipy_default();
-    let warm_t = time_grid(LORENZ_WARMUP_STEPS + 1, dt);
-    let warm = solve_ivp(
-        system,
-        (0.0, warm_t[LORENZ_WARMUP_STEPS]),
-        &start,
-        &warm_t,
-        tol,
-    )?;
-    let mut y0 = warm.y.row(LORENZ_WARMUP_STEPS).to_vec();
+    let warm_t = time_grid(warmup_steps + 1, dt);
+    let warm = solve_ivp(system, (0.0, warm_t[warmup_steps]), &start, &warm_t, tol)?;
+    let mut y0 = warm.y.row(warmup_steps).to_vec();
     let t_span = (0.0, t[t.len() - 1]);
     let mut out = Array3::<f64>::zeros((n, t.len(), system.dim()));
     for mut dst in out.outer_iter_mut() {
@@ -236,15 +265,20 @@ fn lorenz_chain(
     Ok(out)
 }
 
-/// `x = r sin(t + phi)`, `y = r cos(t + phi)` for each row `(r, phi)` of `params`.
-fn harmonic(params: &Array2<f64>, t: &[f64]) -> Array3<f64> {
-    let mut out = Array3::<f64>::zeros((params.nrows(), t.len(), 2));
+/// The exact solution of every row of `params` on the grid `t`.
+fn exact(
+    params: &Array2<f64>,
+    t: &[f64],
+    dim: usize,
+    solution: &(dyn Fn(&[f64], f64, &mut [f64]) + Send + Sync),
+) -> Array3<f64> {
+    let mut out = Array3::<f64>::zeros((params.nrows(), t.len(), dim));
+    let mut state = vec![0.0; dim];
     for (p, mut traj) in params.outer_iter().zip(out.outer_iter_mut()) {
-        let (r, phi) = (p[0], p[1]);
-        for (k, tk) in t.iter().enumerate() {
-            let (sin, cos) = (tk + phi).sin_cos();
-            traj[[k, 0]] = r * sin;
-            traj[[k, 1]] = r * cos;
+        let p = p.to_vec();
+        for (k, &tk) in t.iter().enumerate() {
+            solution(&p, tk, &mut state);
+            traj.row_mut(k).assign(&ndarray::ArrayView1::from(&state));
         }
     }
     out
@@ -253,6 +287,18 @@ fn harmonic(params: &Array2<f64>, t: &[f64]) -> Array3<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Sizes;
+    use crate::problem;
+
+    fn tiny(mut p: OdeProblem, n_points: usize) -> OdeProblem {
+        p.sizes = Sizes {
+            n_train: 2,
+            n_val: 1,
+            n_test: 1,
+            n_points,
+        };
+        p
+    }
 
     #[test]
     fn time_grid_is_numpy_linspace() {
@@ -265,13 +311,8 @@ mod tests {
 
     #[test]
     fn initial_conditions_follow_the_draw_order() {
-        let sizes = Sizes {
-            n_train: 2,
-            n_val: 1,
-            n_test: 1,
-            n_points: 3,
-        };
-        let ics = initial_conditions(SystemKind::VanDerPol, &sizes, &mut RandomState::new(2));
+        let vdp = tiny(problem::van_der_pol(), 3);
+        let ics = initial_conditions(&vdp, &mut RandomState::new(2)).unwrap();
         let mut rs = RandomState::new(2);
         let want = [
             rs.uniform(-2.0, 2.0),
@@ -283,21 +324,28 @@ mod tests {
         ];
         assert_eq!(ics[0].iter().copied().collect::<Vec<_>>(), want[..4]);
         assert_eq!(ics[1].iter().copied().collect::<Vec<_>>(), want[4..]);
-        let lorenz = initial_conditions(SystemKind::Lorenz, &sizes, &mut RandomState::new(2));
+        let lorenz = initial_conditions(&tiny(problem::lorenz(), 3), &mut RandomState::new(2)).unwrap();
         assert!(lorenz.iter().all(|ic| ic.shape() == [1, 3]));
     }
 
     #[test]
     fn too_few_points_is_an_error() {
-        let sizes = Sizes {
-            n_train: 1,
-            n_val: 1,
-            n_test: 1,
-            n_points: 1,
-        };
-        let err = generate(SystemKind::Cubic, &sizes, 0.0, 2)
-            .unwrap_err()
-            .to_string();
+        let err = generate(&tiny(problem::cubic(), 1), 0.0).unwrap_err().to_string();
         assert!(err.contains("n_points"), "{err}");
+    }
+
+    #[test]
+    fn a_field_that_blows_up_is_an_error_naming_the_trajectory() {
+        let f = crate::systems::vector_field(1, |_t, y, dy| dy[0] = y[0] * y[0]);
+        let mut p = OdeProblem::with_field(
+            "blow up",
+            f,
+            InitialConditions::uniform(vec![(5.0, 6.0)]),
+            0.1,
+        )
+        .unwrap();
+        p.sizes = Sizes { n_train: 1, n_val: 1, n_test: 1, n_points: 50 };
+        let err = generate(&p, 0.0).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains("blow up") || err.contains("finite") || err.contains("step"), "{err}");
     }
 }

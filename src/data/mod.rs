@@ -3,7 +3,8 @@
 //! A data set is three arrays `train`, `val`, `test`, each shaped `[n_traj, n_points, dim]`
 //! (the original HiTS layout): trajectory `i` sampled at `t_k = k dt`, `k = 0 .. n_points - 1`.
 //!
-//! - [`generate()`] rebuilds the original notebooks' data (`np.random.seed(2)`, initial conditions
+//! - [`generate()`] makes an [`OdeProblem`]'s data; for the paper's systems it rebuilds the
+//!   original notebooks' data (`np.random.seed(2)`, initial conditions
 //!   drawn with numpy's legacy stream, scipy's default RK45 as ground truth, optional noise
 //!   `X += noise * mean_i(std_t(X)) * N(0, 1)`); see [`generate`](mod@generate) for the details.
 //! - [`DataSet::save`] / [`DataSet::load`] use the original file names
@@ -13,10 +14,10 @@
 //!
 //! ```
 //! use hits::data::{generate, training_windows, Sizes};
-//! use hits::SystemKind;
 //! # fn main() -> hits::Result<()> {
-//! let sizes = Sizes { n_train: 4, n_val: 2, n_test: 2, n_points: 101 };
-//! let data = generate(SystemKind::Harmonic, &sizes, 0.0, 2)?;
+//! let mut problem = hits::problem::harmonic();
+//! problem.sizes = Sizes { n_train: 4, n_val: 2, n_test: 2, n_points: 101 };
+//! let data = generate(&problem, 0.0)?;
 //! assert_eq!(data.train.shape(), &[4, 101, 2]);
 //! let w = training_windows(data.train.view(), 10, 5)?;
 //! assert_eq!(w.ys.shape(), &[4, 5, 2]);
@@ -33,7 +34,8 @@ pub use generate::{generate, generate_clean, initial_conditions, time_grid, Clea
 pub use noise::add_noise;
 pub use window::{training_windows, Windows};
 
-use crate::{Result, SystemKind};
+use crate::problem::OdeProblem;
+use crate::Result;
 use ndarray::Array3;
 use std::path::{Path, PathBuf};
 
@@ -59,45 +61,6 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// The paper's sizes: 5121 points (5120 steps of dt); Hyperbolic 1600/320/320, Cubic,
-    /// Van der Pol and Hopf 3200/320/320, Lorenz 6400/640/640; the harmonic oscillator of
-    /// Figure 2 500/100/100 with 2000 points.
-    pub fn paper(kind: SystemKind) -> Sizes {
-        let (n_train, n_val, n_test, n_points) = match kind {
-            SystemKind::Hyperbolic => (1600, 320, 320, 5121),
-            SystemKind::Cubic | SystemKind::VanDerPol | SystemKind::Hopf => (3200, 320, 320, 5121),
-            SystemKind::Lorenz => (6400, 640, 640, 5121),
-            SystemKind::Harmonic => (500, 100, 100, 2000),
-        };
-        Sizes {
-            n_train,
-            n_val,
-            n_test,
-            n_points,
-        }
-    }
-
-    /// Few trajectories (32/16/16) but the paper's number of points, so every step size up to
-    /// 1024 dt still has training windows.
-    pub fn quick(kind: SystemKind) -> Sizes {
-        Sizes {
-            n_train: 32,
-            n_val: 16,
-            n_test: 16,
-            ..Sizes::paper(kind)
-        }
-    }
-
-    /// [`Sizes::quick`] when `quick` is true or [`quick_mode`] is on (`HITS_QUICK`),
-    /// [`Sizes::paper`] otherwise: what a `--quick` flag selects.
-    pub fn select(kind: SystemKind, quick: bool) -> Sizes {
-        if quick || quick_mode() {
-            Sizes::quick(kind)
-        } else {
-            Sizes::paper(kind)
-        }
-    }
-
     /// Trajectories per split, in the order of [`SPLITS`].
     pub fn counts(&self) -> [usize; 3] {
         [self.n_train, self.n_val, self.n_test]
@@ -189,16 +152,17 @@ impl DataSet {
         })
     }
 
-    /// Read a data set and check its state dimension against the system's.
-    pub fn load_for(kind: SystemKind, dir: &Path, noise: f64) -> Result<DataSet> {
+    /// Read a data set and check its state dimension against the problem's.
+    pub fn load_for(problem: &OdeProblem, dir: &Path, noise: f64) -> Result<DataSet> {
         let data = DataSet::load(dir, noise)?;
-        if data.dim() != kind.dim() {
+        if data.dim() != problem.dim() {
             return Err(crate::Error::bad_file(
                 split_path(dir, "train", noise),
                 format!(
-                    "state dimension {} but {kind} has {}",
+                    "state dimension {} but {} has {}",
                     data.dim(),
-                    kind.dim()
+                    problem.name,
+                    problem.dim()
                 ),
             ));
         }
@@ -236,14 +200,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn paper_sizes() {
-        assert_eq!(Sizes::paper(SystemKind::Lorenz).counts(), [6400, 640, 640]);
-        assert_eq!(
-            Sizes::paper(SystemKind::Hyperbolic).counts(),
-            [1600, 320, 320]
-        );
-        assert_eq!(Sizes::quick(SystemKind::Cubic).n_points, 5121);
-        assert_eq!(Sizes::paper(SystemKind::Harmonic).total(), 700);
-    }
 }

@@ -26,10 +26,26 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
-/// Read a `float64` array with 3 dimensions `[n_traj, n_points, dim]`.
+/// Read a `float64` array with 3 dimensions `[n_traj, n_points, dim]` (the crate's own data
+/// sets; see [`read_float_array3`] for trajectories of one's own, which may be `float32`).
 pub fn read_array3(path: &Path) -> Result<Array3<f64>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let a = ArrayD::<f64>::read_npy(BufReader::new(file)).map_err(|e| npy_error(path, e))?;
+    into_array3(path, a)
+}
+
+/// Read a `float64` or `float32` array `[n_traj, n_points, dim]` (a user's own trajectories),
+/// widened to `float64`.
+pub fn read_float_array3(path: &Path) -> Result<Array3<f64>> {
+    if !read_header(path)?.descr.ends_with("f4") {
+        return read_array3(path);
+    }
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let a = ArrayD::<f32>::read_npy(BufReader::new(file)).map_err(|e| npy_error(path, e))?;
+    into_array3(path, a.mapv(f64::from))
+}
+
+fn into_array3(path: &Path, a: ArrayD<f64>) -> Result<Array3<f64>> {
     let shape = a.shape().to_vec();
     a.into_dimensionality::<Ix3>().map_err(|_| {
         Error::bad_file(
@@ -55,6 +71,67 @@ pub fn read_trajectories(path: &Path, dim: usize) -> Result<Array3<f64>> {
         ));
     }
     Ok(a)
+}
+
+/// What a `.npy` header says: the dtype descriptor (`<f8`, `<f4`, ...), the memory order and
+/// the shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpyHeader {
+    pub descr: String,
+    pub fortran_order: bool,
+    pub shape: Vec<usize>,
+}
+
+/// Read only the header of a `.npy` file (no data), e.g. to learn a data set's sizes.
+pub fn read_header(path: &Path) -> Result<NpyHeader> {
+    use std::io::Read;
+    let bad = |msg: String| Error::bad_file(path, msg);
+    let mut f = BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
+    let mut head = [0u8; 8];
+    f.read_exact(&mut head)
+        .map_err(|_| bad("not a .npy file: shorter than the 8-byte magic and version".into()))?;
+    if &head[..6] != b"\x93NUMPY" {
+        return Err(bad("not a .npy file: missing the \\x93NUMPY magic".into()));
+    }
+    let len = if head[6] == 1 {
+        let mut b = [0u8; 2];
+        f.read_exact(&mut b).map_err(|e| Error::io(path, e))?;
+        u16::from_le_bytes(b) as usize
+    } else {
+        let mut b = [0u8; 4];
+        f.read_exact(&mut b).map_err(|e| Error::io(path, e))?;
+        u32::from_le_bytes(b) as usize
+    };
+    if len > 1 << 20 {
+        return Err(bad(format!("header of {len} bytes is not a .npy header")));
+    }
+    let mut text = vec![0u8; len];
+    f.read_exact(&mut text)
+        .map_err(|_| bad("truncated inside the .npy header".into()))?;
+    let text = String::from_utf8_lossy(&text);
+    let value = |key: &str| -> Option<&str> {
+        let at = text.find(&format!("'{key}'"))? + key.len() + 2;
+        Some(text[at..].trim_start().strip_prefix(':')?.trim_start())
+    };
+    let descr = value("descr")
+        .and_then(|v| v.strip_prefix('\'')?.split('\'').next())
+        .ok_or_else(|| bad(format!("no dtype in the header {text:?}")))?
+        .to_string();
+    let fortran_order = value("fortran_order").is_some_and(|v| v.starts_with("True"));
+    let shape = value("shape")
+        .and_then(|v| v.strip_prefix('(')?.split(')').next())
+        .ok_or_else(|| bad(format!("no shape in the header {text:?}")))?
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<usize>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| bad(format!("unreadable shape in the header {text:?}")))?;
+    Ok(NpyHeader {
+        descr,
+        fortran_order,
+        shape,
+    })
 }
 
 /// Turn an `ndarray-npy` error into one that names the file and says what was found.

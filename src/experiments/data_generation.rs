@@ -1,7 +1,7 @@
-//! The five ODE data sets of the paper (Hyperbolic, Cubic, Van der Pol, Hopf, Lorenz) at the
-//! noise levels 0, 1% and 2%: made (or found) on disk, with their sizes, the time it took, the
-//! per-component noise scale and phase portraits. `hits reproduce data-generation` and the
-//! `data_generation` notebook.
+//! The ODE data sets of the paper (Hyperbolic, Cubic, Van der Pol, Hopf, Lorenz), or of any
+//! [`OdeProblem`], at the noise levels 0, 1% and 2%: made (or found) on disk, with their sizes,
+//! the time it took, the per-component noise scale and phase portraits. `hits reproduce
+//! data-generation` and the `data_generation` notebook.
 //!
 //! The noise added to component `d` is `noise * s_d * N(0, 1)`, `s_d` the standard deviation of
 //! the component over time averaged over the split's trajectories (the original's
@@ -10,18 +10,22 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::ode::{ensure_data_levels, OdeConfig};
+use super::ode::ensure_data_levels;
 use crate::data::noise::mean_temporal_std;
 use crate::data::npy::python_float;
 use crate::data::{split_path, DataSet, SPLITS};
 use crate::io::write_bytes_atomic;
 use crate::plot::{phase_portrait, Figure};
-use crate::{Error, Result, SystemKind};
+use crate::problem::OdeProblem;
+use crate::{Error, Result};
 
-/// One system's data sets.
+/// One problem's data sets.
 #[derive(Debug, Clone)]
 pub struct DataRow {
-    pub system: SystemKind,
+    /// The problem's name.
+    pub system: String,
+    /// The components of its phase portrait.
+    pub phase_axes: (usize, usize),
     /// Trajectories per split (train, val, test) and points per trajectory.
     pub counts: [usize; 3],
     pub n_points: usize,
@@ -42,46 +46,40 @@ pub struct DataRow {
 #[derive(Debug, Clone)]
 pub struct DataOverview {
     pub rows: Vec<DataRow>,
-    /// The clean data of each system, for plots.
-    pub clean: Vec<(SystemKind, DataSet)>,
+    /// The clean data of each problem (in the order of `rows`), for plots.
+    pub clean: Vec<DataSet>,
 }
 
-/// Make (or load) the data of every system in `systems` at every level of `noises` under
-/// `data_root` (quick sizes in quick mode, see [`OdeConfig`]).
-pub fn make_all(
-    systems: &[SystemKind],
-    noises: &[f64],
-    data_root: &Path,
-    quick: bool,
-) -> Result<DataOverview> {
+/// Make (or load) the data of every problem at every level of `noises` under `data_root`.
+pub fn make_all(problems: &[OdeProblem], noises: &[f64], data_root: &Path) -> Result<DataOverview> {
     let mut levels: Vec<f64> = noises.to_vec();
     if !levels.contains(&0.0) {
         levels.insert(0, 0.0);
     }
     let (mut rows, mut clean) = (Vec::new(), Vec::new());
-    for &system in systems {
-        let cfg = OdeConfig::select(system, quick);
+    for cfg in problems {
         let dir = cfg.dir_under(data_root);
         let on_disk = levels
             .iter()
             .all(|&n| SPLITS.iter().all(|s| split_path(&dir, s, n).exists()));
         let start = Instant::now();
-        let mut sets = ensure_data_levels(&cfg, &levels, data_root)?;
+        let mut sets = ensure_data_levels(cfg, &levels, data_root)?;
         let seconds = start.elapsed().as_secs_f64();
         let zero = levels.iter().position(|&n| n == 0.0).unwrap_or(0);
         let data = sets.swap_remove(zero);
         rows.push(DataRow {
-            system,
+            system: cfg.name.clone(),
+            phase_axes: cfg.view.phase_axes,
             counts: cfg.sizes.counts(),
             n_points: cfg.sizes.n_points,
-            dt: cfg.dt(),
+            dt: cfg.dt,
             noise_levels: levels.clone(),
             generated: !on_disk,
             seconds,
             scale: mean_temporal_std(&data.train).to_vec(),
             dir,
         });
-        clean.push((system, data));
+        clean.push(data);
     }
     Ok(DataOverview { rows, clean })
 }
@@ -131,19 +129,15 @@ impl DataOverview {
         s
     }
 
-    /// Phase portraits of the first 12 training trajectories of each system (Hopf: x against
-    /// y, its state being (mu, x, y); Lorenz: x against z).
+    /// Phase portraits of the first 12 training trajectories of each problem, in its phase
+    /// axes (Hopf: x against y, its state being (mu, x, y); Lorenz: x against z).
     pub fn phase_figure(&self) -> Result<Figure> {
         let panels = self
-            .clean
+            .rows
             .iter()
-            .map(|(kind, data)| {
-                let comps = match kind {
-                    SystemKind::Hopf => (1, 2),
-                    SystemKind::Lorenz => (0, 2),
-                    _ => (0, 1),
-                };
-                Ok(phase_portrait(data.train.view(), comps, 12)?.title(kind.name()))
+            .zip(&self.clean)
+            .map(|(row, data)| {
+                Ok(phase_portrait(data.train.view(), row.phase_axes, 12)?.title(&row.system))
             })
             .collect::<Result<Vec<_>>>()?;
         let n = panels.len().max(1);

@@ -8,136 +8,65 @@
 //! point; then the steppers chosen by validation are coupled ([`crate::forecast`]). The paper
 //! finds the coupling of 0.032 .. 0.256 (step sizes 32 .. 256) below every single scale.
 //!
-//! The steps of the experiment are separate functions ([`make_data`], [`train_steppers`],
-//! [`evaluate`]) so a notebook can run and inspect them one by one; [`run`] does it all.
+//! The problem is [`crate::problem::harmonic`] (its `.quick()` for tests and CI); any other
+//! [`OdeProblem`] runs the same way. The steps of the experiment are separate functions
+//! ([`make_data`], [`train_steppers`], [`evaluate`]) so a notebook can run and inspect them one
+//! by one; [`run`] does it all.
 //!
 //! ```no_run
 //! # fn main() -> hits::Result<()> {
-//! use hits::experiments::fig2::{self, Fig2Config};
-//! let cfg = Fig2Config::quick();
+//! use hits::experiments::fig2;
+//! let problem = hits::problem::harmonic().quick();
 //! let device = hits::stepper::device(true)?;
-//! let result = fig2::run(&cfg, &device, None)?;
+//! let result = fig2::run(&problem, &device, None)?;
 //! println!("{}", result.table_markdown());
 //! # Ok(())
 //! # }
 //! ```
 
 use std::path::Path;
-use std::time::Instant;
 
 use candle_core::Device;
 use ndarray::{s, Array2, Axis};
 
-use crate::data::{self, DataSet, Sizes};
-use crate::forecast::metrics::{mse_per_step, states_tensor, to_array3};
-use crate::forecast::{multiscale_forecast, select_models, uni_scale_forecast, Selection, Stepper};
+use crate::data::{self, DataSet};
+use crate::forecast::{evaluate as evaluate_rows, EvalOptions, Selection, StepperSet};
 use crate::io::write_bytes_atomic as write_atomic;
 use crate::plot::{error_vs_time, Axes, Color, Figure, Series};
-use crate::stepper::{
-    train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainConfig, TrainReport,
-};
-use crate::{Error, Result, SystemKind};
+use crate::problem::OdeProblem;
+use crate::stepper::{train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainReport};
+use crate::{Error, Result};
 
-/// Settings of the experiment.
-#[derive(Debug, Clone)]
-pub struct Fig2Config {
-    /// Trajectories and points per split.
-    pub sizes: Sizes,
-    /// Seed of the data (numpy's `np.random.seed`).
-    pub data_seed: u32,
-    /// Seed of the initial weights (stepper k uses `seed + k`).
-    pub weight_seed: u32,
-    /// Step sizes in units of dt.
-    pub steps: Vec<usize>,
-    /// Layer widths of each stepper.
-    pub arch: Vec<usize>,
-    /// Training settings (`batch_size` at least the training set: full-batch).
-    pub train: TrainConfig,
-    /// Train the steppers in one batched trainer (stacked weights). Same results either way;
-    /// batched pays off on a GPU, on the CPU one after the other is faster (`BENCHMARKS.md`).
-    pub batched: bool,
-}
-
-impl Fig2Config {
-    /// The paper's settings.
-    pub fn paper() -> Fig2Config {
-        let sizes = Sizes::paper(SystemKind::Harmonic);
-        Fig2Config {
-            sizes,
-            data_seed: 2,
-            weight_seed: 0,
-            steps: (3..=10).map(|k| 1usize << k).collect(),
-            arch: vec![2, 32, 32, 2],
-            train: TrainConfig {
-                epochs: 20_000,
-                batch_size: sizes.n_train,
-                n_forward: 1,
-                ..TrainConfig::default()
-            },
-            batched: false,
-        }
-    }
-
-    /// A small version for tests and CI: fewer trajectories and epochs, same step sizes.
-    pub fn quick() -> Fig2Config {
-        let paper = Fig2Config::paper();
-        let sizes = Sizes::quick(SystemKind::Harmonic);
-        Fig2Config {
-            sizes,
-            train: TrainConfig {
-                epochs: 400,
-                eval_every: 100,
-                batch_size: sizes.n_train,
-                ..paper.train.clone()
-            },
-            ..paper
-        }
-    }
-
-    /// [`Fig2Config::quick`] under `HITS_QUICK=1`, else [`Fig2Config::paper`].
-    pub fn from_env() -> Fig2Config {
-        if data::quick_mode() {
-            Fig2Config::quick()
-        } else {
-            Fig2Config::paper()
-        }
-    }
-
-    /// The sampling interval of the data.
-    pub fn dt(&self) -> f64 {
-        SystemKind::Harmonic.default_dt()
-    }
-}
-
-/// Generate the harmonic-oscillator data set.
-pub fn make_data(cfg: &Fig2Config) -> Result<DataSet> {
-    data::generate(SystemKind::Harmonic, &cfg.sizes, 0.0, cfg.data_seed)
+/// Generate the problem's data set (the harmonic oscillator's: exact trajectories).
+pub fn make_data(problem: &OdeProblem) -> Result<DataSet> {
+    data::generate(problem, 0.0)
 }
 
 /// Train one stepper per step size; `out_dir` keeps checkpoints (and allows resuming).
 pub fn train_steppers(
-    cfg: &Fig2Config,
+    problem: &OdeProblem,
     data: &DataSet,
     device: &Device,
     out_dir: Option<&Path>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+    problem.check()?;
     let plan = HierarchyPlan {
-        system: Some(SystemKind::Harmonic),
-        arch: cfg.arch.clone(),
-        dt: cfg.dt(),
-        steps: cfg.steps.clone(),
+        system: Some(problem.folder.clone()),
+        arch: problem.arch.clone(),
+        dt: problem.dt,
+        steps: problem.steps.clone(),
         noise: 0.0,
-        seed: cfg.weight_seed,
+        seed: problem.weight_seed,
         out_dir: out_dir.map(Path::to_path_buf),
-        batched: cfg.batched,
+        batched: problem.batched,
         resume: out_dir.is_some(),
     };
     train_hierarchy(
         &plan,
         data.train.view(),
         data.val.view(),
-        &cfg.train,
+        &problem.train,
         device,
         progress,
     )
@@ -169,59 +98,50 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
-/// Forecast the test set with every stepper and with the coupling chosen on the validation set.
+/// Forecast the test set with every stepper and with the coupling chosen on the validation set
+/// (the crate's one evaluation loop, [`crate::forecast::evaluate`]).
 pub fn evaluate<'a>(
+    problem: &OdeProblem,
     steppers: impl IntoIterator<Item = &'a ResNetStepper>,
     data: &DataSet,
     device: &Device,
 ) -> Result<Fig2Result> {
     let mut sorted: Vec<&ResNetStepper> = steppers.into_iter().collect();
     sorted.sort_by_key(|s| s.step_size());
-    let dyn_steppers: Vec<&dyn Stepper> = sorted.iter().map(|s| *s as &dyn Stepper).collect();
+    let set = StepperSet::new(sorted.iter().copied(), device)?;
+    let options = EvalOptions {
+        select: true,
+        ..EvalOptions::default()
+    };
     let test = &data.test;
-    let (n_traj, n_points, _) = test.dim();
-    if n_traj == 0 || n_points < 2 {
-        return Err(Error::shape(
-            "test set",
-            "[n >= 1, points >= 2, 2]",
-            format!("{:?}", test.shape()),
-        ));
-    }
-    let n_steps = n_points - 1;
-    let x0 = states_tensor(test.index_axis(Axis(1), 0), device)?;
-    let truth = test.slice(s![.., 1.., ..]);
-
-    let mut single = Vec::new();
-    let mut single_seconds = Vec::new();
-    for stepper in &dyn_steppers {
-        let start = Instant::now();
-        let pred = to_array3(&uni_scale_forecast(*stepper, &x0, n_steps)?)?;
-        single_seconds.push(start.elapsed().as_secs_f64());
-        single.push(mse_per_step(pred.view(), truth)?);
-    }
-
-    let selection = select_models(&dyn_steppers, data.val.view(), device)?;
-    let chosen = &dyn_steppers[selection.range.clone()];
-    let start = Instant::now();
-    let pred = to_array3(&multiscale_forecast(chosen, &x0, n_steps)?)?;
-    let multiscale_seconds = start.elapsed().as_secs_f64();
-    let multiscale = mse_per_step(pred.view(), truth)?;
-
+    let ev = evaluate_rows(
+        problem,
+        &set.refs(),
+        Some(data.val.view()),
+        test.view(),
+        &options,
+        device,
+    )?;
+    let n = sorted.len();
+    let (pred, selection) = match (ev.multiscale, ev.selection) {
+        (Some(p), Some(s)) => (p, s),
+        _ => return Err(Error::invalid("evaluation", "no selected coupling was forecast")),
+    };
+    let (_, n_points, dim) = test.dim();
     let sample_truth = test.index_axis(Axis(0), 0).to_owned();
-    let mut sample_forecast = Array2::zeros((n_points, 2));
+    let mut sample_forecast = Array2::zeros((n_points, dim));
     sample_forecast.row_mut(0).assign(&test.slice(s![0, 0, ..]));
     sample_forecast
         .slice_mut(s![1.., ..])
         .assign(&pred.index_axis(Axis(0), 0));
-
     Ok(Fig2Result {
-        dt: sorted.first().map(|s| s.dt()).unwrap_or(0.0),
+        dt: problem.dt,
         steps: sorted.iter().map(|s| s.step_size()).collect(),
-        single,
-        single_seconds,
+        single: ev.rows[..n].iter().map(|r| r.mse_per_step.clone()).collect(),
+        single_seconds: ev.rows[..n].iter().map(|r| r.seconds).collect(),
         selection,
-        multiscale,
-        multiscale_seconds,
+        multiscale: ev.rows[n].mse_per_step.clone(),
+        multiscale_seconds: ev.rows[n].seconds,
         sample_truth,
         sample_forecast,
     })
@@ -308,11 +228,11 @@ impl Fig2Result {
 }
 
 /// Generate the data, train (resuming from `models_dir` when given), evaluate.
-pub fn run(cfg: &Fig2Config, device: &Device, models_dir: Option<&Path>) -> Result<Fig2Result> {
-    let data = make_data(cfg)?;
+pub fn run(problem: &OdeProblem, device: &Device, models_dir: Option<&Path>) -> Result<Fig2Result> {
+    let data = make_data(problem)?;
     let mut report = |p: &Progress| eprintln!("{p}");
-    let trained = train_steppers(cfg, &data, device, models_dir, &mut report)?;
-    evaluate(trained.iter().map(|(s, _)| s), &data, device)
+    let trained = train_steppers(problem, &data, device, models_dir, &mut report)?;
+    evaluate(problem, trained.iter().map(|(s, _)| s), &data, device)
 }
 
 impl Fig2Result {

@@ -19,47 +19,37 @@
 //! # fn main() -> hits::Result<()> {
 //! use std::path::Path;
 //! use hits::experiments::hybrid::{self, results_dir, PAPER_H};
-//! use hits::experiments::ode::OdeConfig;
-//! use hits::SystemKind;
-//! let cfg = OdeConfig::quick(SystemKind::Hyperbolic);
+//! let problem = hits::problem::hyperbolic().quick();
 //! let device = hits::stepper::device(true)?;
-//! let result = hybrid::run(&cfg, Path::new("data"), Path::new("models"), None, &PAPER_H, &device, &mut |p| eprintln!("{p}"))?;
+//! let result = hybrid::run(&problem, Path::new("data"), Path::new("models"), None, &PAPER_H, &device, &mut |p| eprintln!("{p}"))?;
 //! println!("{}", result.table_markdown());
-//! result.save(&results_dir(Path::new("results"), cfg.system, cfg.quick))?;
+//! result.save(&results_dir(Path::new("results"), &problem))?;
 //! # Ok(())
 //! # }
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use candle_core::Device;
-use ndarray::{s, ArrayView3, Axis};
+use ndarray::ArrayView3;
 use serde::{Deserialize, Serialize};
 
 use crate::experiments::multiscale_hits::{obtain_steppers, Provenance};
-use crate::experiments::ode::{ensure_data, OdeConfig};
-use crate::forecast::{
-    hybrid_forecast, mse_per_step, paper_row, rk4_forecast, states_tensor, to_array3,
-    uni_scale_forecast, CpuResNet, Stepper,
-};
+use crate::experiments::ode::ensure_data;
+use crate::forecast::{evaluate as evaluate_rows, EvalOptions, Stepper, StepperSet};
 use crate::io::write_bytes_atomic;
+use crate::problem::OdeProblem;
 use crate::stepper::Progress;
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 mod figures;
 
 /// The paper's RK4 steps, in units of dt.
 pub const PAPER_H: [f64; 5] = [1.0, 2.0, 4.0, 8.0, 16.0];
 
-/// `<out>/hybrid/<System>`, or `<out>/quick/hybrid/<System>` in quick mode.
-pub fn results_dir(out: &Path, system: SystemKind, quick: bool) -> PathBuf {
-    let base = if quick {
-        out.join("quick")
-    } else {
-        out.to_path_buf()
-    };
-    base.join("hybrid").join(system.name())
+/// `<out>/hybrid/<folder>`, or `<out>/quick/hybrid/<folder>` in quick mode.
+pub fn results_dir(out: &Path, problem: &OdeProblem) -> PathBuf {
+    problem.results_dir(out, "hybrid")
 }
 
 /// RK4 and the hybrid at one RK4 step.
@@ -82,7 +72,9 @@ pub struct HybridRow {
 /// Everything Figure 6B, Figure 9 and Table 9 show for one system.
 #[derive(Debug, Clone)]
 pub struct HybridResult {
-    pub system: SystemKind,
+    /// The problem's name and folder.
+    pub system: String,
+    pub folder: String,
     pub dt: f64,
     pub n_test: usize,
     /// Step size of the coarse neural stepper (dt).
@@ -93,80 +85,60 @@ pub struct HybridResult {
     pub coarse_per_step: Vec<f64>,
     /// One row per RK4 step, in the order asked.
     pub rows: Vec<HybridRow>,
+    /// The paper's Table 9 at h = dt (RK4, hybrid), where published.
+    pub paper: Option<(f64, f64)>,
     pub provenance: Provenance,
 }
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
 /// Forecast `test[:, 1..]` from `test[:, 0]` with RK4 and with the hybrid (coarse stepper +
-/// RK4) at every RK4 step of `hs` (units of dt), timing each.
+/// RK4) at every RK4 step of `hs` (units of dt), timing each, through the crate's one
+/// evaluation loop ([`crate::forecast::evaluate`]); needs the problem's vector field.
 pub fn evaluate(
-    system: SystemKind,
+    problem: &OdeProblem,
     coarse: &dyn Stepper,
     test: ArrayView3<f64>,
     hs: &[f64],
     provenance: Provenance,
     device: &Device,
 ) -> Result<HybridResult> {
-    let (n_test, n_points, _) = test.dim();
-    if n_test == 0 || n_points < 2 {
-        return Err(Error::shape(
-            "test set",
-            "[n >= 1, points >= 2, dim]",
-            format!("{:?}", test.shape()),
-        ));
-    }
     if hs.is_empty() {
         return Err(Error::invalid("h", "give at least one RK4 step"));
     }
-    let n_steps = n_points - 1;
-    let dt = system.default_dt();
-    let rhs = system.system();
-    let x0_f64 = test.index_axis(Axis(1), 0);
-    let x0 = states_tensor(x0_f64, device)?;
-    let truth = test.slice(s![.., 1.., ..]);
-    let paper = paper_row(system);
-
-    let t0 = Instant::now();
-    let coarse_pred = to_array3(&uni_scale_forecast(coarse, &x0, n_steps)?)?;
-    let coarse_seconds = t0.elapsed().as_secs_f64();
-    let coarse_per_step = mse_per_step(coarse_pred.view(), truth)?;
-
-    let mut rows = Vec::with_capacity(hs.len());
-    for &h in hs {
-        let t0 = Instant::now();
-        let rk = rk4_forecast(rhs.as_ref(), dt, h, x0_f64, n_steps)?;
-        let rk4_seconds = t0.elapsed().as_secs_f64();
-        let rk4_per_step = mse_per_step(rk.view(), truth)?;
-        drop(rk);
-        let t0 = Instant::now();
-        let hy = hybrid_forecast(coarse, rhs.as_ref(), dt, h, &x0, n_steps)?;
-        let hybrid_seconds = t0.elapsed().as_secs_f64();
-        let hybrid_per_step = mse_per_step(hy.view(), truth)?;
-        let at_dt = h == 1.0;
-        rows.push(HybridRow {
+    problem.vector_field("the hybrid NN + RK4 stepper")?;
+    let options = EvalOptions {
+        couple: false,
+        hybrid: hs.to_vec(),
+        ..EvalOptions::default()
+    };
+    let ev = evaluate_rows(problem, &[coarse], None, test, &options, device)?;
+    // rows: the coarse stepper alone, then (RK4, hybrid) per h
+    let coarse_row = &ev.rows[0];
+    let rows = ev.rows[1..]
+        .chunks(2)
+        .zip(hs)
+        .map(|(pair, &h)| HybridRow {
             h,
-            rk4_mse: mean(&rk4_per_step),
-            rk4_seconds,
-            hybrid_mse: mean(&hybrid_per_step),
-            hybrid_seconds,
-            paper_rk4_mse: paper.filter(|_| at_dt).map(|p| p.rk4_vs_hybrid.0),
-            paper_hybrid_mse: paper.filter(|_| at_dt).map(|p| p.rk4_vs_hybrid.1),
-            rk4_per_step,
-            hybrid_per_step,
-        });
-    }
+            rk4_mse: pair[0].mse,
+            rk4_seconds: pair[0].seconds,
+            hybrid_mse: pair[1].mse,
+            hybrid_seconds: pair[1].seconds,
+            paper_rk4_mse: pair[0].paper_mse,
+            paper_hybrid_mse: pair[1].paper_mse,
+            rk4_per_step: pair[0].mse_per_step.clone(),
+            hybrid_per_step: pair[1].mse_per_step.clone(),
+        })
+        .collect();
     Ok(HybridResult {
-        system,
-        dt,
-        n_test,
+        system: problem.name.clone(),
+        folder: problem.folder.clone(),
+        dt: problem.dt,
+        n_test: test.dim().0,
         coarse_step: coarse.step_size(),
-        coarse_mse: mean(&coarse_per_step),
-        coarse_seconds,
-        coarse_per_step,
+        coarse_mse: coarse_row.mse,
+        coarse_seconds: coarse_row.seconds,
+        coarse_per_step: coarse_row.mse_per_step.clone(),
         rows,
+        paper: problem.reference.map(|p| p.rk4_vs_hybrid),
         provenance,
     })
 }
@@ -174,7 +146,7 @@ pub fn evaluate(
 /// The whole experiment: data, the largest stepper of `cfg.steps` ([`obtain_steppers`]; only
 /// that one is trained when missing), RK4 vs hybrid at every h of `hs`.
 pub fn run(
-    cfg: &OdeConfig,
+    cfg: &OdeProblem,
     data_root: &Path,
     models_root: &Path,
     pretrained: Option<&Path>,
@@ -182,13 +154,14 @@ pub fn run(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<HybridResult> {
+    cfg.vector_field("the hybrid NN + RK4 stepper")?;
     let data = ensure_data(cfg, 0.0, data_root)?;
     let largest = *cfg
         .steps
         .iter()
         .max()
         .ok_or_else(|| Error::invalid("steps", "no step sizes configured"))?;
-    let coarse_cfg = OdeConfig {
+    let coarse_cfg = OdeProblem {
         steps: vec![largest],
         ..cfg.clone()
     };
@@ -207,18 +180,10 @@ pub fn run(
             format!("no stepper of step size {largest} was found"),
         )
     })?;
-    let fused = if device.is_cpu() {
-        Some(CpuResNet::new(coarse)?)
-    } else {
-        None
-    };
-    let coarse_ref: &dyn Stepper = match &fused {
-        Some(f) => f,
-        None => coarse,
-    };
+    let set = StepperSet::new(std::slice::from_ref(coarse), device)?;
     evaluate(
-        cfg.system,
-        coarse_ref,
+        cfg,
+        set.refs()[0],
         data.test.view(),
         hs,
         steppers.provenance.clone(),
@@ -258,9 +223,9 @@ fn sci(v: Option<f64>) -> String {
 impl HybridResult {
     /// The JSON summary.
     pub fn summary(&self) -> HybridSummary {
-        let paper = paper_row(self.system);
+        let paper = self.paper;
         HybridSummary {
-            system: self.system.name().into(),
+            system: self.folder.clone(),
             dt: self.dt,
             n_test: self.n_test,
             coarse_step: self.coarse_step,
@@ -270,8 +235,8 @@ impl HybridResult {
             rk4_seconds: self.rows.iter().map(|r| r.rk4_seconds).collect(),
             hybrid_mse: self.rows.iter().map(|r| finite(r.hybrid_mse)).collect(),
             hybrid_seconds: self.rows.iter().map(|r| r.hybrid_seconds).collect(),
-            paper_rk4_mse: paper.map(|p| p.rk4_vs_hybrid.0),
-            paper_hybrid_mse: paper.map(|p| p.rk4_vs_hybrid.1),
+            paper_rk4_mse: paper.map(|p| p.0),
+            paper_hybrid_mse: paper.map(|p| p.1),
             provenance: self.provenance.clone(),
         }
     }
@@ -324,7 +289,7 @@ impl HybridResult {
         let p = &self.provenance;
         format!(
             "# {}: RK4 vs hybrid NN + RK4 (Figure 6B, Figure 9, Table 9){}\n\n{} test trajectories, dt = {}; coarse stepper {} dt ({} = {}). Steppers: {} ({}).\n\n{}\nThe coarse stepper alone (uni-scale, interpolated): test MSE {:.2e} in {:.4} s.\n",
-            self.system.name(),
+            self.system,
             if p.quick { " (QUICK run: tiny data and nets)" } else { "" },
             self.n_test,
             self.dt,

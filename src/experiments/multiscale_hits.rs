@@ -20,13 +20,11 @@
 //! # fn main() -> hits::Result<()> {
 //! use std::path::Path;
 //! use hits::experiments::multiscale_hits::{self, results_dir};
-//! use hits::experiments::ode::OdeConfig;
-//! use hits::SystemKind;
-//! let cfg = OdeConfig::quick(SystemKind::Hyperbolic);
+//! let problem = hits::problem::hyperbolic().quick();
 //! let device = hits::stepper::device(true)?;
-//! let result = multiscale_hits::run(&cfg, Path::new("data"), Path::new("models"), None, &device, &mut |p| eprintln!("{p}"))?;
+//! let result = multiscale_hits::run(&problem, Path::new("data"), Path::new("models"), None, &device, &mut |p| eprintln!("{p}"))?;
 //! println!("{}", result.table_markdown());
-//! result.save(&results_dir(Path::new("results"), cfg.system, cfg.quick))?;
+//! result.save(&results_dir(Path::new("results"), &problem))?;
 //! # Ok(())
 //! # }
 //! ```
@@ -39,39 +37,35 @@ use ndarray::{s, Array2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataSet;
-use crate::experiments::ode::{ensure_data, OdeConfig};
+use crate::experiments::ode::ensure_data;
 use crate::forecast::{
-    csv_table, evaluate as evaluate_rows, markdown_table, paper_row, states_tensor, to_array3,
-    uni_scale_forecast, CpuResNet, EvalOptions, ForecastRow, Selection, Stepper,
+    csv_table, evaluate as evaluate_rows, markdown_table, states_tensor, to_array3,
+    uni_scale_forecast, EvalOptions, ForecastRow, Selection, Stepper, StepperSet,
 };
 use crate::io::write_bytes_atomic;
+use crate::problem::OdeProblem;
 use crate::stepper::Progress;
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 mod figures;
 mod steppers;
 
-pub use figures::{component_names, projection};
 pub use steppers::{obtain_steppers, Provenance, Steppers, ORIGINAL_MODELS};
 
 /// Index of the test trajectory drawn in the sample figure.
 pub const SAMPLE_TRAJECTORY: usize = 0;
 
-/// `<out>/multiscale_hits/<System>`, or `<out>/quick/multiscale_hits/<System>` in quick mode (so
-/// a quick run never overwrites a full one).
-pub fn results_dir(out: &Path, system: SystemKind, quick: bool) -> PathBuf {
-    let base = if quick {
-        out.join("quick")
-    } else {
-        out.to_path_buf()
-    };
-    base.join("multiscale_hits").join(system.name())
+/// `<out>/multiscale_hits/<folder>`, or `<out>/quick/multiscale_hits/<folder>` in quick mode
+/// (so a quick run never overwrites a full one).
+pub fn results_dir(out: &Path, problem: &OdeProblem) -> PathBuf {
+    problem.results_dir(out, "multiscale_hits")
 }
 
 /// Everything Figure 5 and Table 5 show for one system.
 #[derive(Debug, Clone)]
 pub struct MultiscaleResult {
-    pub system: SystemKind,
+    /// The problem evaluated (names, components, the paper's values).
+    pub problem: OdeProblem,
     /// Sampling interval of the data.
     pub dt: f64,
     /// Noise level of the data.
@@ -100,7 +94,7 @@ pub struct MultiscaleResult {
 /// Forecast `data.test` with every stepper (sorted ascending by step size) and with the
 /// coupling selected on `data.val`.
 pub fn evaluate(
-    system: SystemKind,
+    problem: &OdeProblem,
     steppers: &[&dyn Stepper],
     data: &DataSet,
     noise: f64,
@@ -122,12 +116,11 @@ pub fn evaluate(
     let start = Instant::now();
     let options = EvalOptions {
         select: true,
-        hybrid: vec![],
         noise,
-        keep_predictions: false,
+        ..EvalOptions::default()
     };
     let ev = evaluate_rows(
-        system,
+        problem,
         steppers,
         Some(data.val.view()),
         data.test.view(),
@@ -153,7 +146,11 @@ pub fn evaluate(
         out.slice_mut(s![1.., ..]).assign(&pred);
         out
     };
-    let sample_multiscale = with_x0(ev.multiscale.index_axis(Axis(0), SAMPLE_TRAJECTORY));
+    let multiscale = ev
+        .multiscale
+        .as_ref()
+        .ok_or_else(|| Error::invalid("evaluation", "the coupling was not forecast"))?;
+    let sample_multiscale = with_x0(multiscale.index_axis(Axis(0), SAMPLE_TRAJECTORY));
     let n = steppers.len();
     let best = (0..n)
         .filter(|&i| ev.rows[i].mse.is_finite())
@@ -166,8 +163,8 @@ pub fn evaluate(
     let best_pred = to_array3(&uni_scale_forecast(steppers[best], &x0, n_points - 1)?)?;
     let sample_best = with_x0(best_pred.index_axis(Axis(0), 0));
     Ok(MultiscaleResult {
-        system,
-        dt: system.default_dt(),
+        problem: problem.clone(),
+        dt: problem.dt,
         noise,
         n_test,
         steps: steppers.iter().map(|s| s.step_size()).collect(),
@@ -182,35 +179,18 @@ pub fn evaluate(
     })
 }
 
-/// [`evaluate`] with obtained steppers; on the CPU their forward runs fused ([`CpuResNet`]).
+/// [`evaluate`] with obtained steppers, through a [`StepperSet`] (fused on the CPU).
 pub fn evaluate_steppers(
-    system: SystemKind,
+    problem: &OdeProblem,
     steppers: &Steppers,
     data: &DataSet,
     noise: f64,
     device: &Device,
 ) -> Result<MultiscaleResult> {
-    let fused: Vec<CpuResNet> = if device.is_cpu() {
-        steppers
-            .steppers
-            .iter()
-            .map(CpuResNet::new)
-            .collect::<Result<_>>()?
-    } else {
-        Vec::new()
-    };
-    let refs: Vec<&dyn Stepper> = if fused.is_empty() {
-        steppers
-            .steppers
-            .iter()
-            .map(|s| s as &dyn Stepper)
-            .collect()
-    } else {
-        fused.iter().map(|s| s as &dyn Stepper).collect()
-    };
+    let set = StepperSet::new(&steppers.steppers, device)?;
     evaluate(
-        system,
-        &refs,
+        problem,
+        &set.refs(),
         data,
         noise,
         steppers.provenance.clone(),
@@ -221,7 +201,7 @@ pub fn evaluate_steppers(
 /// The whole experiment at noise 0: data ([`ensure_data`] under `data_root`), steppers
 /// ([`obtain_steppers`]; `pretrained`: root of the authors' models), evaluation.
 pub fn run(
-    cfg: &OdeConfig,
+    cfg: &OdeProblem,
     data_root: &Path,
     models_root: &Path,
     pretrained: Option<&Path>,
@@ -230,13 +210,13 @@ pub fn run(
 ) -> Result<MultiscaleResult> {
     let data = ensure_data(cfg, 0.0, data_root)?;
     let steppers = obtain_steppers(cfg, 0.0, &data, models_root, pretrained, device, progress)?;
-    evaluate_steppers(cfg.system, &steppers, &data, 0.0, device)
+    evaluate_steppers(cfg, &steppers, &data, 0.0, device)
 }
 
 /// The JSON summary of one system's result (`summary.json`), for reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MultiscaleSummary {
-    /// System name (`Hyperbolic`, `Cubic`, `VanDerPol`, `Hopf`, `Lorenz`).
+    /// The problem's folder name (`Hyperbolic`, `Cubic`, `VanDerPol`, `Hopf`, `Lorenz`, ...).
     pub system: String,
     pub dt: f64,
     pub noise: f64,
@@ -308,7 +288,7 @@ impl MultiscaleResult {
     pub fn summary(&self) -> MultiscaleSummary {
         let ms = self.multiscale_row();
         MultiscaleSummary {
-            system: self.system.name().to_string(),
+            system: self.problem.folder.clone(),
             dt: self.dt,
             noise: self.noise,
             n_test: self.n_test,
@@ -319,7 +299,10 @@ impl MultiscaleResult {
             multiscale_mse: finite(ms.mse),
             paper_multiscale_mse: ms.paper_mse,
             multiscale_seconds: ms.seconds,
-            paper_seconds: paper_row(self.system).map(|p| [p.seconds.0, p.seconds.1, p.seconds.2]),
+            paper_seconds: self
+                .problem
+                .reference
+                .map(|p| [p.seconds.0, p.seconds.1, p.seconds.2]),
             selected_steps: self.selected_steps().to_vec(),
             selection_val_mse: finite(self.selection.mse),
             best_step: self.best_step,
@@ -333,7 +316,7 @@ impl MultiscaleResult {
         let p = &self.provenance;
         format!(
             "# {} : Figure 5 / Table 5{}\n\n{} test trajectories, dt = {}, noise {}. Steppers: {} ({}).\n\n{}\nModel selection on the validation set (drop the largest, then the smallest, while not worse):\n\n{}\nSelected step sizes: {:?} dt. Best single scale: {} dt.\n",
-            self.system.name(),
+            self.problem.name,
             if p.quick { " (QUICK run: tiny data and nets)" } else { "" },
             self.n_test,
             self.dt,

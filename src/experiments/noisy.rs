@@ -24,7 +24,7 @@
 //! use std::path::Path;
 //! use hits::experiments::noisy::{self, NoisyConfig};
 //! let mut cfg = NoisyConfig::quick();
-//! cfg.systems = vec![hits::SystemKind::Hyperbolic];
+//! cfg.problems = vec![hits::problem::hyperbolic()];
 //! let device = hits::stepper::device(true)?;
 //! let result = noisy::run(&cfg, Path::new("data"), Path::new("models"), &device, &mut |_| {})?;
 //! result.save(Path::new("results/noisy"))?;
@@ -40,12 +40,13 @@ use candle_core::Device;
 use ndarray::s;
 use serde::{Deserialize, Serialize};
 
-use super::ode::{ensure_data_levels, ensure_steppers_with_reports, OdeConfig};
+use super::ode::{ensure_data_levels, ensure_steppers_with_reports};
 use crate::data::DataSet;
-use crate::forecast::{evaluate, mse, paper_row, CpuResNet, EvalOptions, ForecastRow, Stepper};
+use crate::forecast::{evaluate, mse, EvalOptions, ForecastRow, StepperSet};
 use crate::io::write_bytes_atomic;
+use crate::problem::{OdeProblem, SystemKind};
 use crate::stepper::{Progress, ResNetStepper};
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 mod report;
 pub use report::DIVERGED;
@@ -54,11 +55,12 @@ pub use report::DIVERGED;
 pub const PAPER_NOISES: [f64; 3] = [0.0, 0.01, 0.02];
 
 /// What to run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NoisyConfig {
-    pub systems: Vec<SystemKind>,
+    /// The problems, at their own (paper) settings; `quick` and `epoch_cap` apply on top.
+    pub problems: Vec<OdeProblem>,
     pub noises: Vec<f64>,
-    /// [`OdeConfig::quick`] sizes (files under `quick/`) instead of the paper's.
+    /// [`OdeProblem::quick`] sizes (files under `quick/`) instead of the paper's.
     pub quick: bool,
     /// Cap on the epochs of each stepper (the paper: up to 100 000).
     pub epoch_cap: Option<usize>,
@@ -70,7 +72,7 @@ impl NoisyConfig {
     /// All five systems at 0, 1 and 2 % noise, the paper's sizes.
     pub fn paper() -> NoisyConfig {
         NoisyConfig {
-            systems: SystemKind::NONLINEAR.to_vec(),
+            problems: SystemKind::NONLINEAR.map(SystemKind::problem).to_vec(),
             noises: PAPER_NOISES.to_vec(),
             quick: false,
             epoch_cap: None,
@@ -86,13 +88,9 @@ impl NoisyConfig {
         }
     }
 
-    /// The data and training settings of one system.
-    pub fn ode_config(&self, system: SystemKind) -> OdeConfig {
-        let mut cfg = if self.quick {
-            OdeConfig::quick(system)
-        } else {
-            OdeConfig::paper(system)
-        };
+    /// One problem as this run trains it (quick mode, epoch cap, batched).
+    pub fn problem_for(&self, problem: &OdeProblem) -> OdeProblem {
+        let mut cfg = problem.clone().select(self.quick);
         if let Some(cap) = self.epoch_cap {
             cfg.train.epochs = cfg.train.epochs.min(cap.max(1));
             cfg.train.eval_every = cfg.train.eval_every.min(cfg.train.epochs);
@@ -133,7 +131,8 @@ impl NoiseRun {
 /// All noise levels of one system.
 #[derive(Debug, Clone)]
 pub struct SystemRuns {
-    pub system: SystemKind,
+    /// The problem as it ran (names, the paper's values).
+    pub problem: OdeProblem,
     pub dt: f64,
     pub runs: Vec<NoiseRun>,
 }
@@ -149,7 +148,7 @@ pub struct NoisyResult {
 /// Forecast `data.test` with `steppers` (sorted by step size) and the coupling selected on
 /// `data.val`; also score the multiscale forecast against `clean_test`.
 pub fn evaluate_noise(
-    system: SystemKind,
+    problem: &OdeProblem,
     steppers: &[ResNetStepper],
     data: &DataSet,
     clean_test: &ndarray::Array3<f64>,
@@ -163,38 +162,31 @@ pub fn evaluate_noise(
             format!("{:?}", clean_test.dim()),
         ));
     }
-    // On the CPU, the fused forward replaces candle's ops (same maths, faster).
-    let fused: Vec<CpuResNet> = if device.is_cpu() {
-        steppers.iter().map(CpuResNet::new).collect::<Result<_>>()?
-    } else {
-        Vec::new()
-    };
-    let refs: Vec<&dyn Stepper> = if fused.is_empty() {
-        steppers.iter().map(|s| s as &dyn Stepper).collect()
-    } else {
-        fused.iter().map(|s| s as &dyn Stepper).collect()
-    };
+    let set = StepperSet::new(steppers, device)?;
     let opts = EvalOptions {
         select: true,
-        hybrid: vec![],
         noise,
-        keep_predictions: false,
+        ..EvalOptions::default()
     };
     let ev = evaluate(
-        system,
-        &refs,
+        problem,
+        &set.refs(),
         Some(data.val.view()),
         data.test.view(),
         &opts,
         device,
     )?;
-    let clean = mse(ev.multiscale.view(), clean_test.slice(s![.., 1.., ..]))?;
+    let multiscale = ev
+        .multiscale
+        .as_ref()
+        .ok_or_else(|| Error::invalid("evaluation", "the coupling was not forecast"))?;
+    let clean = mse(multiscale.view(), clean_test.slice(s![.., 1.., ..]))?;
     Ok((ev.rows, clean))
 }
 
 /// Data, steppers and forecasts of one system at every noise level of `noises`.
 pub fn run_system(
-    cfg: &OdeConfig,
+    cfg: &OdeProblem,
     noises: &[f64],
     data_root: &Path,
     models_root: &Path,
@@ -215,7 +207,7 @@ pub fn run_system(
         let epochs = trained.iter().map(|(_, r)| r.epochs).max().unwrap_or(0);
         let steppers: Vec<ResNetStepper> = trained.into_iter().map(|(s, _)| s).collect();
         let (rows, multiscale_mse_clean) =
-            evaluate_noise(cfg.system, &steppers, set, clean_test, noise, device)?;
+            evaluate_noise(cfg, &steppers, set, clean_test, noise, device)?;
         runs.push(NoiseRun {
             noise,
             rows,
@@ -226,8 +218,8 @@ pub fn run_system(
         });
     }
     Ok(SystemRuns {
-        system: cfg.system,
-        dt: cfg.dt(),
+        problem: cfg.clone(),
+        dt: cfg.dt,
         runs,
     })
 }
@@ -247,11 +239,11 @@ pub fn run(
         ));
     }
     let systems = cfg
-        .systems
+        .problems
         .iter()
-        .map(|&k| {
+        .map(|p| {
             run_system(
-                &cfg.ode_config(k),
+                &cfg.problem_for(p),
                 &cfg.noises,
                 data_root,
                 models_root,
@@ -270,7 +262,8 @@ pub fn run(
 /// One system at one noise level, as the lead's report reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoisyEntry {
-    pub system: SystemKind,
+    /// The problem's folder name (`Hyperbolic`, ...).
+    pub system: String,
     pub noise: f64,
     /// Multiscale test MSE against the noisy test set (as the paper).
     pub multiscale_mse: f64,
@@ -300,7 +293,7 @@ pub struct NoisySummary {
 
 impl NoisySummary {
     /// The entry of `system` at `noise`.
-    pub fn entry(&self, system: SystemKind, noise: f64) -> Option<&NoisyEntry> {
+    pub fn entry(&self, system: &str, noise: f64) -> Option<&NoisyEntry> {
         self.entries
             .iter()
             .find(|e| e.system == system && (e.noise - noise).abs() < 1e-12)
@@ -323,11 +316,11 @@ impl NoisyResult {
                 let Some(ms) = run.multiscale() else { continue };
                 let best = run.singles().min_by(|a, b| a.mse.total_cmp(&b.mse));
                 entries.push(NoisyEntry {
-                    system: sys.system,
+                    system: sys.problem.folder.clone(),
                     noise: run.noise,
                     multiscale_mse: ms.mse,
                     multiscale_mse_clean: run.multiscale_mse_clean,
-                    paper_mse: paper_row(sys.system).and_then(|p| paper_multiscale(p, run.noise)),
+                    paper_mse: sys.problem.reference.and_then(|p| p.multiscale_at(run.noise)),
                     selected_steps: ms.step_sizes.clone(),
                     best_single_mse: best.map_or(f64::NAN, |r| r.mse),
                     best_single_step: best
@@ -366,25 +359,11 @@ impl NoisyResult {
         put("fig6a.png".into(), &fig.to_png()?)?;
         put("fig6a.svg".into(), fig.to_svg()?.as_bytes())?;
         for sys in &self.systems {
-            let fig = self.fig8(sys.system)?;
-            put(format!("fig8_{}.png", sys.system.name()), &fig.to_png()?)?;
-            put(
-                format!("fig8_{}.svg", sys.system.name()),
-                fig.to_svg()?.as_bytes(),
-            )?;
+            let folder = &sys.problem.folder;
+            let fig = self.fig8(folder)?;
+            put(format!("fig8_{folder}.png"), &fig.to_png()?)?;
+            put(format!("fig8_{folder}.svg"), fig.to_svg()?.as_bytes())?;
         }
         Ok(paths)
     }
-}
-
-/// The paper's multiscale MSE of `row` at `noise` (0, 0.01 or 0.02).
-pub fn paper_multiscale(row: &crate::forecast::PaperRow, noise: f64) -> Option<f64> {
-    [
-        (0.0, row.multiscale),
-        (0.01, row.multiscale_noisy[0]),
-        (0.02, row.multiscale_noisy[1]),
-    ]
-    .iter()
-    .find(|(n, _)| (n - noise).abs() < 1e-12)
-    .map(|(_, v)| *v)
 }

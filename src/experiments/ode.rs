@@ -1,27 +1,23 @@
 //! What every ODE experiment of the paper (Figures 5, 6, 8, 9, 10; Tables 5-9) starts from:
-//! a system's data set and its eleven trained steppers, made once and reused.
+//! a problem's data set and its trained steppers, made once and reused.
 //!
-//! [`OdeConfig`] holds the knobs of one system: data sizes and seed (`np.random.seed(2)`, the
-//! paper's 5121-point trajectories), the step sizes `2^0 .. 2^10` dt, the architecture
-//! `[dim, w, w, w, dim]` with the paper's hidden width `w`, and the training settings.
-//! [`OdeConfig::quick`] keeps 5121 points (so every step size has windows) but few
-//! trajectories, narrow nets and few epochs, for tests and CI.
-//!
-//! [`ensure_data`] loads `data/<System>/{train,val,test}_noise<n>.npy` (quick mode:
-//! `data/quick/<System>/`) or generates and saves it when missing or of other sizes;
-//! [`ensure_steppers`] loads the finished checkpoints of `models/<System>/` (quick mode:
-//! `models/quick/<System>/`) and trains, or resumes, the rest. [`original_steppers`] imports
-//! the authors' public PyTorch models instead, which gives the paper's Table 5 without training.
+//! The problem ([`OdeProblem`]) says everything: sizes, seed, step sizes, architecture,
+//! training, where the data come from. [`ensure_data`] loads
+//! `data/<folder>/{train,val,test}_noise<n>.npy` (quick mode: `data/quick/<folder>/`) or
+//! generates and saves it when missing or of other sizes (a data-only problem reads its own
+//! files); [`ensure_steppers`] loads the finished checkpoints of `models/<folder>/` (quick
+//! mode: `models/quick/<folder>/`) and trains, or resumes, the rest. [`original_steppers`]
+//! imports the authors' public PyTorch models instead, which gives the paper's Table 5 without
+//! training.
 //!
 //! ```no_run
 //! # fn main() -> hits::Result<()> {
 //! use std::path::Path;
-//! use hits::experiments::ode::{ensure_data, ensure_steppers, OdeConfig};
-//! use hits::SystemKind;
-//! let cfg = OdeConfig::quick(SystemKind::Hyperbolic);
+//! use hits::experiments::ode::{ensure_data, ensure_steppers};
+//! let problem = hits::problem::hyperbolic().quick();
 //! let device = hits::stepper::device(true)?;
-//! let data = ensure_data(&cfg, 0.0, Path::new("data"))?;
-//! let steppers = ensure_steppers(&cfg, 0.0, &data, Path::new("models"), &device, &mut |p| eprintln!("{p}"))?;
+//! let data = ensure_data(&problem, 0.0, Path::new("data"))?;
+//! let steppers = ensure_steppers(&problem, 0.0, &data, Path::new("models"), &device, &mut |p| eprintln!("{p}"))?;
 //! assert_eq!(steppers.len(), 11);
 //! # Ok(())
 //! # }
@@ -32,117 +28,38 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 
 use crate::data::npy::python_float;
-use crate::data::{generate_clean, split_path, DataSet, Sizes, SPLITS};
+use crate::data::{generate_clean, split_path, DataSet, SPLITS};
+use crate::problem::{given::load_given, DataSource, OdeProblem};
 use crate::stepper::{
-    import_torch, train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainConfig, TrainReport,
+    import_torch, train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainReport,
 };
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
-/// The seed of the paper's ODE data sets (`np.random.seed(2)`).
-pub const PAPER_DATA_SEED: u32 = 2;
-
-/// The step sizes of the paper's hierarchy, `2^0 .. 2^10` dt.
-pub fn paper_steps() -> Vec<usize> {
-    (0..=10).map(|k| 1usize << k).collect()
-}
-
-/// Settings of one system's data and steppers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OdeConfig {
-    pub system: SystemKind,
-    /// Quick mode: files go to `quick/` subfolders so quick and full runs never mix.
-    pub quick: bool,
-    /// Trajectories per split and points per trajectory.
-    pub sizes: Sizes,
-    /// Seed of the data (numpy's legacy stream).
-    pub data_seed: u32,
-    /// Step sizes in units of dt.
-    pub steps: Vec<usize>,
-    /// Layer widths of every stepper.
-    pub arch: Vec<usize>,
-    /// Training settings.
-    pub train: TrainConfig,
-    /// Seed of the initial weights (stepper k: `weight_seed + k`).
-    pub weight_seed: u32,
-    /// Train all steppers in one batched trainer (pays off on a GPU only).
-    pub batched: bool,
-}
-
-impl OdeConfig {
-    /// The paper's settings: sizes of [`Sizes::paper`], hidden width of
-    /// [`SystemKind::hidden_width`] (3 hidden layers), n_forward 5, minibatch 320, up to
-    /// 100 000 epochs with a validation check every 1000, lr 1e-3, target loss 1e-8.
-    pub fn paper(system: SystemKind) -> OdeConfig {
-        let (d, w) = (system.dim(), system.hidden_width());
-        OdeConfig {
-            system,
-            quick: false,
-            sizes: Sizes::paper(system),
-            data_seed: PAPER_DATA_SEED,
-            steps: paper_steps(),
-            arch: vec![d, w, w, w, d],
-            train: TrainConfig::default(),
-            weight_seed: 0,
-            batched: false,
-        }
-    }
-
-    /// Quick mode: [`Sizes::quick`] (32/16/16 trajectories of 5121 points), nets
-    /// `[dim, 32, 32, 32, dim]`, 400 epochs with a check every 100.
-    pub fn quick(system: SystemKind) -> OdeConfig {
-        let d = system.dim();
-        OdeConfig {
-            quick: true,
-            sizes: Sizes::quick(system),
-            arch: vec![d, 32, 32, 32, d],
-            train: TrainConfig {
-                epochs: 400,
-                eval_every: 100,
-                ..TrainConfig::default()
-            },
-            ..OdeConfig::paper(system)
-        }
-    }
-
-    /// [`OdeConfig::quick`] when `quick` or `HITS_QUICK` is set, else [`OdeConfig::paper`].
-    pub fn select(system: SystemKind, quick: bool) -> OdeConfig {
-        if quick || crate::data::quick_mode() {
-            OdeConfig::quick(system)
-        } else {
-            OdeConfig::paper(system)
-        }
-    }
-
-    /// The time step of the data.
-    pub fn dt(&self) -> f64 {
-        self.system.default_dt()
-    }
-
-    /// `<root>/<System>`, or `<root>/quick/<System>` in quick mode.
-    pub fn dir_under(&self, root: &Path) -> PathBuf {
-        if self.quick {
-            root.join("quick").join(self.system.name())
-        } else {
-            root.join(self.system.name())
-        }
-    }
-}
-
-/// The data sets of `cfg` at each noise level, in the order of `noises`: loaded from
-/// [`OdeConfig::dir_under`]`(data_root)` when every split is there with the configured sizes,
-/// otherwise generated (one integration shared by all levels) and saved atomically.
+/// The data sets of `problem` at each noise level, in the order of `noises`.
+///
+/// Generated problems: loaded from [`OdeProblem::dir_under`]`(data_root)` when every split is
+/// there with the problem's sizes, otherwise generated (one integration shared by all levels)
+/// and saved atomically. Data-only problems: read from their files (never written), noise
+/// levels without files of their own derived from the noise-free data.
 pub fn ensure_data_levels(
-    cfg: &OdeConfig,
+    problem: &OdeProblem,
     noises: &[f64],
     data_root: &Path,
 ) -> Result<Vec<DataSet>> {
-    let dir = cfg.dir_under(data_root);
+    problem.check()?;
+    if let DataSource::Given(given) = &problem.source {
+        return noises
+            .iter()
+            .map(|&n| load_given(problem, given, n))
+            .collect();
+    }
+    let dir = problem.dir_under(data_root);
     let mut out: Vec<Option<DataSet>> = noises
         .iter()
-        .map(|&n| load_if_sized(cfg, &dir, n))
+        .map(|&n| load_if_sized(problem, &dir, n))
         .collect();
     if out.iter().any(Option::is_none) {
-        let clean = generate_clean(cfg.system, &cfg.sizes, cfg.data_seed, &|_| {})?;
+        let clean = generate_clean(problem, &|_| {})?;
         for (slot, &noise) in out.iter_mut().zip(noises) {
             if slot.is_none() {
                 let data = clean.with_noise(noise);
@@ -154,19 +71,19 @@ pub fn ensure_data_levels(
     Ok(out.into_iter().flatten().collect())
 }
 
-/// The data set of `cfg` at one noise level (see [`ensure_data_levels`]).
-pub fn ensure_data(cfg: &OdeConfig, noise: f64, data_root: &Path) -> Result<DataSet> {
-    let mut v = ensure_data_levels(cfg, &[noise], data_root)?;
+/// The data set of `problem` at one noise level (see [`ensure_data_levels`]).
+pub fn ensure_data(problem: &OdeProblem, noise: f64, data_root: &Path) -> Result<DataSet> {
+    let mut v = ensure_data_levels(problem, &[noise], data_root)?;
     v.pop()
         .ok_or_else(|| Error::invalid("noise", "no data set was made"))
 }
 
-fn load_if_sized(cfg: &OdeConfig, dir: &Path, noise: f64) -> Option<DataSet> {
+fn load_if_sized(problem: &OdeProblem, dir: &Path, noise: f64) -> Option<DataSet> {
     if !SPLITS.iter().all(|s| split_path(dir, s, noise).exists()) {
         return None;
     }
-    let data = DataSet::load_for(cfg.system, dir, noise).ok()?;
-    let s = &cfg.sizes;
+    let data = DataSet::load_for(problem, dir, noise).ok()?;
+    let s = &problem.sizes;
     let sized = data.train.dim().0 == s.n_train
         && data.val.dim().0 == s.n_val
         && data.test.dim().0 == s.n_test
@@ -174,11 +91,11 @@ fn load_if_sized(cfg: &OdeConfig, dir: &Path, noise: f64) -> Option<DataSet> {
     sized.then_some(data)
 }
 
-/// The trained steppers of `cfg` at a noise level, sorted by step size: finished checkpoints
-/// under [`OdeConfig::dir_under`]`(models_root)` are loaded, the others trained (or resumed
-/// from their saved state) on `data` and saved there.
+/// The trained steppers of `problem` at a noise level, sorted by step size: finished
+/// checkpoints under [`OdeProblem::dir_under`]`(models_root)` are loaded, the others trained
+/// (or resumed from their saved state) on `data` and saved there.
 pub fn ensure_steppers(
-    cfg: &OdeConfig,
+    problem: &OdeProblem,
     noise: f64,
     data: &DataSet,
     models_root: &Path,
@@ -186,7 +103,7 @@ pub fn ensure_steppers(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<ResNetStepper>> {
     Ok(
-        ensure_steppers_with_reports(cfg, noise, data, models_root, device, progress)?
+        ensure_steppers_with_reports(problem, noise, data, models_root, device, progress)?
             .into_iter()
             .map(|(s, _)| s)
             .collect(),
@@ -195,29 +112,30 @@ pub fn ensure_steppers(
 
 /// [`ensure_steppers`], with the training report of each stepper (loss history, epochs).
 pub fn ensure_steppers_with_reports(
-    cfg: &OdeConfig,
+    problem: &OdeProblem,
     noise: f64,
     data: &DataSet,
     models_root: &Path,
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+    problem.check()?;
     let plan = HierarchyPlan {
-        system: Some(cfg.system),
-        arch: cfg.arch.clone(),
-        dt: cfg.dt(),
-        steps: cfg.steps.clone(),
+        system: Some(problem.folder.clone()),
+        arch: problem.arch.clone(),
+        dt: problem.dt,
+        steps: problem.steps.clone(),
         noise,
-        seed: cfg.weight_seed,
-        out_dir: Some(cfg.dir_under(models_root)),
-        batched: cfg.batched,
+        seed: problem.weight_seed,
+        out_dir: Some(problem.dir_under(models_root)),
+        batched: problem.batched,
         resume: true,
     };
     let mut trained = train_hierarchy(
         &plan,
         data.train.view(),
         data.val.view(),
-        &cfg.train,
+        &problem.train,
         device,
         progress,
     )?;
@@ -228,7 +146,7 @@ pub fn ensure_steppers_with_reports(
 /// The authors' public PyTorch models `model_D<k>_noise<n>.pt` of `dir` (e.g.
 /// `../shared/data/original_models/Hyperbolic/`), imported and sorted by step size.
 pub fn original_steppers(
-    system: SystemKind,
+    problem: &OdeProblem,
     noise: f64,
     dir: &Path,
     device: &Device,
@@ -249,7 +167,7 @@ pub fn original_steppers(
     files.sort();
     let mut steppers = files
         .iter()
-        .map(|f| import_torch(f, system.default_dt())?.to_device(device))
+        .map(|f| import_torch(f, problem.dt)?.to_device(device))
         .collect::<Result<Vec<_>>>()?;
     steppers.sort_by_key(|s| s.step_size());
     Ok(steppers)
@@ -260,22 +178,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quick_and_paper_configs_keep_apart() {
-        let q = OdeConfig::quick(SystemKind::Cubic);
-        let p = OdeConfig::paper(SystemKind::Cubic);
-        assert_eq!(p.arch, vec![2, 256, 256, 256, 2]);
-        assert_eq!(p.steps.last(), Some(&1024));
-        assert_eq!(q.sizes.n_points, p.sizes.n_points);
-        assert_ne!(
-            q.dir_under(Path::new("data")),
-            p.dir_under(Path::new("data"))
-        );
-    }
-
-    #[test]
     fn missing_original_models_name_the_folder() {
         let err = original_steppers(
-            SystemKind::Hopf,
+            &crate::problem::hopf(),
             0.0,
             Path::new("/nonexistent/hits"),
             &Device::Cpu,
@@ -284,5 +189,25 @@ mod tests {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(err.contains("/nonexistent/hits"), "{err}");
+    }
+
+    #[test]
+    fn a_data_only_problem_cannot_be_generated() {
+        let dir = std::env::temp_dir().join(format!("hits-ode-given-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let a = ndarray::Array3::<f64>::zeros((4, 9, 2));
+        for s in ["train", "val"] {
+            crate::data::npy::write_array_atomic(&split_path(&dir, s, 0.0), &a).unwrap();
+        }
+        let p = OdeProblem::from_data_dir(&dir, 0.5).unwrap();
+        assert_eq!(p.sizes.counts(), [4, 4, 0]);
+        let err = crate::data::generate(&p, 0.0).unwrap_err().to_string();
+        assert!(err.contains("data-only") && err.contains("vector field"), "{err}");
+        let data = ensure_data(&p, 0.01, &dir).unwrap();
+        assert_eq!(data.test.dim().0, 0);
+        assert!(data.train.iter().any(|v| *v != 0.0), "noise 1% is added in memory");
+        // nothing was written into the user's folder
+        assert!(!split_path(&dir, "train", 0.01).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

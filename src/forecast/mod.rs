@@ -18,7 +18,8 @@
 //! | [`selection`] | cross-validated choice of the steppers to couple ([`select_models`]) |
 //! | [`hybrid`] | coarse NN stepper + RK4 in every interval ([`hybrid_forecast`], [`rk4_forecast`]) |
 //! | [`metrics`] | [`mse_per_step`], [`mse`], array/tensor conversions |
-//! | [`paper`] | the paper's numbers, one table |
+//! | [`paper`] | the shape of the paper's numbers ([`PaperValues`]) |
+//! | [`set`] | [`StepperSet`]: the one choice of the fused CPU forward |
 //! | [`report`] | Table 5/9 evaluation of a hierarchy with the paper's numbers beside ([`evaluate`]) |
 //!
 //! ```
@@ -45,6 +46,7 @@ pub mod multiscale;
 pub mod paper;
 pub mod report;
 pub mod selection;
+pub mod set;
 mod stage;
 pub mod stepper;
 pub mod uniscale;
@@ -54,8 +56,9 @@ pub use hybrid::{hybrid_forecast, rk4_forecast};
 pub use interp::interpolate_to_steps;
 pub use metrics::{mse, mse_per_step, states_tensor, to_array3};
 pub use multiscale::{multiscale_forecast, multiscale_points};
-pub use paper::{paper_row, paper_single_mse, PaperRow, PAPER_STEP_SIZES, PAPER_TABLE};
+pub use paper::{PaperValues, PAPER_NOISE_LEVELS, PAPER_STEP_SIZES};
 pub use report::{csv_table, evaluate, markdown_table, EvalOptions, Evaluation, ForecastRow};
 pub use selection::{select_models, select_range, Candidate, Selection};
+pub use set::StepperSet;
 pub use stepper::{FlowMapStepper, Rk4Stepper, Stepper, MAX_ROWS_PER_CALL};
 pub use uniscale::{rollout, uni_scale_forecast};

@@ -1,25 +1,22 @@
-//! The paper's forecasting numbers, in one table (from `../shared/PAPER.md`: the values the
-//! authors plotted in their public notebooks).
+//! The shape of the paper's forecasting numbers for one system ([`PaperValues`]); the values
+//! themselves sit with each built-in system ([`crate::problem::builtin`]) and reach the tables
+//! through [`crate::problem::OdeProblem::reference`].
 //!
 //! Test MSE at 0 % noise for every single step size 2^k dt (k = 0..10) and for the multiscale
 //! coupling (Table 5); the multiscale MSE at 1 % and 2 % noise; the hybrid comparison at
-//! h = dt (Table 9); and the forecast wall times on the authors' laptop CPU.
+//! h = dt (Table 9); and the forecast wall times on the authors' laptop CPU (from
+//! `../shared/PAPER.md`: the values the authors plotted in their public notebooks).
 //!
 //! ```
-//! use hits::forecast::paper_row;
-//! use hits::SystemKind;
-//! let row = paper_row(SystemKind::Hyperbolic).unwrap();
-//! assert_eq!(row.single[5], 1.8e-6); // step 32 dt
-//! assert_eq!(row.multiscale, 5.1e-8);
+//! let p = hits::problem::hyperbolic().reference.unwrap();
+//! assert_eq!(p.single_mse(32), Some(1.8e-6));
+//! assert_eq!(p.multiscale_at(0.0), Some(5.1e-8));
+//! assert_eq!(p.multiscale_at(0.5), None);
 //! ```
 
-use crate::SystemKind;
-
-/// One system's row of the paper's forecasting results.
+/// One system's forecasting results in the paper.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PaperRow {
-    /// The system.
-    pub system: SystemKind,
+pub struct PaperValues {
     /// Test MSE of the uni-scale forecast with step size 2^k dt, k = 0..10.
     pub single: [f64; 11],
     /// Test MSE of the multiscale forecast (after model selection), 0 % noise.
@@ -32,68 +29,38 @@ pub struct PaperRow {
     pub seconds: (f64, f64, f64),
 }
 
-/// Step sizes of the columns of [`PaperRow::single`], in units of dt.
+/// Step sizes of the columns of [`PaperValues::single`], in units of dt.
 pub const PAPER_STEP_SIZES: [usize; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
-/// The paper's rows, in the paper's order.
-pub const PAPER_TABLE: [PaperRow; 5] = [
-    PaperRow {
-        system: SystemKind::Hyperbolic,
-        single: [
-            1.5e-3, 2.0e-4, 1.7e-5, 1.6e-5, 1.5e-6, 1.8e-6, 4.8e-6, 5.4e-5, 5.0e-4, 3.2e-3, 1.0e-2,
-        ],
-        multiscale: 5.1e-8,
-        multiscale_noisy: [1.7e-6, 6.1e-6],
-        rk4_vs_hybrid: (1.9e-9, 1.7e-8),
-        seconds: (10.06, 0.12, 0.89),
-    },
-    PaperRow {
-        system: SystemKind::Cubic,
-        single: [
-            3.1e-3, 7.0e-4, 4.0e-4, 2.0e-4, 3.0e-4, 3.0e-4, 3.0e-4, 1.2e-3, 9.8e-3, 5.0e-2, 1.0e-1,
-        ],
-        multiscale: 2.0e-4,
-        multiscale_noisy: [6.0e-4, 1.6e-3],
-        rk4_vs_hybrid: (4.8e-5, 2.8e-4),
-        seconds: (24.74, 0.14, 6.73),
-    },
-    PaperRow {
-        system: SystemKind::VanDerPol,
-        single: [
-            1.3e-1, 6.9e-3, 3.3e-3, 4.1e-3, 3.9e-3, 2.2e-2, 9.3e-2, 4.2e-1, 1.0, 2.9, 3.2,
-        ],
-        multiscale: 3.2e-3,
-        multiscale_noisy: [1.7e-2, 1.7e-2],
-        rk4_vs_hybrid: (2.0e-3, 2.0e-2),
-        seconds: (48.95, 0.15, 8.88),
-    },
-    PaperRow {
-        system: SystemKind::Hopf,
-        single: [
-            4.9e-3, 1.2e-3, 1.2e-3, 1.1e-3, 9.0e-4, 9.0e-4, 9.0e-4, 2.5e-3, 2.4e-2, 1.5e-1, 1.3e-1,
-        ],
-        multiscale: 4.1e-5,
-        multiscale_noisy: [5.4e-5, 9.0e-5],
-        rk4_vs_hybrid: (9.8e-4, 8.5e-5),
-        seconds: (9.98, 0.17, 1.84),
-    },
-    PaperRow {
-        system: SystemKind::Lorenz,
-        single: [16.0, 22.0, 15.0, 8.0, 25.0, 4.4, 4.1, 4.7, 5.6, 18.0, 51.0],
-        multiscale: 4.1,
-        multiscale_noisy: [9.8, 16.0],
-        rk4_vs_hybrid: (2.55, 24.4),
-        seconds: (42.99, 0.09, 0.72),
-    },
-];
+/// The noise levels of the paper's multiscale columns.
+pub const PAPER_NOISE_LEVELS: [f64; 3] = [0.0, 0.01, 0.02];
 
-/// The paper's row for `system` (none for the harmonic oscillator, which has no table).
-pub fn paper_row(system: SystemKind) -> Option<&'static PaperRow> {
-    PAPER_TABLE.iter().find(|r| r.system == system)
-}
+impl PaperValues {
+    /// The uni-scale test MSE for `step_size` (a power of two up to 1024), if published.
+    pub fn single_mse(&self, step_size: usize) -> Option<f64> {
+        let col = PAPER_STEP_SIZES.iter().position(|&s| s == step_size)?;
+        Some(self.single[col])
+    }
 
-/// The paper's uni-scale test MSE for `step_size` (a power of two up to 1024), if published.
-pub fn paper_single_mse(system: SystemKind, step_size: usize) -> Option<f64> {
-    let col = PAPER_STEP_SIZES.iter().position(|&s| s == step_size)?;
-    paper_row(system).map(|r| r.single[col])
+    /// The multiscale test MSE at noise level `noise` (0, 0.01 or 0.02), if published.
+    pub fn multiscale_at(&self, noise: f64) -> Option<f64> {
+        let values = [
+            self.multiscale,
+            self.multiscale_noisy[0],
+            self.multiscale_noisy[1],
+        ];
+        PAPER_NOISE_LEVELS
+            .iter()
+            .position(|n| (n - noise).abs() < 1e-12)
+            .map(|i| values[i])
+    }
+
+    /// The paper's forecast time [s] for a uni-scale step size (published for 1 and 1024 dt).
+    pub fn single_seconds(&self, step_size: usize) -> Option<f64> {
+        match step_size {
+            1 => Some(self.seconds.0),
+            1024 => Some(self.seconds.1),
+            _ => None,
+        }
+    }
 }

@@ -7,7 +7,6 @@
 //! # fn main() -> hits::Result<()> {
 //! use candle_core::Device;
 //! use hits::forecast::{evaluate, markdown_table, EvalOptions, FlowMapStepper, Stepper};
-//! use hits::SystemKind;
 //! use ndarray::Array3;
 //! let maps: Vec<FlowMapStepper> = [1, 8].iter().map(|&s| FlowMapStepper::harmonic(0.001, s)).collect();
 //! let refs: Vec<&dyn Stepper> = maps.iter().map(|m| m as &dyn Stepper).collect();
@@ -15,8 +14,8 @@
 //!     let a = 0.001 * t as f64 + i as f64;
 //!     if d == 0 { a.sin() } else { a.cos() }
 //! });
-//! let opts = EvalOptions { select: false, hybrid: vec![], noise: 0.0, keep_predictions: false };
-//! let ev = evaluate(SystemKind::Harmonic, &refs, None, test.view(), &opts, &Device::Cpu)?;
+//! let opts = EvalOptions::default();
+//! let ev = evaluate(&hits::problem::harmonic(), &refs, None, test.view(), &opts, &Device::Cpu)?;
 //! assert_eq!(ev.rows.len(), 3); // step 1, step 8, multiscale
 //! assert!(ev.rows[2].mse < 1e-12);
 //! assert!(markdown_table(&ev.rows).contains("| multiscale |"));
@@ -30,22 +29,38 @@ use candle_core::Device;
 use ndarray::{Array3, ArrayView3, Axis};
 
 use super::{
-    hybrid_forecast, mse_per_step, multiscale_forecast, paper_row, paper_single_mse, rk4_forecast,
-    select_models, states_tensor, to_array3, uni_scale_forecast, Selection, Stepper,
+    hybrid_forecast, mse_per_step, multiscale_forecast, rk4_forecast, select_models,
+    states_tensor, to_array3, uni_scale_forecast, Selection, Stepper,
 };
-use crate::{Error, Result, SystemKind};
+use crate::problem::OdeProblem;
+use crate::{Error, Result};
 
-/// What [`evaluate`] runs besides the single scales and the multiscale coupling.
+/// What [`evaluate`] runs besides the single scales. The default: the coupling of all
+/// steppers, no selection, no hybrid, noise 0, no predictions kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
     /// Choose the multiscale steppers on the validation set ([`select_models`]).
     pub select: bool,
+    /// Forecast with the multiscale coupling (off: single scales and hybrid only).
+    pub couple: bool,
     /// RK4 steps h / dt for the hybrid stepper and the plain-RK4 baseline (empty: none).
     pub hybrid: Vec<f64>,
     /// The noise level of the data (selects the paper's multiscale column).
     pub noise: f64,
     /// Keep every prediction in [`Evaluation::predictions`] (memory: 8 n_traj n_steps dim bytes each).
     pub keep_predictions: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            select: false,
+            couple: true,
+            hybrid: vec![],
+            noise: 0.0,
+            keep_predictions: false,
+        }
+    }
 }
 
 /// One forecast's result.
@@ -72,39 +87,46 @@ pub struct ForecastRow {
 /// Everything [`evaluate`] computed.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    /// Single scales by step size, then the multiscale, then hybrid/RK4 pairs.
+    /// Single scales by step size, then the multiscale (when coupled), then RK4/hybrid pairs.
     pub rows: Vec<ForecastRow>,
     /// The model selection, when asked for.
     pub selection: Option<Selection>,
-    /// The multiscale prediction `[n_traj, n_steps, dim]`.
-    pub multiscale: Array3<f64>,
-    /// `(row index, prediction)` for the other rows when `keep_predictions`, and for the hybrid
-    /// rows always.
+    /// The multiscale prediction `[n_traj, n_steps, dim]`, when coupled.
+    pub multiscale: Option<Array3<f64>>,
+    /// `(row index, prediction)` for the other rows when `keep_predictions`.
     pub predictions: Vec<(usize, Array3<f64>)>,
 }
 
 /// Forecast `test[:, 1..]` from `test[:, 0]` with every stepper (sorted ascending by step size),
-/// the multiscale coupling and, if asked, the hybrid. `val` is needed for `select`.
+/// the multiscale coupling and, if asked, the hybrid (which needs the problem's vector field).
+/// `val` is needed for `select`. Every forecast is timed; the problem's reference values (the
+/// paper's, for the built-in systems) stand beside ours.
+///
+/// This is the one evaluation loop of the crate: Table 5, Figure 2, the noise study and
+/// `hits forecast` all call it.
 pub fn evaluate(
-    kind: SystemKind,
+    problem: &OdeProblem,
     steppers: &[&dyn Stepper],
     val: Option<ArrayView3<f64>>,
     test: ArrayView3<f64>,
     options: &EvalOptions,
     device: &Device,
 ) -> Result<Evaluation> {
-    let (_, n_points, _) = test.dim();
-    if n_points < 2 {
+    let (n_traj, n_points, _) = test.dim();
+    if n_traj == 0 || n_points < 2 {
         return Err(Error::shape(
             "test set",
-            "[n_traj, n_steps + 1 >= 2, dim]",
+            "[n_traj >= 1, n_steps + 1 >= 2, dim]",
             format!("{:?}", test.shape()),
         ));
     }
     let n_steps = n_points - 1;
     let x0 = states_tensor(test.index_axis(Axis(1), 0), device)?;
     let truth = test.slice(ndarray::s![.., 1.., ..]);
-    let paper = paper_row(kind);
+    if steppers.is_empty() {
+        return Err(Error::invalid("steppers", "need at least one stepper to forecast with"));
+    }
+    let paper = problem.reference.as_ref();
     let clean = options.noise == 0.0;
     let mut rows = Vec::new();
     let mut predictions = Vec::new();
@@ -121,21 +143,13 @@ pub fn evaluate(
         let pred = to_array3(&uni_scale_forecast(*s, &x0, n_steps)?)?;
         let seconds = t0.elapsed().as_secs_f64();
         let per_step = mse_per_step(pred.view(), truth)?;
-        let paper_seconds = paper.and_then(|p| match s.step_size() {
-            1 => Some(p.seconds.0),
-            1024 => Some(p.seconds.1),
-            _ => None,
-        });
+        let paper_seconds = paper.and_then(|p| p.single_seconds(s.step_size()));
         let row = ForecastRow {
             method: "uni-scale".into(),
             step_sizes: vec![s.step_size()],
             detail: String::new(),
             mse: mean(&per_step),
-            paper_mse: if clean {
-                paper_single_mse(kind, s.step_size())
-            } else {
-                None
-            },
+            paper_mse: paper.filter(|_| clean).and_then(|p| p.single_mse(s.step_size())),
             seconds,
             paper_seconds,
             mse_per_step: per_step,
@@ -143,7 +157,7 @@ pub fn evaluate(
         push(row, pred, options.keep_predictions, &mut rows);
     }
 
-    let selection = match (options.select, val) {
+    let selection = match (options.select && options.couple, val) {
         (true, Some(val)) => Some(select_models(steppers, val, device)?),
         (true, None) => {
             return Err(Error::invalid(
@@ -153,44 +167,39 @@ pub fn evaluate(
         }
         (false, _) => None,
     };
-    let chosen = selection
-        .as_ref()
-        .map_or(0..steppers.len(), |s| s.range.clone());
-    let t0 = Instant::now();
-    let multiscale = to_array3(&multiscale_forecast(
-        &steppers[chosen.clone()],
-        &x0,
-        n_steps,
-    )?)?;
-    let seconds = t0.elapsed().as_secs_f64();
-    let per_step = mse_per_step(multiscale.view(), truth)?;
-    let paper_ms = paper.and_then(|p| {
-        [
-            (0.0, p.multiscale),
-            (0.01, p.multiscale_noisy[0]),
-            (0.02, p.multiscale_noisy[1]),
-        ]
-        .iter()
-        .find(|(n, _)| (n - options.noise).abs() < 1e-12)
-        .map(|(_, v)| *v)
-    });
-    rows.push(ForecastRow {
-        method: "multiscale".into(),
-        step_sizes: steppers[chosen].iter().map(|s| s.step_size()).collect(),
-        detail: if options.select {
-            "selected on val".into()
-        } else {
-            "all steppers".into()
-        },
-        mse: mean(&per_step),
-        paper_mse: paper_ms,
-        seconds,
-        paper_seconds: paper.map(|p| p.seconds.2),
-        mse_per_step: per_step,
-    });
+    let mut multiscale = None;
+    if options.couple {
+        let chosen = selection
+            .as_ref()
+            .map_or(0..steppers.len(), |s| s.range.clone());
+        let t0 = Instant::now();
+        let pred = to_array3(&multiscale_forecast(
+            &steppers[chosen.clone()],
+            &x0,
+            n_steps,
+        )?)?;
+        let seconds = t0.elapsed().as_secs_f64();
+        let per_step = mse_per_step(pred.view(), truth)?;
+        rows.push(ForecastRow {
+            method: "multiscale".into(),
+            step_sizes: steppers[chosen].iter().map(|s| s.step_size()).collect(),
+            detail: if selection.is_some() {
+                "selected on val".into()
+            } else {
+                "all steppers".into()
+            },
+            mse: mean(&per_step),
+            paper_mse: paper.and_then(|p| p.multiscale_at(options.noise)),
+            seconds,
+            paper_seconds: paper.map(|p| p.seconds.2),
+            mse_per_step: per_step,
+        });
+        multiscale = Some(pred);
+    }
 
     if !options.hybrid.is_empty() {
-        let system = kind.system();
+        let system = problem.vector_field("the hybrid NN + RK4 stepper")?;
+        let dt = problem.dt;
         let coarse = *steppers.last().expect("non-empty");
         let x0_f64 = test.index_axis(Axis(1), 0);
         for &h in &options.hybrid {
@@ -208,10 +217,10 @@ pub fn evaluate(
                 }
             };
             let t0 = Instant::now();
-            let rk = rk4_forecast(system.as_ref(), kind.default_dt(), h, x0_f64, n_steps)?;
+            let rk = rk4_forecast(system, dt, h, x0_f64, n_steps)?;
             let t_rk = t0.elapsed().as_secs_f64();
             let t0 = Instant::now();
-            let hy = hybrid_forecast(coarse, system.as_ref(), kind.default_dt(), h, &x0, n_steps)?;
+            let hy = hybrid_forecast(coarse, system, dt, h, &x0, n_steps)?;
             let t_hy = t0.elapsed().as_secs_f64();
             for (i, (method, pred, secs, sizes)) in [
                 ("RK4", rk, t_rk, vec![]),
@@ -231,7 +240,7 @@ pub fn evaluate(
                     paper_seconds: None,
                     mse_per_step: per_step,
                 };
-                push(row, pred, true, &mut rows);
+                push(row, pred, options.keep_predictions, &mut rows);
             }
         }
     }

@@ -19,7 +19,7 @@ use super::resnet::{param_name, ResNetStepper};
 use super::train::TrainConfig;
 use crate::data::npy::python_float;
 use crate::io::write_atomic;
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 /// Format tag written in every sidecar.
 pub const FORMAT: &str = "hits.resnet_stepper.v1";
@@ -28,7 +28,8 @@ pub const FORMAT: &str = "hits.resnet_stepper.v1";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepperMeta {
     pub format: String,
-    pub system: Option<SystemKind>,
+    /// The problem's folder name (`Hyperbolic`, `VanDerPol`, or one's own).
+    pub system: Option<String>,
     pub arch: Vec<usize>,
     pub step_size: usize,
     pub dt: f64,
@@ -48,7 +49,7 @@ pub struct StepperMeta {
 
 impl StepperMeta {
     /// Metadata describing `stepper`, with nothing trained yet.
-    pub fn new(stepper: &ResNetStepper, system: Option<SystemKind>, noise: f64) -> Self {
+    pub fn new(stepper: &ResNetStepper, system: Option<String>, noise: f64) -> Self {
         StepperMeta {
             format: FORMAT.to_string(),
             system,
@@ -78,13 +79,13 @@ impl StepperMeta {
     pub fn check_matches(
         &self,
         path: &Path,
-        system: Option<SystemKind>,
+        system: Option<&str>,
         dim: usize,
         dt: f64,
         step_size: usize,
     ) -> Result<()> {
         let mut diffs = Vec::new();
-        if let (Some(want), Some(have)) = (system, self.system) {
+        if let (Some(want), Some(have)) = (system, self.system.as_deref()) {
             if want != have {
                 diffs.push(format!("system {have} (expected {want})"));
             }

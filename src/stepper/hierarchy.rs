@@ -21,12 +21,13 @@ use super::resnet::ResNetStepper;
 use super::resume::RunInfo;
 use super::train::{Progress, TrainConfig, TrainReport, Trainer};
 use super::windows::{windows_of, StepperData};
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 /// What to train.
 #[derive(Debug, Clone)]
 pub struct HierarchyPlan {
-    pub system: Option<SystemKind>,
+    /// The problem's folder name, recorded in (and checked against) the checkpoints.
+    pub system: Option<String>,
     /// Layer widths, shared by all steppers.
     pub arch: Vec<usize>,
     pub dt: f64,
@@ -61,7 +62,7 @@ pub fn train_hierarchy(
         ));
     }
     let info = RunInfo {
-        system: plan.system,
+        system: plan.system.clone(),
         noise: plan.noise,
         seed: Some(plan.seed),
     };

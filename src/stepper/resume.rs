@@ -23,12 +23,13 @@ use super::sampler::MinibatchSampler;
 use super::stack::{stack_layers, unstack_row, StackedNet};
 use super::train::{Member, TrainConfig, Trainer};
 use super::windows::{target_steps, StepperData};
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 /// What the state files record besides the trainer itself.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
-    pub system: Option<SystemKind>,
+    /// The problem's folder name.
+    pub system: Option<String>,
     pub noise: f64,
     /// Seed of the initial weights.
     pub seed: Option<u32>,
@@ -47,7 +48,7 @@ struct StateJson {
 fn meta_of(m: &Member, arch: &[usize], cfg: &TrainConfig, info: &RunInfo) -> StepperMeta {
     let mut meta = StepperMeta {
         format: super::checkpoint::FORMAT.to_string(),
-        system: info.system,
+        system: info.system.clone(),
         arch: arch.to_vec(),
         step_size: m.step_size,
         dt: m.dt,
@@ -153,7 +154,7 @@ impl Trainer {
             let state: StateJson = load_json(&json_path)?;
             state
                 .meta
-                .check_matches(&json_path, info.system, dim, dt, step)?;
+                .check_matches(&json_path, info.system.as_deref(), dim, dt, step)?;
             if arch.get_or_insert_with(|| state.meta.arch.clone()) != &state.meta.arch {
                 return Err(Error::Checkpoint {
                     path: json_path,

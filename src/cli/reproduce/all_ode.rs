@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
-use hits::experiments::ode::OdeConfig;
 use hits::experiments::report::{files_under, write_report};
 use hits::io::write_bytes_atomic;
 
@@ -43,7 +42,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let inputs: Vec<PathBuf> = systems
         .iter()
         .flat_map(|&s| {
-            let cfg = OdeConfig::select(s, quick);
+            let cfg = s.problem().select(quick);
             [cfg.dir_under(&args.data_dir), cfg.dir_under(&args.models)]
         })
         .collect();
@@ -86,7 +85,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         }
     };
     // Every system, so runs of single systems add up to one report ("not run" for the others).
-    let report = write_report(&root, &hits::SystemKind::NONLINEAR, &note)?;
+    let report = write_report(&root, &hits::SystemKind::NONLINEAR.map(|k| k.name()), &note)?;
     println!(
         "\nall-ode finished in {:.1} s:",
         start.elapsed().as_secs_f64()

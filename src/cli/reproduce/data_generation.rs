@@ -14,7 +14,8 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     } else {
         args.system.clone()
     };
-    let overview = make_all(&systems, &NOISE_LEVELS, &args.data_dir, quick)?;
+    let problems: Vec<_> = systems.iter().map(|k| k.problem().select(quick)).collect();
+    let overview = make_all(&problems, &NOISE_LEVELS, &args.data_dir)?;
     println!("{}", overview.table_markdown());
     for r in &overview.rows {
         println!("{}: {}", r.system, r.dir.display());

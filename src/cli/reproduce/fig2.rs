@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use hits::experiments::fig2::{self, Fig2Config};
+use hits::experiments::fig2;
 use hits::progress::Progress;
 use hits::stepper::device;
 
@@ -11,13 +11,8 @@ use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let start = Instant::now();
-    let cfg = if quick {
-        Fig2Config::quick()
-    } else {
-        Fig2Config::paper()
-    };
+    let mut cfg = hits::problem::harmonic().select(quick);
     let dev = device(!args.wants_cuda())?;
-    let mut cfg = cfg;
     cfg.batched = dev.is_cuda();
     eprintln!(
         "Figure 2{}: harmonic oscillator, {} / {} / {} trajectories of {} points, steppers {:?} x dt {}, {} epochs",
@@ -27,7 +22,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         cfg.sizes.n_test,
         cfg.sizes.n_points,
         cfg.steps,
-        cfg.dt(),
+        cfg.dt,
         cfg.train.epochs
     );
     let data = fig2::make_data(&cfg)?;
@@ -47,7 +42,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         bar.finish();
     }
     let train_seconds = start.elapsed().as_secs_f64();
-    let result = fig2::evaluate(trained.iter().map(|(s, _)| s), &data, &dev)?;
+    let result = fig2::evaluate(&cfg, trained.iter().map(|(s, _)| s), &data, &dev)?;
     // A quick run writes under <out>/quick/, never over the full run's figure.
     let paths = result.save(&super::results_root(args, quick))?;
     println!("{}", result.table_markdown());

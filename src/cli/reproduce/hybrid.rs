@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use hits::experiments::hybrid::{self, results_dir, PAPER_H};
 use hits::experiments::multiscale_hits::ORIGINAL_MODELS;
-use hits::experiments::ode::{ensure_data, OdeConfig};
-use hits::forecast::{CpuResNet, Stepper};
+use hits::experiments::ode::ensure_data;
+use hits::forecast::StepperSet;
+use hits::problem::OdeProblem;
 use hits::stepper::device;
 
 use super::multiscale_hits::{config, obtain_with_progress, systems};
@@ -21,7 +22,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         let full = config(args, kind, quick, dev.is_cuda());
         let largest = full.steps.iter().copied().max().unwrap_or(1);
         // Only the coarse stepper is needed: train (or load) that one alone.
-        let cfg = OdeConfig {
+        let cfg = OdeProblem {
             steps: vec![largest],
             ..full
         };
@@ -42,18 +43,10 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         let coarse = steppers
             .largest()
             .ok_or_else(|| anyhow::anyhow!("{kind}: no stepper of step size {largest}"))?;
-        let fused = if dev.is_cpu() {
-            Some(CpuResNet::new(coarse)?)
-        } else {
-            None
-        };
-        let coarse_ref: &dyn Stepper = match &fused {
-            Some(f) => f,
-            None => coarse,
-        };
+        let set = StepperSet::new(std::slice::from_ref(coarse), &dev)?;
         let result = hybrid::evaluate(
-            kind,
-            coarse_ref,
+            &cfg,
+            set.refs()[0],
             data.test.view(),
             &PAPER_H,
             p.clone(),
@@ -64,7 +57,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             "{kind}: the coarse stepper alone: test MSE {:.2e} in {:.3} s",
             result.coarse_mse, result.coarse_seconds
         );
-        for path in result.save(&results_dir(&args.out, kind, quick))? {
+        for path in result.save(&results_dir(&args.out, &cfg))? {
             println!("wrote {}", path.display());
         }
         println!("{kind}: done in {:.1} s\n", start.elapsed().as_secs_f64());

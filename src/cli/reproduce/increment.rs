@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use hits::experiments::increment::{self, IncrementConfig};
-use hits::experiments::ode::OdeConfig;
 use hits::stepper::{device, load_hierarchy};
 use hits::SystemKind;
 
@@ -19,13 +18,14 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let dev = device(true)?;
     for system in systems {
         let start = Instant::now();
+        let problem = system.problem().select(quick);
         let cfg = if quick {
-            IncrementConfig::quick(system)?
+            IncrementConfig::quick(&problem)?
         } else {
-            IncrementConfig::paper(system)?
+            IncrementConfig::paper(&problem)?
         };
         // Learned increments come from steppers already trained at noise 0 (none: exact only).
-        let dir = OdeConfig::select(system, quick).dir_under(&args.models);
+        let dir = problem.dir_under(&args.models);
         let steppers = match dir.is_dir().then(|| load_hierarchy(&dir, 0.0, &dev)) {
             Some(Ok(s)) => s,
             Some(Err(e)) => {

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use anyhow::Context;
-use hits::experiments::ode::{ensure_data, ensure_steppers_with_reports, OdeConfig};
+use hits::experiments::ode::{ensure_data, ensure_steppers_with_reports};
 use hits::experiments::training::{loss_figure, training_table};
 use hits::io::write_bytes_atomic;
 use hits::progress::Progress;
@@ -23,7 +23,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let dev = device(!args.wants_cuda())?;
     for system in systems {
         let start = Instant::now();
-        let mut cfg = OdeConfig::select(system, quick);
+        let mut cfg = system.problem().select(quick);
         if let Some(cap) = args.epochs {
             cfg.train.epochs = cfg.train.epochs.min(cap.max(1));
             cfg.train.eval_every = cfg.train.eval_every.min(cfg.train.epochs);
@@ -34,7 +34,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             if quick { " (quick mode)" } else { "" },
             cfg.arch,
             cfg.steps,
-            cfg.dt(),
+            cfg.dt,
             cfg.train.epochs,
             if cfg.batched {
                 "batched"
@@ -72,10 +72,10 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             .join("model_training")
             .join(system.name());
         std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-        let fig = loss_figure(&reports, cfg.dt(), system.name())?;
+        let fig = loss_figure(&reports, cfg.dt, &cfg.name)?;
         fig.save(out.join("losses.png"))?;
         fig.save(out.join("losses.svg"))?;
-        let table = training_table(&reports, cfg.dt());
+        let table = training_table(&reports, cfg.dt);
         let loaded = reports.iter().filter(|r| r.seconds == 0.0).count();
         let md = format!(
             "# {system}: training the steppers\n\narch {:?}, n_forward {}, minibatch {}, lr {}, up to {} epochs (check every {}).\n{loaded} of {} loaded from finished checkpoints under {}.\n\n{table}",

@@ -7,7 +7,8 @@ use std::time::Instant;
 use hits::experiments::multiscale_hits::{
     evaluate_steppers, obtain_steppers, results_dir, Steppers, ORIGINAL_MODELS,
 };
-use hits::experiments::ode::{ensure_data, OdeConfig};
+use hits::experiments::ode::ensure_data;
+use hits::problem::OdeProblem;
 use hits::progress::Progress;
 use hits::stepper::device;
 use hits::SystemKind;
@@ -23,14 +24,14 @@ pub(super) fn systems(args: &ReproduceArgs) -> Vec<SystemKind> {
     }
 }
 
-/// The ODE config of `kind`, with the `--epochs` cap applied and said.
+/// The problem of `kind`, with quick mode and the `--epochs` cap applied (and said).
 pub(super) fn config(
     args: &ReproduceArgs,
     kind: SystemKind,
     quick: bool,
     on_cuda: bool,
-) -> OdeConfig {
-    let mut cfg = OdeConfig::select(kind, quick);
+) -> OdeProblem {
+    let mut cfg = kind.problem().select(quick);
     if let Some(cap) = args.epochs {
         if cap < cfg.train.epochs {
             eprintln!(
@@ -59,7 +60,7 @@ pub(super) fn show_progress(bar: &Option<Progress>, p: &hits::stepper::Progress)
 /// [`obtain_steppers`] at noise 0 with training progress: an indicatif bar on a terminal,
 /// whole lines otherwise.
 pub(super) fn obtain_with_progress(
-    cfg: &OdeConfig,
+    cfg: &OdeProblem,
     data: &hits::data::DataSet,
     models: &Path,
     pretrained: Option<&Path>,
@@ -91,7 +92,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             cfg.sizes.n_test,
             cfg.sizes.n_points,
             cfg.steps,
-            cfg.dt(),
+            cfg.dt,
         );
         let data = ensure_data(&cfg, 0.0, &args.data_dir)?;
         let steppers = obtain_with_progress(&cfg, &data, &args.models, pretrained, &dev)?;
@@ -100,14 +101,14 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             "{kind}: steppers {} in {:.1} s: {}",
             p.source, p.seconds, p.detail
         );
-        let result = evaluate_steppers(kind, &steppers, &data, 0.0, &dev)?;
+        let result = evaluate_steppers(&cfg, &steppers, &data, 0.0, &dev)?;
         println!("\n{}", result.table_markdown());
         println!(
             "{kind}: selected step sizes {:?} dt (validation MSE {:.3e})",
             result.selected_steps(),
             result.selection.mse
         );
-        for path in result.save(&results_dir(&args.out, kind, quick))? {
+        for path in result.save(&results_dir(&args.out, &cfg))? {
             println!("wrote {}", path.display());
         }
         println!("{kind}: done in {:.1} s\n", start.elapsed().as_secs_f64());

@@ -15,7 +15,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         NoisyConfig::paper()
     };
     if !args.system.is_empty() {
-        cfg.systems = args.system.clone();
+        cfg.problems = args.system.iter().map(|k| k.problem()).collect();
     }
     cfg.epoch_cap = args.epochs;
     let dev = device(!args.wants_cuda())?;
@@ -26,7 +26,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     eprintln!(
         "noisy measurements{}: systems {:?}, noise {:?}, epochs {}",
         if quick { " (quick mode)" } else { "" },
-        cfg.systems,
+        cfg.problems.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         cfg.noises,
         cfg.epoch_cap
             .map_or("as configured".to_string(), |c| format!("capped at {c}"))

@@ -20,7 +20,7 @@ impl HybridResult {
         let axes = Axes::new()
             .title(format!(
                 "{}: accuracy vs computing time ({} trajectories)",
-                self.system.name(),
+                self.system,
                 self.n_test
             ))
             .x_label("forecast wall time [s]")
@@ -74,7 +74,7 @@ impl HybridResult {
             .legend(Legend::LowerRight)
             .series(coarse);
         Ok(Figure::new()
-            .title(format!("{}: error vs time (Figure 9)", self.system.name()))
+            .title(format!("{}: error vs time (Figure 9)", self.system))
             .grid(1, 2)
             .size(1100, 500)
             .panels([rk4, hybrid]))

@@ -6,7 +6,9 @@ use ndarray::{Array2, Array3, Axis};
 use crate::forecast::metrics::states_tensor;
 use crate::solvers::{solve_ivp_many, Tolerances};
 use crate::stepper::ResNetStepper;
-use crate::{Error, Result, SystemKind};
+use crate::data::DataSet;
+use crate::problem::OdeProblem;
+use crate::{Error, Result, System};
 
 /// Tolerances of the exact flow (much tighter than the data's `rtol 1e-3, atol 1e-6`).
 pub const EXACT_TOL: Tolerances = Tolerances {
@@ -31,41 +33,67 @@ pub struct Slice2d {
 }
 
 impl Slice2d {
-    /// The grid used for Figure 10 (`n x n` cells; see the module docs for the planes).
-    pub fn paper(system: SystemKind, n: usize) -> Result<Slice2d> {
+    /// The plane of the problem's `view.increment_plane` (for the paper's systems: the grids
+    /// of Figure 10, see the module docs), `n x n` cells.
+    pub fn of(problem: &OdeProblem, n: usize) -> Result<Slice2d> {
+        let plane = problem.view.increment_plane.as_ref().ok_or_else(|| {
+            Error::invalid(
+                "increment plane",
+                format!(
+                    "{} has no plane of initial states (`view.increment_plane`); set one, or                      take the data's range with `Slice2d::from_data`",
+                    problem.name
+                ),
+            )
+        })?;
+        Slice2d::new(problem, plane.axes, plane.ranges, plane.base.clone(), n)
+    }
+
+    /// The plane of the problem's phase axes over the range of the training trajectories, the
+    /// other components at their mean: for problems without a plane of their own (data-only).
+    pub fn from_data(problem: &OdeProblem, data: &DataSet, n: usize) -> Result<Slice2d> {
+        let (i, j) = problem.view.phase_axes;
+        let states = data
+            .train
+            .view()
+            .into_shape_with_order((data.train.len() / data.dim().max(1), data.dim()))
+            .map_err(|e| Error::shape("training trajectories", "[n, points, dim]", e.to_string()))?;
+        if states.nrows() == 0 {
+            return Err(Error::invalid("data", "the training split has no trajectories"));
+        }
+        let range = |d: usize| {
+            let col = states.column(d);
+            let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) }
+        };
+        let base = (0..data.dim())
+            .map(|d| states.column(d).mean().unwrap_or(0.0))
+            .collect();
+        Slice2d::new(problem, [i, j], [range(i), range(j)], base, n)
+    }
+
+    fn new(
+        problem: &OdeProblem,
+        axes: [usize; 2],
+        ranges: [(f64, f64); 2],
+        base: Vec<f64>,
+        n: usize,
+    ) -> Result<Slice2d> {
         if n == 0 {
             return Err(Error::invalid(
                 "grid cells",
                 "need at least 1 cell per side",
             ));
         }
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let (axes, ranges, base, names) = match system {
-            SystemKind::Hyperbolic | SystemKind::Cubic => {
-                ([0, 1], [(-1.0, 1.0); 2], vec![0.0; 2], names(&["x", "y"]))
-            }
-            SystemKind::VanDerPol => ([0, 1], [(-2.0, 2.0); 2], vec![0.0; 2], names(&["x", "y"])),
-            SystemKind::Harmonic => ([0, 1], [(-2.0, 2.0); 2], vec![0.0; 2], names(&["x", "y"])),
-            SystemKind::Hopf => (
-                [1, 2],
-                [(-1.0, 2.0), (-1.0, 1.0)],
-                vec![0.2, 0.0, 0.0],
-                names(&["mu", "x", "y"]),
-            ),
-            SystemKind::Lorenz => (
-                [0, 1],
-                [(-20.0, 20.0), (-25.0, 25.0)],
-                vec![0.0, 0.0, 27.0],
-                names(&["x", "y", "z"]),
-            ),
-        };
-        Ok(Slice2d {
+        let grid = Slice2d {
             axes,
             ranges,
             cells: [n, n],
             base,
-            names,
-        })
+            names: problem.components.clone(),
+        };
+        grid.check(problem.dim())?;
+        Ok(grid)
     }
 
     /// Cell centres along the picture's x axis.
@@ -114,7 +142,7 @@ impl Slice2d {
             .unwrap_or_else(|| format!("x{d}"))
     }
 
-    fn check(&self, dim: usize) -> Result<()> {
+    pub(crate) fn check(&self, dim: usize) -> Result<()> {
         if self.base.len() != dim
             || self.axes.iter().any(|&a| a >= dim)
             || self.axes[0] == self.axes[1]
@@ -166,7 +194,7 @@ fn to_field(flat: Array2<f64>, grid: &Slice2d) -> Result<Array3<f64>> {
 /// The exact increments `F_Δ` of `system` on `grid` for every `Δ` of `deltas` (time units,
 /// positive, any order), from one RK45 integration per grid point with tolerances `tol`.
 pub fn increment_fields(
-    system: SystemKind,
+    system: &dyn System,
     grid: &Slice2d,
     deltas: &[f64],
     tol: Tolerances,
@@ -182,9 +210,8 @@ pub fn increment_fields(
     t_eval.sort_by(f64::total_cmp);
     t_eval.dedup();
     let x0 = grid.states();
-    let sys = system.system();
     let t_end = *t_eval.last().unwrap_or(&0.0);
-    let ys = solve_ivp_many(sys.as_ref(), (0.0, t_end), x0.view(), &t_eval, tol)?;
+    let ys = solve_ivp_many(system, (0.0, t_end), x0.view(), &t_eval, tol)?;
     deltas
         .iter()
         .map(|&d| {
@@ -199,7 +226,7 @@ pub fn increment_fields(
 }
 
 /// The exact increment of `system` over `delta` (time units) on `grid` ([`EXACT_TOL`]).
-pub fn increment_field(system: SystemKind, grid: &Slice2d, delta: f64) -> Result<IncrementField> {
+pub fn increment_field(system: &dyn System, grid: &Slice2d, delta: f64) -> Result<IncrementField> {
     let mut v = increment_fields(system, grid, &[delta], EXACT_TOL)?;
     v.pop()
         .ok_or_else(|| Error::invalid("delta", "no field computed"))

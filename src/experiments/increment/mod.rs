@@ -14,7 +14,9 @@
 //! one integration) at tight tolerances [`EXACT_TOL`] (rtol 1e-10, atol 1e-12), not the data's
 //! loose scipy defaults: this is the field itself, not a data set.
 //!
-//! Grids ([`Slice2d::paper`]) cover the initial-condition boxes of the data sets. The
+//! Grids ([`Slice2d::of`], from the problem's `view.increment_plane`) cover the
+//! initial-condition boxes of the data sets (a data-only problem uses the range of its data,
+//! [`Slice2d::from_data`], and shows learned fields only: the exact ones need a vector field). The
 //! three-dimensional systems are cut by a plane: **Hopf** at `mu = 0.2` (a stable limit cycle
 //! of radius `sqrt(0.2)`), over `(x, y) ∈ [-1, 2] x [-1, 1]`; **Lorenz** at `z = 27` (the
 //! height of the non-trivial fixed points `(±sqrt(72), ±sqrt(72), 27)`), over
@@ -29,9 +31,9 @@
 //! ```
 //! # fn main() -> hits::Result<()> {
 //! use hits::experiments::increment::{increment_field, Slice2d};
-//! use hits::SystemKind;
-//! let grid = Slice2d::paper(SystemKind::Hyperbolic, 5)?;
-//! let f = increment_field(SystemKind::Hyperbolic, &grid, 1.0)?;
+//! let problem = hits::problem::hyperbolic();
+//! let grid = Slice2d::of(&problem, 5)?;
+//! let f = increment_field(problem.vector_field("exact increments")?, &grid, 1.0)?;
 //! // x' = -0.05 x: x(t + 1) - x(t) = x (e^{-0.05} - 1) exactly.
 //! let x = grid.x_values()[4];
 //! assert!((f.field[[0, 2, 4]] - x * ((-0.05f64).exp() - 1.0)).abs() < 1e-8);
@@ -51,14 +53,15 @@ pub use field::{
 
 use crate::io::write_bytes_atomic;
 use crate::plot::{Animation, Colormap, Figure, Heatmap, Panel};
+use crate::problem::OdeProblem;
 use crate::solvers::Tolerances;
 use crate::stepper::ResNetStepper;
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 /// Settings of Figure 10 for one system.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct IncrementConfig {
-    pub system: SystemKind,
+    pub problem: OdeProblem,
     pub grid: Slice2d,
     /// `Δ / dt` of the rows of the panel figure.
     pub panel_steps: Vec<usize>,
@@ -69,22 +72,26 @@ pub struct IncrementConfig {
 }
 
 impl IncrementConfig {
-    /// 80 x 80 grid, panels at `Δ = 1, 16, 128, 1024` dt, frames at `2^0 .. 2^10` dt.
-    pub fn paper(system: SystemKind) -> Result<IncrementConfig> {
-        Ok(IncrementConfig {
-            system,
-            grid: Slice2d::paper(system, 80)?,
-            panel_steps: vec![1, 16, 128, 1024],
-            animation_steps: (0..=10).map(|k| 1usize << k).collect(),
-            tol: EXACT_TOL,
-        })
+    /// 80 x 80 grid of the problem's plane ([`Slice2d::of`]), panels at `Δ = 1, 16, 128,
+    /// 1024` dt, frames at `2^0 .. 2^10` dt.
+    pub fn paper(problem: &OdeProblem) -> Result<IncrementConfig> {
+        IncrementConfig::on(problem, Slice2d::of(problem, 80)?)
     }
 
     /// Same `Δ`s on a 24 x 24 grid.
-    pub fn quick(system: SystemKind) -> Result<IncrementConfig> {
+    pub fn quick(problem: &OdeProblem) -> Result<IncrementConfig> {
+        IncrementConfig::on(problem, Slice2d::of(problem, 24)?)
+    }
+
+    /// The paper's `Δ`s on a grid of one's own (e.g. [`Slice2d::from_data`]).
+    pub fn on(problem: &OdeProblem, grid: Slice2d) -> Result<IncrementConfig> {
+        grid.check(problem.dim())?;
         Ok(IncrementConfig {
-            grid: Slice2d::paper(system, 24)?,
-            ..IncrementConfig::paper(system)?
+            problem: problem.clone(),
+            grid,
+            panel_steps: vec![1, 16, 128, 1024],
+            animation_steps: (0..=10).map(|k| 1usize << k).collect(),
+            tol: EXACT_TOL,
         })
     }
 }
@@ -92,18 +99,21 @@ impl IncrementConfig {
 /// The exact (and, when steppers were given, learned) increments of one system.
 #[derive(Debug, Clone)]
 pub struct IncrementResult {
-    pub system: SystemKind,
+    /// The problem's name and folder.
+    pub system: String,
+    pub folder: String,
     pub grid: Slice2d,
     pub panel_steps: Vec<usize>,
     pub animation_steps: Vec<usize>,
-    /// Exact fields for `panel_steps`, then `animation_steps` (deduplicated), keyed by `Δ / dt`.
+    /// Exact fields for `panel_steps`, then `animation_steps` (deduplicated), keyed by `Δ / dt`
+    /// (none for a problem without a vector field).
     pub exact: Vec<(usize, IncrementField)>,
     /// Learned fields, keyed by step size, for the steppers given.
     pub learned: Vec<(usize, IncrementField)>,
 }
 
-/// Compute Figure 10 for `cfg.system`: exact fields at every `Δ` of the config, learned ones
-/// for every stepper of `steppers` (any step sizes).
+/// Compute Figure 10 for `cfg.problem`: exact fields at every `Δ` of the config (when the
+/// problem has a vector field), learned ones for every stepper of `steppers` (any step sizes).
 pub fn run(cfg: &IncrementConfig, steppers: &[ResNetStepper]) -> Result<IncrementResult> {
     let mut steps: Vec<usize> = cfg
         .panel_steps
@@ -114,19 +124,32 @@ pub fn run(cfg: &IncrementConfig, steppers: &[ResNetStepper]) -> Result<Incremen
     steps.extend(steppers.iter().map(|s| s.step_size()));
     steps.sort_unstable();
     steps.dedup();
-    let dt = cfg.system.default_dt();
+    let dt = cfg.problem.dt;
     let deltas: Vec<f64> = steps.iter().map(|&k| k as f64 * dt).collect();
-    let exact = steps
-        .iter()
-        .copied()
-        .zip(increment_fields(cfg.system, &cfg.grid, &deltas, cfg.tol)?)
-        .collect();
+    let exact = match &cfg.problem.field {
+        Some(field) => steps
+            .iter()
+            .copied()
+            .zip(increment_fields(field.as_ref(), &cfg.grid, &deltas, cfg.tol)?)
+            .collect(),
+        None if steppers.is_empty() => {
+            return Err(Error::invalid(
+                "increments",
+                format!(
+                    "{} has no vector field for exact increments: give trained steppers to                      draw the learned ones",
+                    cfg.problem.name
+                ),
+            ))
+        }
+        None => Vec::new(),
+    };
     let learned = steppers
         .iter()
         .map(|s| Ok((s.step_size(), learned_increment(s, &cfg.grid)?)))
         .collect::<Result<_>>()?;
     Ok(IncrementResult {
-        system: cfg.system,
+        system: cfg.problem.name.clone(),
+        folder: cfg.problem.folder.clone(),
         grid: cfg.grid.clone(),
         panel_steps: cfg.panel_steps.clone(),
         animation_steps: cfg.animation_steps.clone(),
@@ -163,20 +186,25 @@ impl IncrementResult {
     }
 
     /// One row of heat maps at `Δ = steps dt`: the exact components, then the learned ones
-    /// (when a stepper of that step was given) on the same colour scales.
+    /// (when a stepper of that step was given) on the same colour scales (the exact field's;
+    /// the learned one's without a vector field).
     fn row(&self, steps: usize) -> Result<Vec<Panel>> {
-        let exact = self
-            .exact_at(steps)
-            .ok_or_else(|| Error::invalid("delta", format!("no exact field at {steps} dt")))?;
-        let dim = exact.field.dim().0;
-        let mut panels = Vec::new();
-        let sources = [
-            Some(("exact", exact)),
+        let sources: Vec<(&str, &IncrementField)> = [
+            self.exact_at(steps).map(|e| ("exact", e)),
             self.learned_at(steps).map(|l| ("learned", l)),
-        ];
-        for (what, f) in sources.into_iter().flatten() {
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let scale = sources
+            .first()
+            .map(|(_, f)| *f)
+            .ok_or_else(|| Error::invalid("delta", format!("no field at {steps} dt")))?;
+        let dim = scale.field.dim().0;
+        let mut panels = Vec::new();
+        for (what, f) in sources {
             for d in 0..dim {
-                let m = exact
+                let m = scale
                     .field
                     .index_axis(Axis(0), d)
                     .iter()
@@ -274,9 +302,9 @@ impl IncrementResult {
         s
     }
 
-    /// Write `panels.png`, `panels.svg`, `increment.gif` and `summary.md` into `dir/<System>/`.
+    /// Write `panels.png`, `panels.svg`, `increment.gif` and `summary.md` into `dir/<folder>/`.
     pub fn save(&self, dir: &Path) -> Result<Vec<PathBuf>> {
-        let dir = dir.join(self.system.name());
+        let dir = dir.join(&self.folder);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let paths = [
             dir.join("panels.png"),

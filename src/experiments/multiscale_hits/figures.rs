@@ -3,31 +3,12 @@
 
 use super::MultiscaleResult;
 use crate::plot::{error_vs_time, Axes, Color, Figure, Legend, Series};
-use crate::{Result, SystemKind};
+use crate::Result;
 
 const BLACK: Color = Color(0, 0, 0);
 const RED: Color = Color(214, 39, 40);
 const BLUE: Color = Color(31, 119, 180);
 const GREY: Color = Color(127, 127, 127);
-
-/// Names of the state components of `system` (Hopf carries its parameter mu as a state).
-pub fn component_names(system: SystemKind) -> Vec<&'static str> {
-    match system {
-        SystemKind::Hopf => vec!["mu", "x", "y"],
-        SystemKind::Lorenz => vec!["x", "y", "z"],
-        _ => vec!["x", "y"],
-    }
-}
-
-/// The pair of components of the phase-plane panel: x-z for Lorenz (its butterfly), x-y for
-/// Hopf (mu is constant), the plane itself for the 2-D systems.
-pub fn projection(system: SystemKind) -> (usize, usize) {
-    match system {
-        SystemKind::Lorenz => (0, 2),
-        SystemKind::Hopf => (1, 2),
-        _ => (0, 1),
-    }
-}
 
 impl MultiscaleResult {
     fn times(&self, from: usize, n: usize) -> Vec<f64> {
@@ -53,7 +34,7 @@ impl MultiscaleResult {
         let axes = error_vs_time(&t, &curves)?
             .title(format!(
                 "{}: test MSE vs time (Figure 5)",
-                self.system.name()
+                self.problem.name
             ))
             .y_label("MSE")
             .legend(Legend::LowerRight)
@@ -67,11 +48,11 @@ impl MultiscaleResult {
     }
 
     /// One test trajectory: every state variable against time (truth black, multiscale red,
-    /// best single scale blue), and a phase-plane panel ([`projection`]).
+    /// best single scale blue), and a phase-plane panel (the problem's `view.phase_axes`).
     pub fn sample_figure(&self) -> Result<Figure> {
         let n = self.sample_truth.nrows();
         let t = self.times(0, n);
-        let names = component_names(self.system);
+        let names: Vec<&str> = self.problem.components.iter().map(String::as_str).collect();
         let best = format!("best single ({} dt)", self.best_step);
         let col = |a: &ndarray::Array2<f64>, d: usize| a.column(d).to_vec();
         let mut panels: Vec<Axes> = (0..self.sample_truth.ncols())
@@ -98,7 +79,7 @@ impl MultiscaleResult {
                     )
             })
             .collect();
-        let (i, j) = projection(self.system);
+        let (i, j) = self.problem.view.phase_axes;
         if j < self.sample_truth.ncols() {
             let pair = |a: &ndarray::Array2<f64>| (col(a, i), col(a, j));
             let (tx, ty) = pair(&self.sample_truth);
@@ -119,7 +100,7 @@ impl MultiscaleResult {
         Ok(Figure::new()
             .title(format!(
                 "{}: test trajectory {}",
-                self.system.name(),
+                self.problem.name,
                 super::SAMPLE_TRAJECTORY
             ))
             .grid(rows, 2)
@@ -141,7 +122,7 @@ impl MultiscaleResult {
         let mut axes = Axes::new()
             .title(format!(
                 "{}: forecast wall time ({} trajectories)",
-                self.system.name(),
+                self.problem.name,
                 self.n_test
             ))
             .x_label("step size (dt)")

@@ -14,7 +14,8 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataSet;
-use crate::experiments::ode::{ensure_steppers_with_reports, original_steppers, OdeConfig};
+use crate::experiments::ode::{ensure_steppers_with_reports, original_steppers};
+use crate::problem::OdeProblem;
 use crate::stepper::checkpoint::{checkpoint_stem, with_suffix};
 use crate::stepper::{Progress, ResNetStepper, TrainReport};
 use crate::Result;
@@ -83,12 +84,12 @@ impl Steppers {
 }
 
 /// The steppers of `cfg` at `noise`: with `pretrained = Some(root)` the authors' models of
-/// `root/<System>/` are imported when that folder exists (Lorenz has none: then the steppers
+/// `root/<folder>/` are imported when that folder exists (Lorenz has none: then the steppers
 /// are trained and the provenance says why); otherwise finished checkpoints under
-/// [`OdeConfig::dir_under`]`(models_root)` are loaded and the rest trained on `data`.
+/// [`OdeProblem::dir_under`]`(models_root)` are loaded and the rest trained on `data`.
 /// Imported hierarchies are cut to `cfg.steps`.
 pub fn obtain_steppers(
-    cfg: &OdeConfig,
+    cfg: &OdeProblem,
     noise: f64,
     data: &DataSet,
     models_root: &Path,
@@ -99,9 +100,9 @@ pub fn obtain_steppers(
     let start = Instant::now();
     let mut note = String::new();
     if let Some(root) = pretrained {
-        let dir = root.join(cfg.system.name());
+        let dir = root.join(&cfg.folder);
         if dir.is_dir() {
-            let mut steppers = original_steppers(cfg.system, noise, &dir, device)?;
+            let mut steppers = original_steppers(cfg, noise, &dir, device)?;
             steppers.retain(|s| cfg.steps.contains(&s.step_size()));
             let steps: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
             return Ok(Steppers {

@@ -1,9 +1,8 @@
 //! Tables 6-8, Figure 6A and Figure 8 from a [`NoisyResult`].
 
-use super::{paper_multiscale, NoisyResult};
-use crate::forecast::{paper_row, paper_single_mse};
+use super::NoisyResult;
 use crate::plot::{Axes, Color, Figure, Legend, Series};
-use crate::{Error, Result, SystemKind};
+use crate::{Error, Result};
 
 fn percent(noise: f64) -> String {
     format!(
@@ -95,11 +94,11 @@ impl NoisyResult {
                 let Some(run) = sys.runs.iter().find(|r| r.noise == noise) else {
                     continue;
                 };
-                s += &format!("| {} |", sys.system);
+                s += &format!("| {} |", sys.problem.name);
                 for k in &steps {
                     let row = run.singles().find(|r| r.step_sizes.first() == Some(k));
                     let paper = if noise == 0.0 {
-                        paper_single_mse(sys.system, *k)
+                        sys.problem.reference.and_then(|p| p.single_mse(*k))
                     } else {
                         None
                     };
@@ -107,7 +106,7 @@ impl NoisyResult {
                 }
                 match run.multiscale() {
                     Some(ms) => {
-                        let paper = paper_row(sys.system).and_then(|p| paper_multiscale(p, noise));
+                        let paper = sys.problem.reference.and_then(|p| p.multiscale_at(noise));
                         let sel = match ms.step_sizes.as_slice() {
                             [a, .., b] => format!("{a}..{b}"),
                             [a] => a.to_string(),
@@ -143,7 +142,7 @@ impl NoisyResult {
                     };
                     s += &format!(
                         "{},{},{},{},{:e},{},{},{}\n",
-                        sys.system,
+                        sys.problem.folder,
                         run.noise,
                         r.method,
                         steps.join(" "),
@@ -193,7 +192,7 @@ impl NoisyResult {
                 (lo.is_finite() && hi.is_finite()).then_some((lo / 2.0, hi * 2.0))
             };
             let mut axes = Axes::new()
-                .title(sys.system.name())
+                .title(sys.problem.name.as_str())
                 .x_label("forecast time [s]")
                 .y_label("test MSE")
                 .log_x()
@@ -216,12 +215,13 @@ impl NoisyResult {
             .panels(panels))
     }
 
-    /// Figure 8 for one system: the multiscale test MSE against time, one curve per noise level.
-    pub fn fig8(&self, system: SystemKind) -> Result<Figure> {
+    /// Figure 8 for one system (by folder name): the multiscale test MSE against time, one
+    /// curve per noise level.
+    pub fn fig8(&self, system: &str) -> Result<Figure> {
         let sys = self
             .systems
             .iter()
-            .find(|s| s.system == system)
+            .find(|s| s.problem.folder == system)
             .ok_or_else(|| Error::invalid("system", format!("{system} was not run")))?;
         let mut axes = Axes::new()
             .title(format!("{system}: multiscale error vs time"))

@@ -1,0 +1,85 @@
+//! The damped cubic oscillator: x' = -0.1 x^3 + 2 y^3, y' = -2 x^3 - 0.1 y^3.
+//!
+//! Initial conditions `x, y ~ U(-1, 1)`; 3200 / 320 / 320 trajectories of 5121 points at
+//! dt = 0.01; steppers `[2, 256, 256, 256, 2]`.
+
+use std::sync::Arc;
+
+use crate::data::Sizes;
+use crate::forecast::PaperValues;
+use crate::problem::{paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED};
+use crate::stepper::TrainConfig;
+use crate::systems::{components, components_mut, System};
+
+/// Damped cubic oscillator: x' = -0.1 x^3 + 2 y^3, y' = -2 x^3 - 0.1 y^3.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Cubic;
+
+impl System for Cubic {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
+        let (x3, y3) = (y[0] * y[0] * y[0], y[1] * y[1] * y[1]);
+        dy[0] = -0.1 * x3 + 2.0 * y3;
+        dy[1] = -2.0 * x3 - 0.1 * y3;
+    }
+    #[inline]
+    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
+        let [x, z] = components::<2>(lanes, y);
+        let [dx, dz] = components_mut::<2>(lanes, dy);
+        for i in 0..lanes {
+            let (x3, y3) = (x[i] * x[i] * x[i], z[i] * z[i] * z[i]);
+            dx[i] = -0.1 * x3 + 2.0 * y3;
+            dz[i] = -2.0 * x3 - 0.1 * y3;
+        }
+    }
+}
+
+/// The paper's values (Table 5, Tables 6-8, Table 9, timing).
+const PAPER: PaperValues = PaperValues {
+    single: [
+        3.1e-3, 7.0e-4, 4.0e-4, 2.0e-4, 3.0e-4, 3.0e-4, 3.0e-4, 1.2e-3, 9.8e-3, 5.0e-2, 1.0e-1,
+    ],
+    multiscale: 2.0e-4,
+    multiscale_noisy: [6.0e-4, 1.6e-3],
+    rk4_vs_hybrid: (4.8e-5, 2.8e-4),
+    seconds: (24.74, 0.14, 6.73),
+};
+
+/// The paper's Cubic experiment.
+pub fn cubic() -> OdeProblem {
+    OdeProblem {
+        name: "Cubic".into(),
+        folder: "Cubic".into(),
+        components: vec!["x".into(), "y".into()],
+        dt: 0.01,
+        sizes: Sizes {
+            n_train: 3200,
+            n_val: 320,
+            n_test: 320,
+            n_points: 5121,
+        },
+        seed: PAPER_DATA_SEED,
+        field: Some(Arc::new(Cubic)),
+        source: DataSource::Generated {
+            initial: InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
+            integration: Integration::rk45(),
+        },
+        arch: vec![2, 256, 256, 256, 2],
+        steps: paper_steps(),
+        train: TrainConfig::default(),
+        weight_seed: 0,
+        batched: false,
+        quick: false,
+        reference: Some(PAPER),
+        view: View {
+            phase_axes: (0, 1),
+            increment_plane: Some(IncrementPlane {
+                axes: [0, 1],
+                ranges: [(-1.0, 1.0); 2],
+                base: vec![0.0; 2],
+            }),
+        },
+    }
+}

@@ -1,0 +1,90 @@
+//! The Hopf normal form with its bifurcation parameter as a constant state, y = (mu, x, y):
+//! mu' = 0, x' = mu x + y - x (x^2 + y^2), y' = mu y - x - y (x^2 + y^2).
+//!
+//! Initial conditions `mu ~ U(-0.2, 0.6), x ~ U(-1, 2), y ~ U(-1, 1)`; 3200 / 320 / 320
+//! trajectories of 5121 points at dt = 0.01; steppers `[3, 128, 128, 128, 3]`.
+
+use std::sync::Arc;
+
+use crate::data::Sizes;
+use crate::forecast::PaperValues;
+use crate::problem::{paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED};
+use crate::stepper::TrainConfig;
+use crate::systems::{components, components_mut, System};
+
+/// Hopf normal form with the bifurcation parameter as a (constant) state: y = (mu, x, y).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Hopf;
+
+impl System for Hopf {
+    fn dim(&self) -> usize {
+        3
+    }
+    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
+        let (mu, x, z) = (y[0], y[1], y[2]);
+        let r2 = x * x + z * z;
+        dy[0] = 0.0;
+        dy[1] = mu * x + z - x * r2;
+        dy[2] = -x + mu * z - z * r2;
+    }
+    #[inline]
+    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
+        let [m, x, z] = components::<3>(lanes, y);
+        let [dm, dx, dz] = components_mut::<3>(lanes, dy);
+        for i in 0..lanes {
+            let r2 = x[i] * x[i] + z[i] * z[i];
+            dm[i] = 0.0;
+            dx[i] = m[i] * x[i] + z[i] - x[i] * r2;
+            dz[i] = -x[i] + m[i] * z[i] - z[i] * r2;
+        }
+    }
+}
+
+/// The paper's values (Table 5, Tables 6-8, Table 9, timing).
+const PAPER: PaperValues = PaperValues {
+    single: [
+        4.9e-3, 1.2e-3, 1.2e-3, 1.1e-3, 9.0e-4, 9.0e-4, 9.0e-4, 2.5e-3, 2.4e-2, 1.5e-1, 1.3e-1,
+    ],
+    multiscale: 4.1e-5,
+    multiscale_noisy: [5.4e-5, 9.0e-5],
+    rk4_vs_hybrid: (9.8e-4, 8.5e-5),
+    seconds: (9.98, 0.17, 1.84),
+};
+
+/// The paper's Hopf experiment.
+pub fn hopf() -> OdeProblem {
+    OdeProblem {
+        name: "Hopf".into(),
+        folder: "Hopf".into(),
+        components: vec!["mu".into(), "x".into(), "y".into()],
+        dt: 0.01,
+        sizes: Sizes {
+            n_train: 3200,
+            n_val: 320,
+            n_test: 320,
+            n_points: 5121,
+        },
+        seed: PAPER_DATA_SEED,
+        field: Some(Arc::new(Hopf)),
+        source: DataSource::Generated {
+            initial: InitialConditions::uniform(vec![(-0.2, 0.6), (-1.0, 2.0), (-1.0, 1.0)]),
+            integration: Integration::rk45(),
+        },
+        arch: vec![3, 128, 128, 128, 3],
+        steps: paper_steps(),
+        train: TrainConfig::default(),
+        weight_seed: 0,
+        batched: false,
+        quick: false,
+        reference: Some(PAPER),
+        view: View {
+            // mu is constant: the phase plane is x-y
+            phase_axes: (1, 2),
+            increment_plane: Some(IncrementPlane {
+                axes: [1, 2],
+                ranges: [(-1.0, 2.0), (-1.0, 1.0)],
+                base: vec![0.2, 0.0, 0.0],
+            }),
+        },
+    }
+}

@@ -1,0 +1,95 @@
+//! The hyperbolic fixed point: x' = mu x, y' = lambda (y - x^2), mu = -0.05, lambda = -1.
+//!
+//! Initial conditions `x, y ~ U(-1, 1)`; 1600 / 320 / 320 trajectories of 5121 points at
+//! dt = 0.01; steppers `[2, 128, 128, 128, 2]`.
+
+use std::sync::Arc;
+
+use crate::data::Sizes;
+use crate::forecast::PaperValues;
+use crate::problem::{paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED};
+use crate::stepper::TrainConfig;
+use crate::systems::{components, components_mut, System};
+
+/// Hyperbolic fixed point: x' = mu x, y' = lambda (y - x^2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hyperbolic {
+    pub mu: f64,
+    pub lambda: f64,
+}
+
+impl Default for Hyperbolic {
+    fn default() -> Self {
+        Hyperbolic {
+            mu: -0.05,
+            lambda: -1.0,
+        }
+    }
+}
+
+impl System for Hyperbolic {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
+        dy[0] = self.mu * y[0];
+        dy[1] = self.lambda * (y[1] - y[0] * y[0]);
+    }
+    #[inline]
+    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
+        let [x, z] = components::<2>(lanes, y);
+        let [dx, dz] = components_mut::<2>(lanes, dy);
+        for i in 0..lanes {
+            dx[i] = self.mu * x[i];
+            dz[i] = self.lambda * (z[i] - x[i] * x[i]);
+        }
+    }
+}
+
+/// The paper's values (Table 5, Tables 6-8, Table 9, timing).
+const PAPER: PaperValues = PaperValues {
+    single: [
+        1.5e-3, 2.0e-4, 1.7e-5, 1.6e-5, 1.5e-6, 1.8e-6, 4.8e-6, 5.4e-5, 5.0e-4, 3.2e-3, 1.0e-2,
+    ],
+    multiscale: 5.1e-8,
+    multiscale_noisy: [1.7e-6, 6.1e-6],
+    rk4_vs_hybrid: (1.9e-9, 1.7e-8),
+    seconds: (10.06, 0.12, 0.89),
+};
+
+/// The paper's Hyperbolic experiment.
+pub fn hyperbolic() -> OdeProblem {
+    OdeProblem {
+        name: "Hyperbolic".into(),
+        folder: "Hyperbolic".into(),
+        components: vec!["x".into(), "y".into()],
+        dt: 0.01,
+        sizes: Sizes {
+            n_train: 1600,
+            n_val: 320,
+            n_test: 320,
+            n_points: 5121,
+        },
+        seed: PAPER_DATA_SEED,
+        field: Some(Arc::new(Hyperbolic::default())),
+        source: DataSource::Generated {
+            initial: InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
+            integration: Integration::rk45(),
+        },
+        arch: vec![2, 128, 128, 128, 2],
+        steps: paper_steps(),
+        train: TrainConfig::default(),
+        weight_seed: 0,
+        batched: false,
+        quick: false,
+        reference: Some(PAPER),
+        view: View {
+            phase_axes: (0, 1),
+            increment_plane: Some(IncrementPlane {
+                axes: [0, 1],
+                ranges: [(-1.0, 1.0); 2],
+                base: vec![0.0; 2],
+            }),
+        },
+    }
+}

@@ -1,0 +1,107 @@
+//! The Lorenz system: x' = sigma (y - x), y' = x (rho - z) - y, z' = x y - beta z with
+//! sigma = 10, rho = 28, beta = 8/3.
+//!
+//! The data are one long chain per split: a start `U(-0.1, 0.1)^3` warmed up over 10 000 dt,
+//! then each trajectory starting where the previous one ended; 6400 / 640 / 640 trajectories of
+//! 5121 points at dt = 0.0005; steppers `[3, 1024, 1024, 1024, 3]`.
+
+use std::sync::Arc;
+
+use crate::data::Sizes;
+use crate::forecast::PaperValues;
+use crate::problem::{paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED};
+use crate::solvers::Tolerances;
+use crate::stepper::TrainConfig;
+use crate::systems::{components, components_mut, System};
+
+/// Steps of the warm-up before the first trajectory of each split.
+pub const LORENZ_WARMUP_STEPS: usize = 10_000;
+
+/// The Lorenz system.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lorenz {
+    pub sigma: f64,
+    pub rho: f64,
+    pub beta: f64,
+}
+
+impl Default for Lorenz {
+    fn default() -> Self {
+        Lorenz {
+            sigma: 10.0,
+            rho: 28.0,
+            beta: 8.0 / 3.0,
+        }
+    }
+}
+
+impl System for Lorenz {
+    fn dim(&self) -> usize {
+        3
+    }
+    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
+        dy[0] = self.sigma * (y[1] - y[0]);
+        dy[1] = y[0] * (self.rho - y[2]) - y[1];
+        dy[2] = y[0] * y[1] - self.beta * y[2];
+    }
+    #[inline]
+    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
+        let [x, v, z] = components::<3>(lanes, y);
+        let [dx, dv, dz] = components_mut::<3>(lanes, dy);
+        for i in 0..lanes {
+            dx[i] = self.sigma * (v[i] - x[i]);
+            dv[i] = x[i] * (self.rho - z[i]) - v[i];
+            dz[i] = x[i] * v[i] - self.beta * z[i];
+        }
+    }
+}
+
+/// The paper's values (Table 5, Tables 6-8, Table 9, timing).
+const PAPER: PaperValues = PaperValues {
+    single: [16.0, 22.0, 15.0, 8.0, 25.0, 4.4, 4.1, 4.7, 5.6, 18.0, 51.0],
+    multiscale: 4.1,
+    multiscale_noisy: [9.8, 16.0],
+    rk4_vs_hybrid: (2.55, 24.4),
+    seconds: (42.99, 0.09, 0.72),
+};
+
+/// The paper's Lorenz experiment.
+pub fn lorenz() -> OdeProblem {
+    OdeProblem {
+        name: "Lorenz".into(),
+        folder: "Lorenz".into(),
+        components: vec!["x".into(), "y".into(), "z".into()],
+        dt: 0.0005,
+        sizes: Sizes {
+            n_train: 6400,
+            n_val: 640,
+            n_test: 640,
+            n_points: 5121,
+        },
+        seed: PAPER_DATA_SEED,
+        field: Some(Arc::new(Lorenz::default())),
+        source: DataSource::Generated {
+            initial: InitialConditions::uniform(vec![(-0.1, 0.1); 3]),
+            integration: Integration::Chain {
+                warmup_steps: LORENZ_WARMUP_STEPS,
+                tolerances: Tolerances::scipy_default(),
+            },
+        },
+        arch: vec![3, 1024, 1024, 1024, 3],
+        steps: paper_steps(),
+        train: TrainConfig::default(),
+        weight_seed: 0,
+        batched: false,
+        quick: false,
+        reference: Some(PAPER),
+        view: View {
+            // the butterfly
+            phase_axes: (0, 2),
+            increment_plane: Some(IncrementPlane {
+                axes: [0, 1],
+                ranges: [(-20.0, 20.0), (-25.0, 25.0)],
+                base: vec![0.0, 0.0, 27.0],
+            }),
+        },
+    }
+}

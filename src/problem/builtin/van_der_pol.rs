@@ -1,0 +1,95 @@
+//! The Van der Pol oscillator: x' = y, y' = mu (1 - x^2) y - x, mu = 2.
+//!
+//! Initial conditions: training `x ~ U(-2, 2), y ~ U(-4, 4)`, validation and test
+//! `x, y ~ U(-2, 2)`; 3200 / 320 / 320 trajectories of 5121 points at dt = 0.01; steppers
+//! `[2, 128, 128, 128, 2]` (sources disagree between 128 and 512; the public checkpoints use 128).
+
+use std::sync::Arc;
+
+use crate::data::Sizes;
+use crate::forecast::PaperValues;
+use crate::problem::{paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED};
+use crate::stepper::TrainConfig;
+use crate::systems::{components, components_mut, System};
+
+/// Van der Pol oscillator: x' = y, y' = mu (1 - x^2) y - x.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VanDerPol {
+    pub mu: f64,
+}
+
+impl Default for VanDerPol {
+    fn default() -> Self {
+        VanDerPol { mu: 2.0 }
+    }
+}
+
+impl System for VanDerPol {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
+        dy[0] = y[1];
+        dy[1] = self.mu * (1.0 - y[0] * y[0]) * y[1] - y[0];
+    }
+    #[inline]
+    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
+        let [x, z] = components::<2>(lanes, y);
+        let [dx, dz] = components_mut::<2>(lanes, dy);
+        for i in 0..lanes {
+            dx[i] = z[i];
+            dz[i] = self.mu * (1.0 - x[i] * x[i]) * z[i] - x[i];
+        }
+    }
+}
+
+/// The paper's values (Table 5, Tables 6-8, Table 9, timing).
+const PAPER: PaperValues = PaperValues {
+    single: [
+        1.3e-1, 6.9e-3, 3.3e-3, 4.1e-3, 3.9e-3, 2.2e-2, 9.3e-2, 4.2e-1, 1.0, 2.9, 3.2,
+    ],
+    multiscale: 3.2e-3,
+    multiscale_noisy: [1.7e-2, 1.7e-2],
+    rk4_vs_hybrid: (2.0e-3, 2.0e-2),
+    seconds: (48.95, 0.15, 8.88),
+};
+
+/// The paper's Van der Pol experiment.
+pub fn van_der_pol() -> OdeProblem {
+    OdeProblem {
+        name: "Van der Pol".into(),
+        folder: "VanDerPol".into(),
+        components: vec!["x".into(), "y".into()],
+        dt: 0.01,
+        sizes: Sizes {
+            n_train: 3200,
+            n_val: 320,
+            n_test: 320,
+            n_points: 5121,
+        },
+        seed: PAPER_DATA_SEED,
+        field: Some(Arc::new(VanDerPol::default())),
+        source: DataSource::Generated {
+            initial: InitialConditions::uniform_per_split(
+                vec![(-2.0, 2.0), (-4.0, 4.0)],
+                vec![(-2.0, 2.0), (-2.0, 2.0)],
+            ),
+            integration: Integration::rk45(),
+        },
+        arch: vec![2, 128, 128, 128, 2],
+        steps: paper_steps(),
+        train: TrainConfig::default(),
+        weight_seed: 0,
+        batched: false,
+        quick: false,
+        reference: Some(PAPER),
+        view: View {
+            phase_axes: (0, 1),
+            increment_plane: Some(IncrementPlane {
+                axes: [0, 1],
+                ranges: [(-2.0, 2.0); 2],
+                base: vec![0.0; 2],
+            }),
+        },
+    }
+}

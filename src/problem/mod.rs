@@ -1,0 +1,503 @@
+//! One value that describes an ODE experiment: [`OdeProblem`].
+//!
+//! Everything the ODE experiments of the paper (Figures 2, 5, 6, 8, 9, 10; Tables 5-9) need to
+//! know about a system travels in one value: its names, state dimension and component names,
+//! the sampling interval `dt`, how many trajectories of how many points, where the trajectories
+//! come from (drawn initial conditions integrated through a vector field, or the user's own
+//! `.npy` files), the vector field itself when there is one, the steppers' architecture and
+//! step sizes, their training, and the paper's reference values for the tables.
+//!
+//! The paper's six systems are constructors ([`builtin`]: [`hyperbolic`], [`cubic`],
+//! [`van_der_pol`], [`hopf`], [`lorenz`], [`harmonic`]), each defined in one file;
+//! [`SystemKind`] only maps the command line's names to them. A system of one's own is an
+//! [`OdeProblem::with_field`] (any [`System`]: a struct, or a closure through
+//! [`crate::systems::vector_field`]); trajectories of one's own, without a vector field, are an
+//! [`OdeProblem::from_data_dir`] or [`OdeProblem::from_npy_splits`] /
+//! [`OdeProblem::from_npy_split`] (see [`given`]). What needs a vector field (generating data,
+//! the hybrid NN + RK4 stepper, exact increments) says so with a clear error on those.
+//!
+//! ```
+//! # fn main() -> hits::Result<()> {
+//! use hits::problem::{InitialConditions, OdeProblem};
+//! use hits::systems::vector_field;
+//! // A damped pendulum, written here: theta'' = -sin(theta) - 0.2 theta'.
+//! let pendulum = vector_field(2, |_t, y, dy| {
+//!     dy[0] = y[1];
+//!     dy[1] = -y[0].sin() - 0.2 * y[1];
+//! });
+//! let mut problem = OdeProblem::with_field(
+//!     "Damped pendulum",
+//!     pendulum,
+//!     InitialConditions::uniform(vec![(-2.0, 2.0), (-1.0, 1.0)]),
+//!     0.01,
+//! )?;
+//! problem.components = vec!["theta".into(), "omega".into()];
+//! assert_eq!(problem.folder, "DampedPendulum");
+//! assert_eq!(problem.arch, vec![2, 128, 128, 128, 2]);
+//! let quick = problem.quick();
+//! assert_eq!(quick.sizes.n_train, 32);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod builtin;
+pub mod given;
+pub mod initial;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::data::Sizes;
+use crate::forecast::PaperValues;
+use crate::solvers::Tolerances;
+use crate::stepper::TrainConfig;
+use crate::{Error, Result, System};
+
+pub use builtin::{cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, SystemKind};
+pub use given::GivenData;
+pub use initial::{InitialConditions, Split};
+
+/// A vector field shared by every experiment that integrates it.
+pub type VectorField = Arc<dyn System>;
+
+/// The exact solution of a problem whose initial conditions are parameters (the harmonic
+/// oscillator's `(r, phi)`): `solution(params, t, state)` writes the state at time `t`.
+pub type ExactSolution = Arc<dyn Fn(&[f64], f64, &mut [f64]) + Send + Sync>;
+
+/// The seed of the paper's ODE data sets (`np.random.seed(2)`).
+pub const PAPER_DATA_SEED: u32 = 2;
+
+/// The step sizes of the paper's hierarchy, `2^0 .. 2^10` dt.
+pub fn paper_steps() -> Vec<usize> {
+    (0..=10).map(|k| 1usize << k).collect()
+}
+
+/// How the trajectories of a generated problem are computed from the drawn initial conditions.
+#[derive(Clone)]
+pub enum Integration {
+    /// scipy's RK45 (`solve_ivp`) from each initial condition, evaluated on the grid.
+    Rk45(Tolerances),
+    /// One chain per split (the paper's Lorenz data): the split's one drawn start is integrated
+    /// over `warmup_steps` dt, the first trajectory starts where the warm-up ended and every
+    /// further one where the previous one ended.
+    Chain {
+        warmup_steps: usize,
+        tolerances: Tolerances,
+    },
+    /// A closed-form solution of the drawn parameters (no integration).
+    Exact(ExactSolution),
+}
+
+impl Integration {
+    /// scipy's default RK45, the paper's ground truth (rtol 1e-3, atol 1e-6).
+    pub fn rk45() -> Integration {
+        Integration::Rk45(Tolerances::scipy_default())
+    }
+}
+
+/// Where the trajectories of a problem come from.
+#[derive(Clone)]
+pub enum DataSource {
+    /// Initial conditions drawn from numpy's stream (`np.random.seed(problem.seed)`) and
+    /// integrated; needs [`OdeProblem::field`] unless the integration is exact.
+    Generated {
+        initial: InitialConditions,
+        integration: Integration,
+    },
+    /// The user's own trajectories (no generation).
+    Given(GivenData),
+}
+
+/// How figures show a problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    /// The two components of phase portraits (Lorenz: x-z; Hopf: x-y, its mu is constant).
+    pub phase_axes: (usize, usize),
+    /// The plane of initial states of Figure 10; `None`: the data's range of the phase axes,
+    /// the other components at their mean.
+    pub increment_plane: Option<IncrementPlane>,
+}
+
+/// A plane of initial states for the increment fields of Figure 10.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncrementPlane {
+    /// Components along the picture's x and y axes.
+    pub axes: [usize; 2],
+    /// Extents `(min, max)` along x and y.
+    pub ranges: [(f64, f64); 2],
+    /// The full state; the components of `axes` vary over the plane.
+    pub base: Vec<f64>,
+}
+
+/// Everything an ODE experiment needs to know about its system; see the module docs.
+#[derive(Clone)]
+pub struct OdeProblem {
+    /// The name for people, e.g. `Van der Pol`.
+    pub name: String,
+    /// The folder under `data/`, `models/` and `results/`, e.g. `VanDerPol` (letters, digits,
+    /// `-` and `_`).
+    pub folder: String,
+    /// One name per state component (their number is the state dimension).
+    pub components: Vec<String>,
+    /// The sampling interval of the trajectories.
+    pub dt: f64,
+    /// Trajectories per split and points per trajectory.
+    pub sizes: Sizes,
+    /// Seed of numpy's stream for the initial conditions and the measurement noise.
+    pub seed: u32,
+    /// The vector field, when there is one (data-only problems have none).
+    pub field: Option<VectorField>,
+    /// Where the trajectories come from.
+    pub source: DataSource,
+    /// Layer widths of every stepper, `[dim, hidden.., dim]`.
+    pub arch: Vec<usize>,
+    /// Step sizes of the hierarchy, in units of dt.
+    pub steps: Vec<usize>,
+    /// Training of every stepper (epochs, minibatch, n_forward, lr, loss, ...).
+    pub train: TrainConfig,
+    /// Seed of the initial weights (stepper of step k: `weight_seed + k`).
+    pub weight_seed: u32,
+    /// Train all steppers in one batched trainer (pays off on a GPU).
+    pub batched: bool,
+    /// Quick mode: small sizes, files under `quick/` folders so quick and full runs never mix.
+    pub quick: bool,
+    /// The paper's values for the tables, where it published them.
+    pub reference: Option<PaperValues>,
+    /// How figures show the problem.
+    pub view: View,
+}
+
+impl std::fmt::Debug for OdeProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = match &self.source {
+            DataSource::Generated { integration, .. } => match integration {
+                Integration::Rk45(t) => format!("generated (RK45 rtol {} atol {})", t.rtol, t.atol),
+                Integration::Chain { warmup_steps, .. } => {
+                    format!("generated (one RK45 chain per split, warm-up {warmup_steps} dt)")
+                }
+                Integration::Exact(_) => "generated (exact solution)".to_string(),
+            },
+            DataSource::Given(g) => format!("given ({g})"),
+        };
+        f.debug_struct("OdeProblem")
+            .field("name", &self.name)
+            .field("folder", &self.folder)
+            .field("components", &self.components)
+            .field("dt", &self.dt)
+            .field("sizes", &self.sizes)
+            .field("seed", &self.seed)
+            .field("vector_field", &self.field.as_ref().map(|_| "yes").unwrap_or("none"))
+            .field("source", &source)
+            .field("arch", &self.arch)
+            .field("steps", &self.steps)
+            .field("train", &self.train)
+            .field("quick", &self.quick)
+            .field("reference", &self.reference.is_some())
+            .finish()
+    }
+}
+
+impl OdeProblem {
+    /// A problem of one's own vector field, with the paper's defaults for the rest: 1600 / 320
+    /// / 320 trajectories of 5121 points, seed 2, steppers `[dim, 128, 128, 128, dim]` at
+    /// `2^0 .. 2^10` dt, the paper's training ([`TrainConfig::default`]). Every field is public:
+    /// change what differs. The folder name is the name without spaces and punctuation.
+    pub fn with_field(
+        name: &str,
+        field: impl System + 'static,
+        initial: InitialConditions,
+        dt: f64,
+    ) -> Result<OdeProblem> {
+        let dim = field.dim();
+        initial.check_dim(dim)?;
+        let mut problem = OdeProblem::described(name, dim, dt)?;
+        problem.field = Some(Arc::new(field));
+        problem.source = DataSource::Generated {
+            initial,
+            integration: Integration::rk45(),
+        };
+        Ok(problem)
+    }
+
+    /// The common part of every constructor: names, dt and the paper's defaults.
+    fn described(name: &str, dim: usize, dt: f64) -> Result<OdeProblem> {
+        if dim == 0 {
+            return Err(Error::invalid("state dimension", "must be at least 1"));
+        }
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(Error::invalid(
+                "dt",
+                format!("the sampling interval must be a positive number, got {dt}"),
+            ));
+        }
+        let folder: String = name
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        if folder.is_empty() {
+            return Err(Error::invalid(
+                "problem name",
+                format!("{name:?} has no letters or digits to name its folder"),
+            ));
+        }
+        Ok(OdeProblem {
+            name: name.to_string(),
+            folder,
+            components: default_components(dim),
+            dt,
+            sizes: Sizes {
+                n_train: 1600,
+                n_val: 320,
+                n_test: 320,
+                n_points: 5121,
+            },
+            seed: PAPER_DATA_SEED,
+            field: None,
+            source: DataSource::Given(GivenData::Folder(PathBuf::new())),
+            arch: vec![dim, 128, 128, 128, dim],
+            steps: paper_steps(),
+            train: TrainConfig::default(),
+            weight_seed: 0,
+            batched: false,
+            quick: false,
+            reference: None,
+            view: View {
+                phase_axes: (0, if dim > 1 { 1 } else { 0 }),
+                increment_plane: None,
+            },
+        })
+    }
+
+    /// The state dimension.
+    pub fn dim(&self) -> usize {
+        self.components.len()
+    }
+
+    /// The vector field, or an error naming what needs it (`what`, e.g. "the hybrid NN + RK4
+    /// stepper") when the problem has none.
+    pub fn vector_field(&self, what: &str) -> Result<&dyn System> {
+        self.field.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "vector field",
+                format!(
+                    "{what} needs the vector field of {}, but it is a data-only problem (its \
+                     trajectories come from files); give it one with `problem.field = \
+                     Some(Arc::new(my_system))` or use what works on data alone (training, \
+                     selection, uni-scale and multiscale forecasts, noise study, learned increments)",
+                    self.name
+                ),
+            )
+        })
+    }
+
+    /// The quick version: at most 32 / 16 / 16 trajectories (of the same length, so every step
+    /// size keeps its windows), hidden layers at most 32 wide (the paper's `[dim, 32, 32, 32,
+    /// dim]`), at most 400 epochs with a check every 100, files under `quick/` folders.
+    pub fn quick(mut self) -> OdeProblem {
+        let full_batch = self.sizes.n_train;
+        self.quick = true;
+        self.sizes = Sizes {
+            n_train: self.sizes.n_train.min(32),
+            n_val: self.sizes.n_val.min(16),
+            n_test: self.sizes.n_test.min(16),
+            ..self.sizes
+        };
+        let last = self.arch.len().saturating_sub(1);
+        for w in self.arch.iter_mut().take(last).skip(1) {
+            *w = (*w).min(32);
+        }
+        if self.train.batch_size >= full_batch {
+            // a full-batch training stays full-batch
+            self.train.batch_size = self.sizes.n_train;
+        }
+        self.train.epochs = self.train.epochs.min(400);
+        self.train.eval_every = self.train.eval_every.min(100);
+        self
+    }
+
+    /// [`OdeProblem::quick`] when `quick` is true or `HITS_QUICK` is set, else the problem as is.
+    pub fn select(self, quick: bool) -> OdeProblem {
+        if (quick || crate::data::quick_mode()) && !self.quick {
+            self.quick()
+        } else {
+            self
+        }
+    }
+
+    /// `<root>/<folder>`, or `<root>/quick/<folder>` in quick mode: where this problem's
+    /// generated data and trained models live under a data or models root.
+    pub fn dir_under(&self, root: &Path) -> PathBuf {
+        if self.quick {
+            root.join("quick").join(&self.folder)
+        } else {
+            root.join(&self.folder)
+        }
+    }
+
+    /// `<out>/<experiment>/<folder>`, or `<out>/quick/<experiment>/<folder>` in quick mode.
+    pub fn results_dir(&self, out: &Path, experiment: &str) -> PathBuf {
+        let base = if self.quick {
+            out.join("quick")
+        } else {
+            out.to_path_buf()
+        };
+        base.join(experiment).join(&self.folder)
+    }
+
+    /// Check that the parts agree (dimensions, sizes, step sizes, folder name), with an error
+    /// that names the part.
+    pub fn check(&self) -> Result<()> {
+        let d = self.dim();
+        let bad = |what: &str, msg: String| Err(Error::invalid(format!("problem {}: {what}", self.name), msg));
+        if d == 0 {
+            return bad("components", "name at least one state component".into());
+        }
+        if self.folder.is_empty()
+            || !self
+                .folder
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return bad(
+                "folder",
+                format!("{:?} must be letters, digits, '-' or '_'", self.folder),
+            );
+        }
+        if let Some(field) = &self.field {
+            if field.dim() != d {
+                return bad(
+                    "vector field",
+                    format!("has dimension {} but {d} components are named", field.dim()),
+                );
+            }
+        }
+        if let DataSource::Generated {
+            initial,
+            integration,
+        } = &self.source
+        {
+            if !matches!(integration, Integration::Exact(_)) {
+                initial.check_dim(d)?;
+                if self.field.is_none() {
+                    return bad(
+                        "vector field",
+                        "generated trajectories are integrated through the vector field; set \
+                         `field`"
+                            .into(),
+                    );
+                }
+            }
+        }
+        if self.arch.len() < 2 || self.arch[0] != d || self.arch[self.arch.len() - 1] != d {
+            return bad(
+                "arch",
+                format!("{:?} must start and end with the dimension {d}", self.arch),
+            );
+        }
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return bad("dt", format!("must be positive, got {}", self.dt));
+        }
+        // a data folder of one's own may lack the test split (training needs only train + val)
+        let given = matches!(self.source, DataSource::Given(_));
+        let counts = self.sizes.counts();
+        if self.sizes.n_points < 2 || counts[..if given { 2 } else { 3 }].contains(&0) {
+            return bad(
+                "sizes",
+                format!("need at least one trajectory per split and 2 points: {:?}", self.sizes),
+            );
+        }
+        let mut steps = self.steps.clone();
+        steps.sort_unstable();
+        steps.dedup();
+        if steps.len() != self.steps.len() || steps.first() == Some(&0) || steps.is_empty() {
+            return bad(
+                "steps",
+                format!("{:?} must be distinct step sizes of at least 1 dt", self.steps),
+            );
+        }
+        let (i, j) = self.view.phase_axes;
+        if i >= d || j >= d {
+            return bad("view", format!("phase axes ({i}, {j}) outside dimension {d}"));
+        }
+        self.train.validate()
+    }
+}
+
+/// `x, y, z` for up to three components, else `x1 .. xd`.
+fn default_components(dim: usize) -> Vec<String> {
+    match dim {
+        1 => vec!["x".into()],
+        2 => vec!["x".into(), "y".into()],
+        3 => vec!["x".into(), "y".into(), "z".into()],
+        _ => (1..=dim).map(|i| format!("x{i}")).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::systems::vector_field;
+
+    #[test]
+    fn a_field_of_ones_own_gets_the_paper_defaults() {
+        let f = vector_field(3, |_t, y, dy| dy.copy_from_slice(y));
+        let p = OdeProblem::with_field("my linear-system 1", f, InitialConditions::uniform(vec![(-1.0, 1.0); 3]), 0.1)
+            .unwrap();
+        assert_eq!(p.folder, "MyLinear-system1");
+        assert_eq!(p.components, ["x", "y", "z"]);
+        assert_eq!(p.arch, vec![3, 128, 128, 128, 3]);
+        p.check().unwrap();
+        let q = p.clone().quick();
+        assert!(q.quick && q.sizes.n_train == 32 && q.train.epochs == 400);
+        assert_ne!(q.dir_under(Path::new("data")), p.dir_under(Path::new("data")));
+        assert_eq!(
+            q.results_dir(Path::new("r"), "hybrid"),
+            Path::new("r/quick/hybrid/MyLinear-system1")
+        );
+    }
+
+    #[test]
+    fn mismatched_parts_are_named() {
+        let f = vector_field(2, |_t, y, dy| dy.copy_from_slice(y));
+        let err = OdeProblem::with_field("p", f, InitialConditions::uniform(vec![(0.0, 1.0)]), 0.1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("initial conditions") && err.contains('2'), "{err}");
+        let f = vector_field(2, |_t, y, dy| dy.copy_from_slice(y));
+        let mut p =
+            OdeProblem::with_field("p", f, InitialConditions::uniform(vec![(0.0, 1.0); 2]), 0.1).unwrap();
+        p.arch = vec![3, 8, 3];
+        let err = p.check().unwrap_err().to_string();
+        assert!(err.contains("arch") && err.contains("[3, 8, 3]"), "{err}");
+        p.arch = vec![2, 8, 2];
+        p.steps = vec![1, 1];
+        assert!(p.check().unwrap_err().to_string().contains("steps"));
+        assert!(OdeProblem::with_field(
+            "p",
+            vector_field(1, |_t, _y, _dy| {}),
+            InitialConditions::uniform(vec![(0.0, 1.0)]),
+            -1.0
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("dt"));
+    }
+
+    #[test]
+    fn a_data_only_problem_says_what_needs_a_field() {
+        let mut p = hyperbolic();
+        p.field = None;
+        let err = p
+            .vector_field("the hybrid NN + RK4 stepper")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("hybrid") && err.contains("data-only"), "{err}");
+    }
+}
