@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use hits::forecast::{
-    hybrid_forecast, multiscale_forecast, rk4_forecast, states_tensor, to_array3,
-    uni_scale_forecast, CpuResNet, Stepper,
+    hybrid_forecast, multiscale_forecast, rk4_forecast, states_tensor, uni_scale_forecast,
+    CpuResNet, Stepper,
 };
 use hits::stepper::ResNetStepper;
 use hits::systems::Hyperbolic;
@@ -130,7 +130,7 @@ impl Stepper for Counting<'_> {
 /// Rows advanced by `forecast` over all of `steppers`.
 fn count_rows(
     steppers: &[&dyn Stepper],
-    forecast: impl Fn(&[&dyn Stepper]) -> hits::Result<Tensor>,
+    forecast: impl Fn(&[&dyn Stepper]) -> hits::Result<ndarray::Array3<f64>>,
 ) -> hits::Result<f64> {
     let counting: Vec<Counting> = steppers
         .iter()
@@ -230,10 +230,10 @@ fn main() -> hits::Result<()> {
         rk4_forecast(dyn_sys.as_ref(), 0.01, 1.0, x0_f64.view(), N_STEPS).expect("rk4")
     });
     let (t_hy, c_hy, hy) = best_and_cpu(10, || {
-        hybrid_forecast(&fast[10], &hyper, 0.01, 1.0, &x0, N_STEPS).expect("hybrid")
+        hybrid_forecast(&fast[10], &hyper, 0.01, 1.0, x0_f64.view(), N_STEPS).expect("hybrid")
     });
     let (t_hy_dyn, c_hy_dyn, _) = best_and_cpu(10, || {
-        hybrid_forecast(&fast[10], dyn_sys.as_ref(), 0.01, 1.0, &x0, N_STEPS).expect("hybrid")
+        hybrid_forecast(&fast[10], dyn_sys.as_ref(), 0.01, 1.0, x0_f64.view(), N_STEPS).expect("hybrid")
     });
     println!("\n| {n_traj} states, {N_STEPS} steps | original [s] | hits [s] | speed-up | hits CPU per call [s] | hits via `&dyn System` [s] / CPU [s] |");
     println!("|---|---|---|---|---|---|");
@@ -291,8 +291,9 @@ fn main() -> hits::Result<()> {
     let refs: Vec<&dyn Stepper> = nets.iter().map(|n| n as &dyn Stepper).collect();
     let fast_refs: Vec<&dyn Stepper> = fast.iter().map(|n| n as &dyn Stepper).collect();
     let x1 = x0.narrow(0, 0, 1)?;
-    let uni = |s: &[&dyn Stepper]| uni_scale_forecast(s[0], &x0, N_STEPS);
-    let ms = |s: &[&dyn Stepper]| multiscale_forecast(s, &x0, N_STEPS);
+    let x1_f64 = x0_f64.slice(ndarray::s![0..1, ..]);
+    let uni = |s: &[&dyn Stepper]| uni_scale_forecast(s[0], x0_f64.view(), N_STEPS);
+    let ms = |s: &[&dyn Stepper]| multiscale_forecast(s, x0_f64.view(), N_STEPS);
     let rows_uni = count_rows(&fast_refs, uni)?;
     let rows_ms = count_rows(&fast_refs, ms)?;
     let gf = |rows: f64, t: f64| rows * flops_per_row / t / 1e9;
@@ -324,9 +325,9 @@ fn main() -> hits::Result<()> {
             (0..100).for_each(|_| drop(s[0].step(&x0).expect("step")))
         });
         let (ms1, _) = best_of(3, || {
-            multiscale_forecast(s, &x1, N_STEPS).expect("multiscale, 1 state")
+            multiscale_forecast(s, x1_f64, N_STEPS).expect("multiscale, 1 state")
         });
-        preds.push((to_array3(&u)?, to_array3(&m)?));
+        preds.push((u, m));
         Ok([t_uni, t_ms, b1 / 1000.0, b320 / 100.0, ms1])
     };
     let c = timed(&refs)?;

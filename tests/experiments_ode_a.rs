@@ -117,7 +117,6 @@ fn exact_steppers_make_a_near_zero_table_5_with_the_papers_columns() {
         &data,
         0.0,
         prov,
-        &Device::Cpu,
     )
     .expect("evaluate");
 
@@ -213,7 +212,6 @@ fn exact_coarse_stepper_makes_the_hybrid_exact_and_table_9_carries_the_papers_va
         data.test.view(),
         &[1.0, 2.0, 4.0],
         Provenance::exact("RK4 over 64 dt as the coarse stepper"),
-        &Device::Cpu,
     )
     .expect("hybrid evaluate");
     assert_eq!(result.rows.len(), 3);

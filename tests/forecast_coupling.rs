@@ -87,7 +87,7 @@ fn flow_maps_are_exact_at_computed_points_and_interpolate_within_the_bound() -> 
             "{sizes:?}: {sorted:?}"
         );
         // Elsewhere linear interpolation of r sin(t + phi) errs by at most (H dt)^2 / 8 * r.
-        let pred = to_array3(&multiscale_forecast(&refs(&m), &tensor(&x0)?, n)?)?;
+        let pred = multiscale_forecast(&refs(&m), x0.view(), n)?;
         assert_eq!(pred.dim(), (16, n, 2));
         let h = s_min as f64 * DT;
         for i in 0..16 {
@@ -187,7 +187,7 @@ fn batched_coupling_equals_the_per_point_reference_on_random_nets() -> Result<()
     ] {
         let nets = random_nets(sizes, 11)?;
         let want = reference(&refs(&nets), &x0, n)?;
-        let got = to_array3(&multiscale_forecast(&refs(&nets), &tensor(&x0)?, n)?)?;
+        let got = multiscale_forecast(&refs(&nets), x0.view(), n)?;
         assert_eq!(got.dim(), want.dim());
         let worst = (&got - &want).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
         let scale = want.mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
@@ -202,14 +202,15 @@ fn batched_coupling_equals_the_per_point_reference_on_random_nets() -> Result<()
 
 #[test]
 fn uni_scale_step_one_is_the_plain_rollout_without_nan() -> Result<()> {
-    let x0 = tensor(&initial_states(7).mapv(|v| 0.3 * v))?;
+    let x0_array = initial_states(7).mapv(|v| 0.3 * v);
+    let x0 = tensor(&x0_array)?;
     let net = &random_nets(&[1], 3)?[0];
-    let pred = uni_scale_forecast(net, &x0, 40)?;
+    let pred = uni_scale_forecast(net, x0_array.view(), 40)?;
     let plain = rollout(net, &x0, 40)?.narrow(1, 1, 40)?;
-    assert_eq!(pred.to_vec3::<f32>()?, plain.to_vec3::<f32>()?);
+    assert_eq!(pred, to_array3(&plain)?);
     // Step 4: the rollout at multiples of 4 (time 4 dt is output index 3), x0 at step 0.
     let net4 = &random_nets(&[4], 5)?[0];
-    let pred = to_array3(&uni_scale_forecast(net4, &x0, 10)?)?;
+    let pred = uni_scale_forecast(net4, x0_array.view(), 10)?;
     let plain = to_array3(&rollout(net4, &x0, 3)?)?;
     for i in 0..7 {
         for d in 0..2 {
@@ -240,13 +241,13 @@ fn selection_drops_the_bad_steppers_of_a_constructed_case() -> Result<()> {
     let m = [bad(1, 0.05)?, bad(2, 0.0)?, bad(4, 0.01)?, bad(8, 0.2)?];
     let x0 = initial_states(8);
     let val = exact(&x0, 400);
-    let sel = select_models(&refs(&m), val.view(), &Device::Cpu)?;
+    let sel = select_models(&refs(&m), val.view())?;
     // Drop 8, then 4 (only step 1 errs in [1, 2]); then dropping 1 leaves exact even steps and
     // a 5e-5 r interpolation error at odd steps, 10x below the bad step 1's 5e-4 r.
     assert_eq!(sel.range, 1..2, "{:#?}", sel.candidates);
     let visited: Vec<_> = sel.candidates.iter().map(|c| c.range.clone()).collect();
     assert_eq!(visited, vec![0..4, 0..3, 0..2, 0..1, 0..2, 1..2]);
-    let err = select_models(&[&m[1] as &dyn Stepper, &m[0]], val.view(), &Device::Cpu).unwrap_err();
+    let err = select_models(&[&m[1] as &dyn Stepper, &m[0]], val.view()).unwrap_err();
     assert!(err.to_string().contains("ascending"), "{err}");
     Ok(())
 }
@@ -259,7 +260,7 @@ fn hybrid_with_the_exact_flow_equals_rk4_from_the_same_points() -> Result<()> {
     let coarse_pts = to_array3(&rollout(&coarse, &tensor(&x0)?, n.div_ceil(big))?)?;
     let truth = exact(&x0, n);
     for h in [1.0, 2.0, 4.0, 0.5] {
-        let hybrid = hybrid_forecast(&coarse, &Harmonic, DT, h, &tensor(&x0)?, n)?;
+        let hybrid = hybrid_forecast(&coarse, &Harmonic, DT, h, x0.view(), n)?;
         for j in 0..n.div_ceil(big) {
             let start = coarse_pts.slice(ndarray::s![.., j, ..]).to_owned();
             let rk = rk4_forecast(&Harmonic, DT, h, start.view(), big)?;
@@ -416,7 +417,7 @@ fn vectorised_rk4_and_hybrid_equal_the_scalar_reference_on_every_paper_system() 
         let x0t = tensor(&x0)?;
         let pts = to_array3(&rollout(&coarse, &x0t, n.div_ceil(big))?)?;
         for h in [1.0, 2.0, 8.0, 0.5] {
-            let ours = hybrid_forecast(&coarse, system.as_ref(), dt, h, &x0t, n)?;
+            let ours = hybrid_forecast(&coarse, system.as_ref(), dt, h, x0.view(), n)?;
             let want = reference_forecast(system.as_ref(), Some((big, &pts)), &x0, dt, h, n)?;
             let diff = max_rel_diff(&ours, &want);
             assert!(

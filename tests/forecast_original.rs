@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use hits::forecast::{multiscale_forecast, to_array3, uni_scale_forecast, Stepper};
+use hits::forecast::{multiscale_forecast, uni_scale_forecast, Stepper};
 use hits::stepper::ResNetStepper;
 use hits::Result;
 use ndarray::{Array1, Array2, Array3};
@@ -37,13 +37,9 @@ fn net(step: usize) -> Result<ResNetStepper> {
     ResNetStepper::from_layers(layers, step, 0.01)
 }
 
-fn x0() -> Result<Tensor> {
+fn x0() -> Result<Array2<f64>> {
     let x: Array2<f32> = read_npy(fixture("x0.npy")).expect("fixture x0");
-    Ok(Tensor::from_vec(
-        x.iter().copied().collect::<Vec<f32>>(),
-        x.dim(),
-        &Device::Cpu,
-    )?)
+    Ok(x.mapv(f64::from))
 }
 
 fn original(name: &str) -> Array3<f64> {
@@ -63,7 +59,7 @@ fn multiscale_matches_the_original_vectorized_forecast() -> Result<()> {
         .map(|&s| net(s))
         .collect::<Result<_>>()?;
     let all: Vec<&dyn Stepper> = nets.iter().map(|n| n as &dyn Stepper).collect();
-    let ours = to_array3(&multiscale_forecast(&all, &x0()?, 50)?)?;
+    let ours = multiscale_forecast(&all, x0()?.view(), 50)?;
     let diff = max_abs_diff(&ours, &original("multiscale_1_2_4_8_n50.npy"));
     assert!(
         diff < 1e-6,
@@ -73,7 +69,7 @@ fn multiscale_matches_the_original_vectorized_forecast() -> Result<()> {
     // n = 47: the original's virtual last interval [40, 48) is filled by the 2-dt net, whose
     // tail step then gives step 48 (not the 8-dt net), and step 47 interpolates towards it.
     let some = [&nets[3] as &dyn Stepper, &nets[1]]; // any order
-    let ours = to_array3(&multiscale_forecast(&some, &x0()?, 47)?)?;
+    let ours = multiscale_forecast(&some, x0()?.view(), 47)?;
     let diff = max_abs_diff(&ours, &original("multiscale_2_8_n47.npy"));
     assert!(diff < 1e-6, "steps 2, 8: max |ours - original| = {diff}");
     Ok(())
@@ -82,7 +78,7 @@ fn multiscale_matches_the_original_vectorized_forecast() -> Result<()> {
 #[test]
 fn uni_scale_matches_the_original_except_its_misplaced_start() -> Result<()> {
     let net4 = net(4)?;
-    let ours = to_array3(&uni_scale_forecast(&net4, &x0()?, 30)?)?;
+    let ours = uni_scale_forecast(&net4, x0()?.view(), 30)?;
     let theirs = original("uniscale_4_n30.npy");
     // From output index 3 (step 4) on, both interpolate the same rollout.
     let tail = max_abs_diff(
@@ -91,7 +87,7 @@ fn uni_scale_matches_the_original_except_its_misplaced_start() -> Result<()> {
     );
     assert!(tail < 1e-6, "max |ours - original| from step 4 = {tail}");
     // Before, the original puts x0 at output index 0 (time dt): its first output IS x0.
-    let x0 = to_array3(&x0()?.unsqueeze(1)?)?;
+    let x0 = x0()?.insert_axis(ndarray::Axis(1));
     for i in 0..5 {
         for d in 0..2 {
             assert!(

@@ -106,7 +106,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         keep_predictions: args.save_all,
         ..EvalOptions::default()
     };
-    let ev = evaluate(&problem, &set.refs(), Some(val.view()), test.view(), &options, &dev)?;
+    let ev = evaluate(&problem, &set.refs(), Some(val.view()), test.view(), &options)?;
     if let Some(sel) = &ev.selection {
         println!("model selection on the validation set:");
         for c in &sel.candidates {

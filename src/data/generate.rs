@@ -96,7 +96,7 @@ fn recipe(problem: &OdeProblem) -> Result<(&InitialConditions, &Integration)> {
         DataSource::Given(given) => Err(Error::invalid(
             "data generation",
             format!(
-                "{} is a data-only problem (its trajectories are {given}): there are no initial                  conditions and vector field to generate data from",
+                "{} is a data-only problem (its trajectories are {given}): there are no initial conditions and vector field to generate data from",
                 problem.name
             ),
         )),
@@ -205,7 +205,7 @@ pub fn generate_clean(
             return Err(Error::invalid(
                 "data generation",
                 format!(
-                    "the {name} trajectory {traj} of {} is not finite at point {} (component {}):                      the vector field blew up from its initial condition (of {n} trajectories)",
+                    "the {name} trajectory {traj} of {} is not finite at point {} (component {}): the vector field blew up from its initial condition (of {n} trajectories)",
                     problem.name,
                     rest / d,
                     rest % d

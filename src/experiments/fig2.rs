@@ -120,7 +120,6 @@ pub fn evaluate<'a>(
         Some(data.val.view()),
         test.view(),
         &options,
-        device,
     )?;
     let n = sorted.len();
     let (pred, selection) = match (ev.multiscale, ev.selection) {

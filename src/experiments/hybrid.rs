@@ -99,7 +99,6 @@ pub fn evaluate(
     test: ArrayView3<f64>,
     hs: &[f64],
     provenance: Provenance,
-    device: &Device,
 ) -> Result<HybridResult> {
     if hs.is_empty() {
         return Err(Error::invalid("h", "give at least one RK4 step"));
@@ -110,7 +109,7 @@ pub fn evaluate(
         hybrid: hs.to_vec(),
         ..EvalOptions::default()
     };
-    let ev = evaluate_rows(problem, &[coarse], None, test, &options, device)?;
+    let ev = evaluate_rows(problem, &[coarse], None, test, &options)?;
     // rows: the coarse stepper alone, then (RK4, hybrid) per h
     let coarse_row = &ev.rows[0];
     let rows = ev.rows[1..]
@@ -187,7 +186,6 @@ pub fn run(
         data.test.view(),
         hs,
         steppers.provenance.clone(),
-        device,
     )
 }
 

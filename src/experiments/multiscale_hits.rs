@@ -39,8 +39,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::DataSet;
 use crate::experiments::ode::ensure_data;
 use crate::forecast::{
-    csv_table, evaluate as evaluate_rows, markdown_table, states_tensor, to_array3,
-    uni_scale_forecast, EvalOptions, ForecastRow, Selection, Stepper, StepperSet,
+    csv_table, evaluate as evaluate_rows, markdown_table, uni_scale_forecast, EvalOptions,
+    ForecastRow, Selection, Stepper, StepperSet,
 };
 use crate::io::write_bytes_atomic;
 use crate::problem::OdeProblem;
@@ -99,7 +99,6 @@ pub fn evaluate(
     data: &DataSet,
     noise: f64,
     provenance: Provenance,
-    device: &Device,
 ) -> Result<MultiscaleResult> {
     if steppers.is_empty() {
         return Err(Error::invalid("steppers", "need at least one stepper"));
@@ -125,7 +124,6 @@ pub fn evaluate(
         Some(data.val.view()),
         data.test.view(),
         &options,
-        device,
     )?;
     let selection = ev
         .selection
@@ -156,11 +154,8 @@ pub fn evaluate(
         .filter(|&i| ev.rows[i].mse.is_finite())
         .min_by(|&a, &b| ev.rows[a].mse.total_cmp(&ev.rows[b].mse))
         .unwrap_or(0);
-    let x0 = states_tensor(
-        test.slice(s![SAMPLE_TRAJECTORY..=SAMPLE_TRAJECTORY, 0, ..]),
-        device,
-    )?;
-    let best_pred = to_array3(&uni_scale_forecast(steppers[best], &x0, n_points - 1)?)?;
+    let x0 = test.slice(s![SAMPLE_TRAJECTORY..=SAMPLE_TRAJECTORY, 0, ..]);
+    let best_pred = uni_scale_forecast(steppers[best], x0, n_points - 1)?;
     let sample_best = with_x0(best_pred.index_axis(Axis(0), 0));
     Ok(MultiscaleResult {
         problem: problem.clone(),
@@ -194,7 +189,6 @@ pub fn evaluate_steppers(
         data,
         noise,
         steppers.provenance.clone(),
-        device,
     )
 }
 

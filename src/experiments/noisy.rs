@@ -174,7 +174,6 @@ pub fn evaluate_noise(
         Some(data.val.view()),
         data.test.view(),
         &opts,
-        device,
     )?;
     let multiscale = ev
         .multiscale

@@ -16,12 +16,11 @@
 //!
 //! ```
 //! # fn main() -> hits::Result<()> {
-//! use candle_core::{Device, Tensor};
 //! use hits::forecast::{hybrid_forecast, FlowMapStepper};
 //! use hits::systems::Harmonic;
 //! let coarse = FlowMapStepper::harmonic(0.01, 64); // the exact flow as the "network"
-//! let x0 = Tensor::new(&[[0.0f32, 1.0]], &Device::Cpu)?;
-//! let pred = hybrid_forecast(&coarse, &Harmonic, 0.01, 2.0, &x0, 200)?; // h = 2 dt
+//! let x0 = ndarray::array![[0.0, 1.0]];
+//! let pred = hybrid_forecast(&coarse, &Harmonic, 0.01, 2.0, x0.view(), 200)?; // h = 2 dt
 //! assert_eq!(pred.dim(), (1, 200, 2));
 //! assert!((pred[[0, 199, 0]] - 2f64.sin()).abs() < 1e-5);
 //! # Ok(())
@@ -30,14 +29,14 @@
 
 use std::mem::MaybeUninit;
 
-use candle_core::Tensor;
 use ndarray::{Array3, ArrayView2};
 use rayon::prelude::*;
 
 use super::stage::Stage;
 use super::stepper::check_states;
 use super::uniscale::rollout;
-use super::{metrics::to_array3, Stepper};
+use super::metrics::{states_tensor, to_array3};
+use super::Stepper;
 use crate::solvers::{lanes_per_batch, Rk4Lanes};
 use crate::{Error, Result, System};
 
@@ -49,7 +48,7 @@ pub fn hybrid_forecast<S: System + ?Sized>(
     system: &S,
     dt: f64,
     h_in_dt: f64,
-    x0: &Tensor,
+    x0: ArrayView2<f64>,
     n_steps: usize,
 ) -> Result<Array3<f64>> {
     let dim = system.dim();
@@ -60,6 +59,8 @@ pub fn hybrid_forecast<S: System + ?Sized>(
             coarse.dim().to_string(),
         ));
     }
+    let x0 = states_tensor(x0, &coarse.device())?;
+    let x0 = &x0;
     let n_traj = check_states("initial states x0", x0, dim)?;
     check_steps(dt, h_in_dt, n_steps)?;
     let big = coarse.step_size();

@@ -25,40 +25,45 @@
 //!
 //! ```
 //! # fn main() -> hits::Result<()> {
-//! use candle_core::{Device, Tensor};
 //! use hits::forecast::{multiscale_forecast, FlowMapStepper, Stepper};
 //! let (coarse, fine) = (FlowMapStepper::harmonic(0.01, 16), FlowMapStepper::harmonic(0.01, 1));
-//! let x0 = Tensor::new(&[[0.0f32, 1.0], [1.0, 0.0]], &Device::Cpu)?;
-//! let pred = multiscale_forecast(&[&fine as &dyn Stepper, &coarse], &x0, 100)?;
-//! assert_eq!(pred.dims(), &[2, 100, 2]); // [n_traj, n_steps, dim]
-//! let x100 = pred.get(0)?.get(99)?.to_vec1::<f32>()?; // step 100: x = sin(1.0), y = cos(1.0)
-//! assert!((x100[0] - 1f32.sin()).abs() < 1e-5 && (x100[1] - 1f32.cos()).abs() < 1e-5);
+//! let x0 = ndarray::array![[0.0, 1.0], [1.0, 0.0]];
+//! let pred = multiscale_forecast(&[&fine as &dyn Stepper, &coarse], x0.view(), 100)?;
+//! assert_eq!(pred.shape(), &[2, 100, 2]); // [n_traj, n_steps, dim]
+//! let x100 = pred.slice(ndarray::s![0, 99, ..]); // step 100: x = sin(1.0), y = cos(1.0)
+//! assert!((x100[0] - 1f64.sin()).abs() < 1e-5 && (x100[1] - 1f64.cos()).abs() < 1e-5);
 //! # Ok(())
 //! # }
 //! ```
 
 use candle_core::{DType, Tensor};
+use ndarray::{Array3, ArrayView2};
 
 use super::interp::interpolate_to_steps;
+use super::metrics::states_tensor;
 use super::stepper::{check_states, repeat_rows, Stepper};
 use crate::{Error, Result};
 
 /// Forecast `n_steps` steps of `dt` from `x0` (`[n_traj, dim]`) with the multiscale coupling of
 /// `steppers` (any order, distinct step sizes; one stepper gives the uni-scale forecast).
 ///
-/// Returns `[n_traj, n_steps, dim]` `f32` on `x0`'s device, index i = step i + 1.
+/// Returns `[n_traj, n_steps, dim]`, index i = step i + 1 (the steppers compute in `f32` on
+/// their device; the result is widened to `f64` like every forecast of [`crate::forecast`]).
 pub fn multiscale_forecast(
     steppers: &[&dyn Stepper],
-    x0: &Tensor,
+    x0: ArrayView2<f64>,
     n_steps: usize,
-) -> Result<Tensor> {
+) -> Result<Array3<f64>> {
     let dim = check_steppers(steppers)?;
-    let n_traj = check_states("initial states x0", x0, dim)?;
-    let (positions, values) = multiscale_points(steppers, x0, n_steps)?;
+    let x0 = states_tensor(x0, &steppers[0].device())?;
+    let n_traj = check_states("initial states x0", &x0, dim)?;
+    let (positions, values) = multiscale_points(steppers, &x0, n_steps)?;
     let values: Vec<f32> = values.flatten_all()?.to_vec1()?;
     let positions: Vec<f64> = positions.iter().map(|&p| p as f64).collect();
     let out = interpolate_to_steps(&positions, &values, n_traj, dim, n_steps)?;
-    Ok(Tensor::from_vec(out, (n_traj, n_steps, dim), x0.device())?)
+    let out: Vec<f64> = out.into_iter().map(f64::from).collect();
+    Array3::from_shape_vec((n_traj, n_steps, dim), out)
+        .map_err(|e| Error::shape("forecast", format!("[{n_traj}, {n_steps}, {dim}]"), e.to_string()))
 }
 
 /// The points the multiscale coupling computes before interpolation: their steps (in storage

@@ -5,7 +5,6 @@
 //!
 //! ```
 //! # fn main() -> hits::Result<()> {
-//! use candle_core::Device;
 //! use hits::forecast::{evaluate, markdown_table, EvalOptions, FlowMapStepper, Stepper};
 //! use ndarray::Array3;
 //! let maps: Vec<FlowMapStepper> = [1, 8].iter().map(|&s| FlowMapStepper::harmonic(0.001, s)).collect();
@@ -15,7 +14,7 @@
 //!     if d == 0 { a.sin() } else { a.cos() }
 //! });
 //! let opts = EvalOptions::default();
-//! let ev = evaluate(&hits::problem::harmonic(), &refs, None, test.view(), &opts, &Device::Cpu)?;
+//! let ev = evaluate(&hits::problem::harmonic(), &refs, None, test.view(), &opts)?;
 //! assert_eq!(ev.rows.len(), 3); // step 1, step 8, multiscale
 //! assert!(ev.rows[2].mse < 1e-12);
 //! assert!(markdown_table(&ev.rows).contains("| multiscale |"));
@@ -25,12 +24,11 @@
 
 use std::time::Instant;
 
-use candle_core::Device;
 use ndarray::{Array3, ArrayView3, Axis};
 
 use super::{
     hybrid_forecast, mse_per_step, multiscale_forecast, rk4_forecast, select_models,
-    states_tensor, to_array3, uni_scale_forecast, Selection, Stepper,
+    uni_scale_forecast, Selection, Stepper,
 };
 use crate::problem::OdeProblem;
 use crate::{Error, Result};
@@ -110,7 +108,6 @@ pub fn evaluate(
     val: Option<ArrayView3<f64>>,
     test: ArrayView3<f64>,
     options: &EvalOptions,
-    device: &Device,
 ) -> Result<Evaluation> {
     let (n_traj, n_points, _) = test.dim();
     if n_traj == 0 || n_points < 2 {
@@ -121,7 +118,7 @@ pub fn evaluate(
         ));
     }
     let n_steps = n_points - 1;
-    let x0 = states_tensor(test.index_axis(Axis(1), 0), device)?;
+    let x0 = test.index_axis(Axis(1), 0);
     let truth = test.slice(ndarray::s![.., 1.., ..]);
     if steppers.is_empty() {
         return Err(Error::invalid("steppers", "need at least one stepper to forecast with"));
@@ -140,7 +137,7 @@ pub fn evaluate(
 
     for s in steppers {
         let t0 = Instant::now();
-        let pred = to_array3(&uni_scale_forecast(*s, &x0, n_steps)?)?;
+        let pred = uni_scale_forecast(*s, x0, n_steps)?;
         let seconds = t0.elapsed().as_secs_f64();
         let per_step = mse_per_step(pred.view(), truth)?;
         let paper_seconds = paper.and_then(|p| p.single_seconds(s.step_size()));
@@ -158,7 +155,7 @@ pub fn evaluate(
     }
 
     let selection = match (options.select && options.couple, val) {
-        (true, Some(val)) => Some(select_models(steppers, val, device)?),
+        (true, Some(val)) => Some(select_models(steppers, val)?),
         (true, None) => {
             return Err(Error::invalid(
                 "select",
@@ -173,11 +170,7 @@ pub fn evaluate(
             .as_ref()
             .map_or(0..steppers.len(), |s| s.range.clone());
         let t0 = Instant::now();
-        let pred = to_array3(&multiscale_forecast(
-            &steppers[chosen.clone()],
-            &x0,
-            n_steps,
-        )?)?;
+        let pred = multiscale_forecast(&steppers[chosen.clone()], x0, n_steps)?;
         let seconds = t0.elapsed().as_secs_f64();
         let per_step = mse_per_step(pred.view(), truth)?;
         rows.push(ForecastRow {
@@ -201,7 +194,6 @@ pub fn evaluate(
         let system = problem.vector_field("the hybrid NN + RK4 stepper")?;
         let dt = problem.dt;
         let coarse = *steppers.last().expect("non-empty");
-        let x0_f64 = test.index_axis(Axis(1), 0);
         for &h in &options.hybrid {
             let table9 = |i: usize| {
                 if h == 1.0 && clean {
@@ -217,10 +209,10 @@ pub fn evaluate(
                 }
             };
             let t0 = Instant::now();
-            let rk = rk4_forecast(system, dt, h, x0_f64, n_steps)?;
+            let rk = rk4_forecast(system, dt, h, x0, n_steps)?;
             let t_rk = t0.elapsed().as_secs_f64();
             let t0 = Instant::now();
-            let hy = hybrid_forecast(coarse, system, dt, h, &x0, n_steps)?;
+            let hy = hybrid_forecast(coarse, system, dt, h, x0, n_steps)?;
             let t_hy = t0.elapsed().as_secs_f64();
             for (i, (method, pred, secs, sizes)) in [
                 ("RK4", rk, t_rk, vec![]),

@@ -26,10 +26,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use candle_core::Device;
 use ndarray::{ArrayView3, Axis};
 
-use super::metrics::{mse, states_tensor, to_array3};
+use super::metrics::mse;
 use super::multiscale::multiscale_forecast;
 use super::stepper::Stepper;
 use crate::{Error, Result};
@@ -108,11 +107,7 @@ pub fn select_range(
 /// Select the steppers (sorted by step size ascending) on a validation set `val`
 /// (`[n_traj, n_steps + 1, dim]`, x0 = `val[:, 0]`): each candidate is the multiscale forecast of
 /// `val[:, 1..]` from `val[:, 0]`, scored by its MSE.
-pub fn select_models(
-    steppers: &[&dyn Stepper],
-    val: ArrayView3<f64>,
-    device: &Device,
-) -> Result<Selection> {
+pub fn select_models(steppers: &[&dyn Stepper], val: ArrayView3<f64>) -> Result<Selection> {
     if steppers
         .windows(2)
         .any(|w| w[0].step_size() >= w[1].step_size())
@@ -131,11 +126,11 @@ pub fn select_models(
             format!("{:?}", val.shape()),
         ));
     }
-    let x0 = states_tensor(val.index_axis(Axis(1), 0), device)?;
+    let x0 = val.index_axis(Axis(1), 0);
     let truth = val.slice(ndarray::s![.., 1.., ..]);
     select_range(steppers.len(), |range| {
-        let pred = multiscale_forecast(&steppers[range], &x0, n_points - 1)?;
-        mse(to_array3(&pred)?.view(), truth)
+        let pred = multiscale_forecast(&steppers[range], x0, n_points - 1)?;
+        mse(pred.view(), truth)
     })
 }
 

@@ -35,6 +35,11 @@ pub trait Stepper: Sync {
     fn dim(&self) -> usize;
     /// Advance every row of `x` (`[batch, dim]`, `f32`) by one step; same shape, same device.
     fn step(&self, x: &Tensor) -> Result<Tensor>;
+    /// The device the stepper takes its states on (the CPU unless it says otherwise): the
+    /// forecasts build their state tensors there.
+    fn device(&self) -> Device {
+        Device::Cpu
+    }
     /// Apply the stepper `n_calls` times to every row of `x` (`[batch, dim]`): returns
     /// `[n_calls, batch, dim]`, entry k being the states after k + 1 steps. The default calls
     /// [`Stepper::step`] in a loop; [`crate::forecast::CpuResNet`] overrides it so that each
@@ -64,6 +69,9 @@ impl<S: Stepper + ?Sized> Stepper for &S {
     fn step(&self, x: &Tensor) -> Result<Tensor> {
         (**self).step(x)
     }
+    fn device(&self) -> Device {
+        (**self).device()
+    }
     fn step_repeated(&self, x: &Tensor, n_calls: usize) -> Result<Tensor> {
         (**self).step_repeated(x, n_calls)
     }
@@ -78,6 +86,9 @@ impl Stepper for crate::stepper::ResNetStepper {
     }
     fn step(&self, x: &Tensor) -> Result<Tensor> {
         Ok(candle_core::Module::forward(self, x)?)
+    }
+    fn device(&self) -> Device {
+        crate::stepper::ResNetStepper::device(self).clone()
     }
 }
 

@@ -14,27 +14,33 @@
 //! ```
 //! # fn main() -> hits::Result<()> {
 //! use candle_core::{Device, Tensor};
-//! use hits::forecast::{rollout, uni_scale_forecast, FlowMapStepper};
+//! use hits::forecast::{rollout, to_array3, uni_scale_forecast, FlowMapStepper};
 //! let flow = FlowMapStepper::harmonic(0.01, 1);
-//! let x0 = Tensor::new(&[[0.5f32, -0.5]], &Device::Cpu)?;
-//! let pred = uni_scale_forecast(&flow, &x0, 50)?; // [1, 50, 2], no NaN
-//! let plain = rollout(&flow, &x0, 50)?; // [1, 51, 2], x0 first
-//! let diff = (pred - plain.narrow(1, 1, 50)?)?.abs()?.max_all()?.to_scalar::<f32>()?;
-//! assert_eq!(diff, 0.0);
+//! let x0 = ndarray::array![[0.5, -0.5]];
+//! let pred = uni_scale_forecast(&flow, x0.view(), 50)?; // [1, 50, 2], no NaN
+//! // the tensor layer below it: the plain rollout, x0 first
+//! let plain = to_array3(&rollout(&flow, &Tensor::new(&[[0.5f32, -0.5]], &Device::Cpu)?, 50)?)?;
+//! assert_eq!(pred, plain.slice(ndarray::s![.., 1.., ..]));
 //! # Ok(())
 //! # }
 //! ```
 
 use candle_core::{DType, Tensor};
+use ndarray::{Array3, ArrayView2};
 
 use super::multiscale::multiscale_forecast;
 use super::stepper::{check_states, repeat_rows, Stepper};
 use crate::{Error, Result};
 
-/// Forecast `n_steps` steps of `dt` from `x0` (`[n_traj, dim]`) with one stepper.
+/// Forecast `n_steps` steps of `dt` from `x0` (`[n_traj, dim]`) with one stepper, linearly
+/// interpolated between its points.
 ///
-/// Returns `[n_traj, n_steps, dim]` `f32` on `x0`'s device, index i = step i + 1.
-pub fn uni_scale_forecast(stepper: &dyn Stepper, x0: &Tensor, n_steps: usize) -> Result<Tensor> {
+/// Returns `[n_traj, n_steps, dim]`, index i = step i + 1.
+pub fn uni_scale_forecast(
+    stepper: &dyn Stepper,
+    x0: ArrayView2<f64>,
+    n_steps: usize,
+) -> Result<Array3<f64>> {
     multiscale_forecast(&[stepper], x0, n_steps)
 }
 

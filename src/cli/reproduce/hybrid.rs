@@ -50,7 +50,6 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             data.test.view(),
             &PAPER_H,
             p.clone(),
-            &dev,
         )?;
         println!("\n{}", result.table_markdown());
         println!(

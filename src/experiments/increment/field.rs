@@ -40,7 +40,7 @@ impl Slice2d {
             Error::invalid(
                 "increment plane",
                 format!(
-                    "{} has no plane of initial states (`view.increment_plane`); set one, or                      take the data's range with `Slice2d::from_data`",
+                    "{} has no plane of initial states (`view.increment_plane`); set one, or take the data's range with `Slice2d::from_data`",
                     problem.name
                 ),
             )

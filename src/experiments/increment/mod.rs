@@ -136,7 +136,7 @@ pub fn run(cfg: &IncrementConfig, steppers: &[ResNetStepper]) -> Result<Incremen
             return Err(Error::invalid(
                 "increments",
                 format!(
-                    "{} has no vector field for exact increments: give trained steppers to                      draw the learned ones",
+                    "{} has no vector field for exact increments: give trained steppers to draw the learned ones",
                     cfg.problem.name
                 ),
             ))

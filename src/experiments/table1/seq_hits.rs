@@ -31,7 +31,7 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use ndarray::{s, Array2, Array3, ArrayView1, ArrayView2};
 
 use super::HitsSeqConfig;
@@ -228,15 +228,11 @@ impl SeqHits {
         if n_frames == 1 {
             return Ok(out);
         }
-        let device = self.steppers[0].device();
-        let x0: Vec<f32> = first.iter().map(|&v| v as f32).collect();
-        let x0 = Tensor::from_vec(x0, (1, dim), device)?;
+        let x0 = first.to_owned().insert_axis(ndarray::Axis(0));
         let refs: Vec<&dyn Stepper> = self.steppers.iter().map(|s| s as &dyn Stepper).collect();
-        let pred = multiscale_forecast(&refs, &x0, n_frames - 1)?;
-        let values: Vec<f32> = pred.flatten_all()?.to_vec1()?;
-        for (i, v) in values.iter().enumerate() {
-            out[[1 + i / dim, i % dim]] = f64::from(*v);
-        }
+        let pred = multiscale_forecast(&refs, x0.view(), n_frames - 1)?;
+        out.slice_mut(s![1.., ..])
+            .assign(&pred.index_axis(ndarray::Axis(0), 0));
         Ok(out)
     }
 }
