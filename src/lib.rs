@@ -19,6 +19,7 @@
 //! | [`io`] | atomic file writes (temporary file, then rename) |
 //! | [`plot`] | figures (lines, log axes, heat maps, images, GIFs) to PNG/SVG and inline in evcxr |
 //! | [`experiments`] | the paper's figures and tables, step by step (`hits reproduce`) |
+//! | [`prelude`] | `use hits::prelude::*;`: what a notebook needs |
 //! | [`progress`] | progress bars and notebook-friendly progress lines for long loops |
 
 pub mod baselines;
@@ -28,6 +29,7 @@ pub mod experiments;
 pub mod forecast;
 pub mod io;
 pub mod plot;
+pub mod prelude;
 pub mod problem;
 pub mod progress;
 pub mod rng;
