@@ -111,9 +111,9 @@ impl Rollout {
         let mut grads = Vec::with_capacity(2 * n_layers);
         for l in 0..n_layers {
             let (mut gw, mut gb) = (None::<Tensor>, None::<Tensor>);
-            for t in 0..n_steps {
-                let w_t = bmm(&self.inputs[t][l].transpose(1, 2)?, &deltas[t][l])?;
-                let b_t = bmm(&ones, &deltas[t][l])?;
+            for (hs, ds) in self.inputs.iter().zip(&deltas) {
+                let w_t = bmm(&hs[l].transpose(1, 2)?, &ds[l])?;
+                let b_t = bmm(&ones, &ds[l])?;
                 gw = Some(match gw {
                     Some(acc) => (acc + w_t)?,
                     None => w_t,

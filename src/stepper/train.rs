@@ -83,7 +83,7 @@ impl TrainConfig {
                 "batch_size, n_forward and eval_every must be at least 1",
             ));
         }
-        if !(self.lr > 0.0) {
+        if self.lr.is_nan() || self.lr <= 0.0 {
             return Err(Error::invalid(
                 "train config",
                 format!("need lr > 0; got {}", self.lr),
