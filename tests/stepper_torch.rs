@@ -169,6 +169,7 @@ fn training_matches(tag: &str) {
         n_forward: setup.n_forward,
         lr: setup.lr,
         loss_weight: setup.w,
+        loss: hits::stepper::Loss::paper(),
         eval_every: 1,
         target_loss: 0.0,
         seed: 0,

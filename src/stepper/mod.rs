@@ -8,8 +8,9 @@
 //! |---|---|
 //! | [`resnet`] | the stepper (`candle_core::Module`) |
 //! | [`init`] | PyTorch-default initialisation from a seeded numpy stream |
-//! | [`stack`] | K steppers stacked for batched training; the recurrent loss |
-//! | [`backward`] | hand-written gradients of the recurrent loss |
+//! | [`stack`] | K steppers stacked for batched training; the recurrent rollout |
+//! | [`loss`] | the training and validation loss: the paper's, or a custom closure ([`Loss`]) |
+//! | [`backward`] | hand-written gradients through the rollout |
 //! | [`adam`] | Adam with PyTorch's update and exposed state |
 //! | [`sampler`] | reproducible minibatches |
 //! | [`train`] | `train_net` of the original: [`TrainConfig`], [`Trainer`], [`TrainReport`] |
@@ -19,6 +20,37 @@
 //! | [`hierarchy`] | all step sizes of a system in one call, batched or not |
 //! | [`windows`] | training windows `x = X[:, 0]`, `ys = X[:, s, ..., n_forward s]` |
 //! | [`device`] | the CPU/CUDA choice |
+//!
+//! ## Changing the training loss
+//!
+//! The loss is [`TrainConfig::loss`], one [`Loss`] object that training minimises and
+//! validation reports (the best weights are those of the lowest validation loss, and
+//! `target_loss` is compared with it). The default is the paper's recurrent loss
+//! `w * mean + (1 - w) * max` of the squared errors of `n_forward` predicted steps, `w` =
+//! [`TrainConfig::loss_weight`] (1, as in the paper: a pure mean squared error, whose gradient
+//! is written by hand for speed). Any other loss is a named closure over candle tensors,
+//! predictions and targets `[K, B, n_forward, dim]` to one loss per net `[K]`, trained through
+//! candle's autograd:
+//!
+//! ```
+//! use hits::stepper::{Loss, TrainConfig};
+//! let cfg = TrainConfig {
+//!     // mean absolute error of each net (reduce over dimensions 1.., never over 0)
+//!     loss: Loss::custom("l1", |p, y| (p - y)?.abs()?.mean((1, 2, 3))),
+//!     ..TrainConfig::default()
+//! };
+//! assert_eq!(cfg.loss_identity(), "custom:l1");
+//! // Checkpoints record the loss by name; a closure read back from a file cannot train.
+//! let json = serde_json::to_string(&cfg)?;
+//! let back: TrainConfig = serde_json::from_str(&json)?;
+//! assert_eq!(back, cfg);
+//! assert!(back.validate().unwrap_err().to_string().contains("Loss::custom(\"l1\""));
+//! # Ok::<(), hits::Error>(())
+//! ```
+//!
+//! Every caller that trains takes a `TrainConfig` (the experiments' configs hold one), so the
+//! loss set there reaches the trainer unchanged. See [`loss`] for the contract (row k of the
+//! predictions is net k's) and how the gradients are computed.
 
 pub mod adam;
 pub mod backward;
@@ -26,6 +58,7 @@ pub mod checkpoint;
 pub mod device;
 pub mod hierarchy;
 pub mod init;
+pub mod loss;
 pub mod resnet;
 pub mod resume;
 pub mod sampler;
@@ -38,6 +71,7 @@ pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{checkpoint_stem, load_hierarchy, StepperMeta};
 pub use device::device;
 pub use hierarchy::{train_hierarchy, HierarchyPlan};
+pub use loss::Loss;
 pub use resnet::ResNetStepper;
 pub use resume::RunInfo;
 pub use sampler::MinibatchSampler;

@@ -1,5 +1,5 @@
 //! K residual MLPs of one architecture, stacked so they run in the same kernels, and the
-//! recurrent training loss.
+//! recurrent rollout that the loss is computed on.
 //!
 //! Layer `i` of all K nets is one weight `W_i: [K, in, out]` (the transpose of PyTorch's
 //! `[out, in]`, so the forward pass needs no transposed copies) and one bias `b_i: [K, 1, out]`.
@@ -9,20 +9,17 @@
 //! z_{i+1} = relu(z_i W_i + b_i),  last layer linear,   F(x) = x + z_n
 //! ```
 //!
-//! The recurrent loss of the original `ResNet.calculate_loss`, per net k, over targets
-//! `ys: [K, B, n_forward, dim]`:
-//!
-//! ```text
-//! p_1 = F(x), p_{t+1} = F(p_t);   e = (p - ys)^2
-//! L_k = w * mean(e_k) + (1 - w) * max(e_k)
-//! ```
+//! The recurrent loss of the original `ResNet.calculate_loss` rolls each net out from the
+//! window's start, `p_1 = F(x), p_{t+1} = F(p_t)`, and compares the predictions `p_t` with the
+//! targets `ys: [K, B, n_forward, dim]` through a [`Loss`] (see [`super::loss`]: the paper's
+//! `w * mean + (1 - w) * max` of the squared errors by default).
 //!
 //! Training minimises `sum_k L_k`: net k's parameters only touch `L_k`, so each gets exactly
-//! the gradient it would get alone. With `w = 1` (the default) the max term is skipped: it is
-//! multiplied by zero in the original.
+//! the gradient it would get alone.
 
 use candle_core::{DType, Device, Tensor, Var};
 
+use super::loss::Loss;
 use super::resnet::ResNetStepper;
 use crate::{Error, Result};
 
@@ -101,15 +98,8 @@ impl StackedNet {
         })
     }
 
-    /// The parameter tensors (tracked for gradients) as `(weights, biases)`.
-    pub fn tensors(&self) -> (Vec<Tensor>, Vec<Tensor>) {
-        (
-            self.weights.iter().map(|v| v.as_tensor().clone()).collect(),
-            self.biases.iter().map(|v| v.as_tensor().clone()).collect(),
-        )
-    }
-
-    /// The parameter tensors detached from the gradient graph (for evaluation).
+    /// The parameter tensors detached from the gradient graph (training computes its
+    /// gradients by hand, [`super::backward`]).
     pub fn detached(&self) -> (Vec<Tensor>, Vec<Tensor>) {
         (
             self.weights
@@ -191,9 +181,23 @@ pub fn index_tensor(idx: &[usize], device: &Device) -> Result<Tensor> {
 
 /// One step `F(x) = x + MLP(x)` of every stacked net: `x: [K, B, dim]`.
 pub fn forward(weights: &[Tensor], biases: &[Tensor], x: &Tensor) -> candle_core::Result<Tensor> {
+    forward_keeping(weights, biases, x, None)
+}
+
+/// [`forward`], pushing the input of every layer onto `inputs` when given (for the backward
+/// pass of [`super::backward`]).
+pub fn forward_keeping(
+    weights: &[Tensor],
+    biases: &[Tensor],
+    x: &Tensor,
+    mut inputs: Option<&mut Vec<Tensor>>,
+) -> candle_core::Result<Tensor> {
     let n = weights.len();
     let mut h = x.clone();
     for (i, (w, b)) in weights.iter().zip(biases).enumerate() {
+        if let Some(inputs) = inputs.as_deref_mut() {
+            inputs.push(h.clone());
+        }
         h = bmm(&h, w)?.broadcast_add(b)?;
         if i + 1 < n {
             h = h.relu()?;
@@ -202,13 +206,30 @@ pub fn forward(weights: &[Tensor], biases: &[Tensor], x: &Tensor) -> candle_core
     x + h
 }
 
-/// The recurrent loss `L_k` of every stacked net (shape `[K]`), for starts `x: [K, B, dim]` and
-/// targets `ys: [K, B, n_forward, dim]`, with mean/max weight `w` (see the module docs).
+/// The predictions `p_1 .. p_n` (`[K, B, dim]` each) of every stacked net from `x: [K, B, dim]`.
+pub fn rollout(
+    weights: &[Tensor],
+    biases: &[Tensor],
+    x: &Tensor,
+    n_steps: usize,
+) -> candle_core::Result<Vec<Tensor>> {
+    let mut preds = Vec::with_capacity(n_steps);
+    let mut y = x.clone();
+    for _ in 0..n_steps {
+        y = forward(weights, biases, &y)?;
+        preds.push(y.clone());
+    }
+    Ok(preds)
+}
+
+/// The loss `L_k` of every stacked net (shape `[K]`) under `loss` (mean/max weight `w` for the
+/// paper loss), for starts `x: [K, B, dim]` and targets `ys: [K, B, n_forward, dim]`.
 pub fn recurrent_loss(
     weights: &[Tensor],
     biases: &[Tensor],
     x: &Tensor,
     ys: &Tensor,
+    loss: &Loss,
     w: f64,
 ) -> Result<Tensor> {
     let (k, b, nf, d) = ys.dims4().map_err(|_| {
@@ -228,19 +249,26 @@ pub fn recurrent_loss(
     let targets = (0..nf)
         .map(|t| ys.narrow(2, t, 1)?.squeeze(2)?.contiguous())
         .collect::<candle_core::Result<Vec<_>>>()?;
-    recurrent_loss_steps(weights, biases, x, &targets, w)
+    recurrent_loss_steps(weights, biases, x, &targets, loss, w)
 }
 
 /// [`recurrent_loss`] with the targets given step by step: `targets[t]: [K, B, dim]` is the
-/// state `t + 1` steps after `x`. Sums the squared errors of each step as it is predicted
-/// (no stacked copy of the predictions).
+/// state `t + 1` steps after `x`.
 pub fn recurrent_loss_steps(
     weights: &[Tensor],
     biases: &[Tensor],
     x: &Tensor,
     targets: &[Tensor],
+    loss: &Loss,
     w: f64,
 ) -> Result<Tensor> {
+    check_starts_and_targets(x, targets)?;
+    let preds = rollout(weights, biases, x, targets.len())?;
+    loss.values(w, &preds, targets)
+}
+
+/// Error unless `x: [K, B, dim]` and `targets` are `n_forward >= 1` tensors `[K, B, dim]`.
+pub(crate) fn check_starts_and_targets(x: &Tensor, targets: &[Tensor]) -> Result<()> {
     let (k, b, d) = x
         .dims3()
         .map_err(|_| Error::shape("starts x", "[K, B, dim]", format!("{:?}", x.dims())))?;
@@ -257,25 +285,5 @@ pub fn recurrent_loss_steps(
             ),
         ));
     }
-    let count = (b * targets.len() * d) as f64;
-    let mut y = x.clone();
-    let (mut sum, mut maxes) = (None::<Tensor>, Vec::new());
-    for target in targets {
-        y = forward(weights, biases, &y)?;
-        let se = (&y - target)?.sqr()?.reshape((k, b * d))?;
-        let s = se.sum(1)?;
-        sum = Some(match sum {
-            Some(acc) => (acc + s)?,
-            None => s,
-        });
-        if w != 1.0 {
-            maxes.push(se.max_keepdim(1)?);
-        }
-    }
-    let mean = (sum.expect("at least one step") / count)?;
-    if w == 1.0 {
-        return Ok(mean);
-    }
-    let max = Tensor::cat(&maxes, 1)?.max(1)?;
-    Ok(((mean * w)? + (max * (1.0 - w))?)?)
+    Ok(())
 }

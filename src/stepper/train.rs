@@ -1,8 +1,9 @@
 //! Training faithful to the original `ResNet.train_net`, for one stepper or K stacked ones.
 //!
 //! Each epoch is one Adam step on one random minibatch (see [`super::sampler`]) with the
-//! recurrent loss of [`super::stack::recurrent_loss`]. Differences from the original, all
-//! deliberate:
+//! recurrent loss [`TrainConfig::loss`] (see [`super::loss`]: the paper's by default, or a
+//! custom closure); the validation loss is the same loss on the validation windows.
+//! Differences from the original, all deliberate:
 //! - the validation loss is computed only every `eval_every` epochs (and after the last one),
 //!   without gradients; the original computes it with gradients every epoch and looks at it
 //!   every 1000;
@@ -22,10 +23,11 @@ use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::adam::{Adam, AdamConfig};
-use super::backward::mse_loss_and_grads;
+use super::backward::loss_and_grads;
+use super::loss::Loss;
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
-use super::stack::{index_tensor, recurrent_loss, recurrent_loss_steps, StackedNet};
+use super::stack::{index_tensor, recurrent_loss, StackedNet};
 use super::windows::{target_steps, StepperData};
 use crate::{Error, Result};
 
@@ -40,8 +42,14 @@ pub struct TrainConfig {
     pub n_forward: usize,
     /// Adam learning rate.
     pub lr: f64,
-    /// Weight `w` of the mean in `w * mean + (1 - w) * max`.
+    /// Weight `w` of the mean in the paper loss `w * mean + (1 - w) * max` (1 for a custom
+    /// loss).
     pub loss_weight: f64,
+    /// The loss trained on and validated with (see [`super::loss`]); files record its
+    /// identity (`"paper"` or `"custom:<name>"`), and older files without it read as the
+    /// paper loss.
+    #[serde(default)]
+    pub loss: Loss,
     /// Epochs between validation checks.
     pub eval_every: usize,
     /// Stop once the best validation loss is at most this.
@@ -58,6 +66,7 @@ impl Default for TrainConfig {
             n_forward: 5,
             lr: 1e-3,
             loss_weight: 1.0,
+            loss: Loss::paper(),
             eval_every: 1000,
             target_loss: 1e-8,
             seed: 0,
@@ -74,16 +83,24 @@ impl TrainConfig {
                 "batch_size, n_forward and eval_every must be at least 1",
             ));
         }
-        if !(self.lr > 0.0) || !(0.0..=1.0).contains(&self.loss_weight) {
+        if self.lr.is_nan() || self.lr <= 0.0 {
             return Err(Error::invalid(
                 "train config",
-                format!(
-                    "need lr > 0 and 0 <= loss_weight <= 1; got {} and {}",
-                    self.lr, self.loss_weight
-                ),
+                format!("need lr > 0; got {}", self.lr),
             ));
         }
-        Ok(())
+        self.loss.check_trainable(self.loss_weight)
+    }
+
+    /// Which loss these settings train with, as one label: `"paper (w = 1)"` or
+    /// `"custom:<name>"`. Two configs train with the same loss exactly when their labels are
+    /// equal (e.g. to refuse resuming a run with another loss).
+    pub fn loss_identity(&self) -> String {
+        if self.loss.is_paper() {
+            format!("paper (w = {})", self.loss_weight)
+        } else {
+            self.loss.id()
+        }
     }
 
     /// The sampler seed of the stepper with this step size.
@@ -235,7 +252,7 @@ impl Trainer {
             })
             .collect::<Result<Vec<_>>>()?;
         let active = (0..members.len()).collect();
-        Ok(Trainer {
+        let trainer = Trainer {
             cfg,
             arch,
             members,
@@ -244,7 +261,16 @@ impl Trainer {
             adam,
             epoch: 0,
             seconds: 0.0,
-        })
+        };
+        trainer.check_loss()?;
+        Ok(trainer)
+    }
+
+    /// Error unless the loss can train these steppers together: a custom loss must give each
+    /// net a loss of its own ([`Loss::check_per_net`]), probed on validation windows.
+    fn check_loss(&self) -> Result<()> {
+        let ys = &self.members[0].data.val.ys;
+        self.cfg.loss.check_per_net(self.cfg.loss_weight, ys)
     }
 
     /// Epochs done so far.
@@ -281,6 +307,8 @@ impl Trainer {
     /// Train until epoch `until` (capped at the configured maximum) or until every stepper has
     /// stopped. `progress` is called at each validation check, once per stepper.
     pub fn run(&mut self, until: usize, progress: &mut dyn FnMut(&Progress)) -> Result<()> {
+        // Also covers trainers made by `resume`.
+        self.check_loss()?;
         let until = until.min(self.cfg.epochs);
         let mut mark = (Instant::now(), self.epoch);
         while self.epoch < until && !self.active.is_empty() {
@@ -321,20 +349,14 @@ impl Trainer {
             .iter()
             .map(|t| Tensor::stack(t, 0))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        let vars = self.net.vars();
-        if self.cfg.loss_weight == 1.0 {
-            let (w, b) = self.net.detached();
-            let (loss, grads) = mse_loss_and_grads(&w, &b, &x, &targets)?;
-            self.adam
-                .step_with(&vars, &grads.into_iter().map(Some).collect::<Vec<_>>())?;
-            Ok(loss)
-        } else {
-            let (w, b) = self.net.tensors();
-            let loss = recurrent_loss_steps(&w, &b, &x, &targets, self.cfg.loss_weight)?;
-            let grads = loss.sum_all()?.backward()?;
-            self.adam.step(&vars, &grads)?;
-            Ok(loss.detach())
-        }
+        let (w, b) = self.net.detached();
+        let (loss, grads) =
+            loss_and_grads(&w, &b, &x, &targets, &self.cfg.loss, self.cfg.loss_weight)?;
+        self.adam.step_with(
+            &self.net.vars(),
+            &grads.into_iter().map(Some).collect::<Vec<_>>(),
+        )?;
+        Ok(loss)
     }
 
     /// Validation check after the step of `self.epoch`: keep improved weights, stop finished
@@ -357,6 +379,7 @@ impl Trainer {
                 &bs,
                 &m.data.val.x.unsqueeze(0)?,
                 &m.data.val.ys.unsqueeze(0)?,
+                &self.cfg.loss,
                 self.cfg.loss_weight,
             )?;
             let val = val.to_vec1::<f32>()?[0] as f64;
