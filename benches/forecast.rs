@@ -233,7 +233,15 @@ fn main() -> hits::Result<()> {
         hybrid_forecast(&fast[10], &hyper, 0.01, 1.0, x0_f64.view(), N_STEPS).expect("hybrid")
     });
     let (t_hy_dyn, c_hy_dyn, _) = best_and_cpu(10, || {
-        hybrid_forecast(&fast[10], dyn_sys.as_ref(), 0.01, 1.0, x0_f64.view(), N_STEPS).expect("hybrid")
+        hybrid_forecast(
+            &fast[10],
+            dyn_sys.as_ref(),
+            0.01,
+            1.0,
+            x0_f64.view(),
+            N_STEPS,
+        )
+        .expect("hybrid")
     });
     println!("\n| {n_traj} states, {N_STEPS} steps | original [s] | hits [s] | speed-up | hits CPU per call [s] | hits via `&dyn System` [s] / CPU [s] |");
     println!("|---|---|---|---|---|---|");

@@ -92,7 +92,10 @@ fn main() -> hits::Result<()> {
             uniform(5.0, 40.0)
         }
     });
-    let lorenz = SystemKind::Lorenz.problem().field.expect("a built-in vector field");
+    let lorenz = SystemKind::Lorenz
+        .problem()
+        .field
+        .expect("a built-in vector field");
     let (t_end, n) = grid(SystemKind::Lorenz);
     let t_eval = linspace(0.0, t_end, n);
     let start = Instant::now();

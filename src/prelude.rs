@@ -19,7 +19,9 @@ pub use crate::data::{quick_mode, DataSet, Sizes};
 pub use crate::experiments::multiscale_hits::{
     evaluate_steppers, obtain_steppers, MultiscaleResult, Provenance, Steppers,
 };
-pub use crate::experiments::ode::{ensure_data, ensure_data_levels, ensure_steppers, ensure_steppers_with_reports};
+pub use crate::experiments::ode::{
+    ensure_data, ensure_data_levels, ensure_steppers, ensure_steppers_with_reports,
+};
 pub use crate::experiments::training::{loss_figure, training_table};
 pub use crate::forecast::{
     evaluate, hybrid_forecast, markdown_table, mse, mse_per_step, multiscale_forecast,
@@ -28,9 +30,9 @@ pub use crate::forecast::{
 };
 pub use crate::plot::{phase_portrait, Axes, Color, Figure, Legend, Series};
 pub use crate::problem::{
-    cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, DataSource, GivenData,
-    IncrementPlane, InitialConditions, Integration, OdeProblem, Split, SystemKind, View,
+    cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, DataSource, GivenData, IncrementPlane,
+    InitialConditions, Integration, OdeProblem, Split, SystemKind, View,
 };
-pub use crate::stepper::{device, ResNetStepper, TrainConfig, TrainReport};
+pub use crate::stepper::{device, Loss, ResNetStepper, TrainConfig, TrainReport};
 pub use crate::systems::{vector_field, System};
 pub use crate::{Error, Result};

@@ -142,7 +142,11 @@ fn noisy_data_sets_match_the_original_code() {
 fn harmonic_oscillator_matches_the_motivating_example() {
     let err = compare_with_fixture(SystemKind::Harmonic, 0.0);
     assert!(err <= 1e-14, "Harmonic: {err:e}");
-    let data = generate(&sized(SystemKind::Harmonic, &mini(SystemKind::Harmonic), 2), 0.0).unwrap();
+    let data = generate(
+        &sized(SystemKind::Harmonic, &mini(SystemKind::Harmonic), 2),
+        0.0,
+    )
+    .unwrap();
     assert_eq!(data.train.shape(), &[3, 2000, 2]);
 }
 

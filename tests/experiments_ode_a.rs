@@ -111,14 +111,9 @@ fn exact_steppers_make_a_near_zero_table_5_with_the_papers_columns() {
     let steppers = rk4_steppers(&[1, 4, 16, 64]);
     let refs: Vec<&dyn Stepper> = steppers.iter().map(|s| s as &dyn Stepper).collect();
     let prov = Provenance::exact("RK4 with h = dt / 2");
-    let result: MultiscaleResult = multiscale_hits::evaluate(
-        &hits::problem::hyperbolic(),
-        &refs,
-        &data,
-        0.0,
-        prov,
-    )
-    .expect("evaluate");
+    let result: MultiscaleResult =
+        multiscale_hits::evaluate(&hits::problem::hyperbolic(), &refs, &data, 0.0, prov)
+            .expect("evaluate");
 
     // A row per step size and the multiscale row. Step 1 lands on every grid point: only RK4
     // and f32 rounding errors; larger steps add the linear interpolation error (~ (k dt)^4),

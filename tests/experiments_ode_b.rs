@@ -9,9 +9,9 @@ use hits::experiments::increment::{
     self, increment_field, increment_fields, learned_increment, IncrementConfig, Slice2d, EXACT_TOL,
 };
 use hits::experiments::noisy::{self, load_summary, run_system, NoisyResult};
-use hits::problem::OdeProblem;
 use hits::experiments::training::{loss_figure, training_table};
 use hits::forecast::states_tensor;
+use hits::problem::OdeProblem;
 use hits::stepper::ResNetStepper;
 use hits::SystemKind;
 
@@ -179,10 +179,7 @@ fn noisy_study_runs_every_level_and_keeps_models_apart() -> hits::Result<()> {
     let dir = cfg.dir_under(&data_root);
     let load = |n: f64| DataSet::load_for(&cfg, &dir, n);
     let (clean, one, two) = (load(0.0)?, load(0.01)?, load(0.02)?);
-    assert_eq!(
-        one.test,
-        generate(&cfg, 0.01)?.test
-    );
+    assert_eq!(one.test, generate(&cfg, 0.01)?.test);
     let d1 = &one.train - &clean.train;
     let d2 = &two.train - &clean.train;
     assert!(d1.iter().any(|v| v.abs() > 1e-6));
@@ -234,9 +231,7 @@ fn noisy_study_runs_every_level_and_keeps_models_apart() -> hits::Result<()> {
     }
     assert_eq!((summary.quick, summary.epoch_cap), (true, Some(20)));
     assert_eq!(summary.entries.len(), 3);
-    let e = summary
-        .entry("Hyperbolic", 0.02)
-        .expect("2% entry");
+    let e = summary.entry("Hyperbolic", 0.02).expect("2% entry");
     assert_eq!(e.paper_mse, Some(6.1e-6));
     assert!(!e.selected_steps.is_empty());
     let md = result.tables_markdown();

@@ -390,7 +390,10 @@ fn vectorised_rk4_and_hybrid_equal_the_scalar_reference_on_every_paper_system() 
     let n_traj = 37; // not a multiple of any batch size
     for kind in SystemKind::ALL {
         let problem = kind.problem();
-        let system = problem.field.clone().expect("a built-in system has a vector field");
+        let system = problem
+            .field
+            .clone()
+            .expect("a built-in system has a vector field");
         let dim = problem.dim();
         let dt = problem.dt;
         let x0 = Array2::from_shape_fn((n_traj, dim), |(i, d)| {

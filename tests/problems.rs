@@ -92,7 +92,11 @@ fn a_system_defined_here_goes_through_data_steppers_selection_and_coupling() {
         let decay = (-0.1 * t).exp();
         let want = [decay * (c * x0 + s * y0), decay * (-s * x0 + c * y0)];
         for d in 0..2 {
-            assert!((traj[[256, d]] - want[d]).abs() < 5e-3, "{:?} vs {want:?}", traj.row(256));
+            assert!(
+                (traj[[256, d]] - want[d]).abs() < 5e-3,
+                "{:?} vs {want:?}",
+                traj.row(256)
+            );
         }
     }
     // the data are written under the problem's own folder
@@ -175,7 +179,10 @@ fn a_closure_system_is_generated_as_the_original_notebooks_would() {
             assert_eq!(g.to_bits(), w.to_bits(), "split {split}");
         }
         let err = max_rel(got.view(), want.view());
-        assert!(err < 1e-10, "split {split}: max relative difference to scipy {err:e}");
+        assert!(
+            err < 1e-10,
+            "split {split}: max relative difference to scipy {err:e}"
+        );
     }
 }
 
@@ -186,7 +193,10 @@ fn a_split_follows_numpys_permutation() {
         let a: Array1<i64> = ndarray_npy::read_npy(&p).unwrap();
         a.iter().map(|&v| v as usize).collect()
     };
-    assert_eq!(RandomState::new(7).permutation(24), read_perm("permutation_seed7_n24.npy"));
+    assert_eq!(
+        RandomState::new(7).permutation(24),
+        read_perm("permutation_seed7_n24.npy")
+    );
     assert_eq!(
         RandomState::new(123).permutation(1000),
         read_perm("permutation_seed123_n1000.npy")
@@ -200,23 +210,36 @@ fn a_split_follows_numpys_permutation() {
     let whole = hits::data::npy::read_float_array3(&all).unwrap();
     let perm = read_perm("permutation_seed7_n24.npy");
     // train row 0 is trajectory perm[0], test row 0 is perm[18]
-    assert_eq!(data.train.index_axis(ndarray::Axis(0), 0), whole.index_axis(ndarray::Axis(0), perm[0]));
-    assert_eq!(data.test.index_axis(ndarray::Axis(0), 0), whole.index_axis(ndarray::Axis(0), perm[18]));
+    assert_eq!(
+        data.train.index_axis(ndarray::Axis(0), 0),
+        whole.index_axis(ndarray::Axis(0), perm[0])
+    );
+    assert_eq!(
+        data.test.index_axis(ndarray::Axis(0), 0),
+        whole.index_axis(ndarray::Axis(0), perm[18])
+    );
 }
 
 #[test]
 fn a_data_only_problem_says_what_it_cannot_do() {
     let dir = fixtures().join("fhn_f32");
     let p = OdeProblem::from_data_dir(&dir, 0.1).unwrap();
-    assert_eq!((p.folder.as_str(), p.dim(), p.sizes.counts()), ("Fhn_f32", 2, [12, 6, 6]));
+    assert_eq!(
+        (p.folder.as_str(), p.dim(), p.sizes.counts()),
+        ("Fhn_f32", 2, [12, 6, 6])
+    );
     // float32 files are widened
     let data = ensure_data(&p, 0.0, Path::new("/nonexistent")).unwrap();
     let want = read_array3(&fixtures().join("fhn/test_noise0.0.npy")).unwrap();
     assert!(max_rel(data.test.view(), want.view()) < 1e-6);
     // generation, the hybrid and exact increments need the vector field
     let err = hits::data::generate(&p, 0.0).unwrap_err().to_string();
-    assert!(err.contains("data-only") && err.contains("fhn_f32"), "{err}");
-    let steppers = vec![hits::stepper::ResNetStepper::new(&[2, 4, 2], 1, 0.1, 0, &Device::Cpu).unwrap()];
+    assert!(
+        err.contains("data-only") && err.contains("fhn_f32"),
+        "{err}"
+    );
+    let steppers =
+        vec![hits::stepper::ResNetStepper::new(&[2, 4, 2], 1, 0.1, 0, &Device::Cpu).unwrap()];
     let set = StepperSet::new(&steppers, &Device::Cpu).unwrap();
     let options = EvalOptions {
         hybrid: vec![1.0],
@@ -226,18 +249,32 @@ fn a_data_only_problem_says_what_it_cannot_do() {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(err.contains("hybrid") && err.contains("vector field"), "{err}");
+    assert!(
+        err.contains("hybrid") && err.contains("vector field"),
+        "{err}"
+    );
     let cfg = hits::experiments::increment::IncrementConfig::paper(&p)
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(cfg.contains("increment_plane") && cfg.contains("from_data"), "{cfg}");
+    assert!(
+        cfg.contains("increment_plane") && cfg.contains("from_data"),
+        "{cfg}"
+    );
     // a folder without its files names what is missing
-    let err = OdeProblem::from_data_dir(&fixtures(), 0.1).unwrap_err().to_string();
-    assert!(err.contains("train_noise0.0.npy") && err.contains("missing"), "{err}");
+    let err = OdeProblem::from_data_dir(&fixtures(), 0.1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("train_noise0.0.npy") && err.contains("missing"),
+        "{err}"
+    );
     // a noise level without files of its own is added in memory, reproducibly
     let noisy = ensure_data(&p, 0.02, Path::new("/nonexistent")).unwrap();
-    assert_eq!(noisy, ensure_data(&p, 0.02, Path::new("/nonexistent")).unwrap());
+    assert_eq!(
+        noisy,
+        ensure_data(&p, 0.02, Path::new("/nonexistent")).unwrap()
+    );
     assert_ne!(noisy, data);
 }
 
@@ -260,20 +297,52 @@ fn a_data_folder_trains_and_forecasts_through_the_command_line() {
         out.to_str().unwrap(),
     );
     let train = hits_cli(&[
-        "train", "--data-dir", d, "--dt", "0.1", "--step-sizes", "1,2,4,8", "--arch", "2,16,16,2",
-        "--epochs", "200", "--eval-every", "100", "--out", m,
+        "train",
+        "--data-dir",
+        d,
+        "--dt",
+        "0.1",
+        "--step-sizes",
+        "1,2,4,8",
+        "--arch",
+        "2,16,16,2",
+        "--epochs",
+        "200",
+        "--eval-every",
+        "100",
+        "--out",
+        m,
     ]);
     let text = String::from_utf8_lossy(&train.stdout);
-    assert!(train.status.success(), "{text}\n{}", String::from_utf8_lossy(&train.stderr));
+    assert!(
+        train.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
     let folder = models.join("Fhn_f32");
-    assert!(folder.join("model_D8_noise0.0.safetensors").exists(), "{text}");
+    assert!(
+        folder.join("model_D8_noise0.0.safetensors").exists(),
+        "{text}"
+    );
 
     let forecast = hits_cli(&[
-        "forecast", "--data-dir", d, "--dt", "0.1", "--models", folder.to_str().unwrap(),
-        "--select", "--out", o,
+        "forecast",
+        "--data-dir",
+        d,
+        "--dt",
+        "0.1",
+        "--models",
+        folder.to_str().unwrap(),
+        "--select",
+        "--out",
+        o,
     ]);
     let text = String::from_utf8_lossy(&forecast.stdout);
-    assert!(forecast.status.success(), "{text}\n{}", String::from_utf8_lossy(&forecast.stderr));
+    assert!(
+        forecast.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&forecast.stderr)
+    );
     let line = text
         .lines()
         .find(|l| l.contains("| multiscale |"))
@@ -288,8 +357,17 @@ fn a_data_folder_trains_and_forecasts_through_the_command_line() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--dt"));
     // the hybrid needs a vector field
     let bad = hits_cli(&[
-        "forecast", "--data-dir", d, "--dt", "0.1", "--models", folder.to_str().unwrap(), "--hybrid", "1",
-        "--out", o,
+        "forecast",
+        "--data-dir",
+        d,
+        "--dt",
+        "0.1",
+        "--models",
+        folder.to_str().unwrap(),
+        "--hybrid",
+        "1",
+        "--out",
+        o,
     ]);
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);

@@ -126,7 +126,10 @@ fn rk45_agrees_with_scipy_on_the_paper_systems() {
 
 #[test]
 fn t_eval_does_not_change_the_steps() {
-    let vdp = SystemKind::VanDerPol.problem().field.expect("a built-in vector field");
+    let vdp = SystemKind::VanDerPol
+        .problem()
+        .field
+        .expect("a built-in vector field");
     let tol = Tolerances::scipy_default();
     let full = solve_ivp(
         vdp.as_ref(),
@@ -194,7 +197,10 @@ fn rk45_matches_analytic_solutions_at_tight_tolerance() {
 
 #[test]
 fn many_equals_one_by_one() {
-    let lorenz = SystemKind::Lorenz.problem().field.expect("a built-in vector field");
+    let lorenz = SystemKind::Lorenz
+        .problem()
+        .field
+        .expect("a built-in vector field");
     let y0s = ndarray::array![
         [1.0, 2.0, 20.0],
         [-5.0, 3.0, 30.0],
@@ -255,7 +261,10 @@ fn rk4_converges_with_order_four() {
 
 #[test]
 fn rk4_batch_step_equals_trajectory_step() {
-    let lorenz = SystemKind::Lorenz.problem().field.expect("a built-in vector field");
+    let lorenz = SystemKind::Lorenz
+        .problem()
+        .field
+        .expect("a built-in vector field");
     let y0s = ndarray::array![[1.0, 2.0, 20.0], [-5.0, 3.0, 30.0]];
     let traj = rk4_trajectories(lorenz.as_ref(), y0s.view(), 0.001, 3).unwrap();
     let mut batch = y0s.clone();

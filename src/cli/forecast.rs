@@ -106,7 +106,13 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         keep_predictions: args.save_all,
         ..EvalOptions::default()
     };
-    let ev = evaluate(&problem, &set.refs(), Some(val.view()), test.view(), &options)?;
+    let ev = evaluate(
+        &problem,
+        &set.refs(),
+        Some(val.view()),
+        test.view(),
+        &options,
+    )?;
     if let Some(sel) = &ev.selection {
         println!("model selection on the validation set:");
         for c in &sel.candidates {
@@ -172,10 +178,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
 
 /// The validation and test data: a data folder's own files, or the built-in system's data set
 /// under `--data` (read as it is: never generated or replaced here).
-fn ensure_forecast_data(
-    args: &ForecastArgs,
-    problem: &OdeProblem,
-) -> anyhow::Result<DataSet> {
+fn ensure_forecast_data(args: &ForecastArgs, problem: &OdeProblem) -> anyhow::Result<DataSet> {
     let dir = super::problem::data_dir_of(problem, &args.data);
     match args.problem.system {
         None => ensure_data(problem, args.noise, &args.data)

@@ -12,7 +12,12 @@ use hits::SystemKind;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProblemArgs {
     /// A built-in system: hyperbolic, cubic, vanderpol, hopf, lorenz, harmonic.
-    #[arg(long, value_enum, required_unless_present = "data_dir", conflicts_with = "data_dir")]
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "data_dir",
+        conflicts_with = "data_dir"
+    )]
     pub system: Option<SystemKind>,
     /// A data folder of your own instead: D/{train,val,test}_noise<level>.npy, arrays
     /// [n_traj, n_points, dim] of float64 or float32.

@@ -102,8 +102,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         // a data folder of one's own: float64 or float32, quick mode cuts it, other noise
         // levels come from their own files or are added to the noise-free ones in memory
         None => {
-            let data = ensure_data(&problem, args.noise, &args.data)
-                .with_context(|| format!("reading the data folder {}", data_dir_of(&problem, &args.data).display()))?;
+            let data = ensure_data(&problem, args.noise, &args.data).with_context(|| {
+                format!(
+                    "reading the data folder {}",
+                    data_dir_of(&problem, &args.data).display()
+                )
+            })?;
             (data.train, data.val)
         }
         Some(kind) => {

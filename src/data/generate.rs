@@ -38,7 +38,7 @@
 //! drift by t = 51: both are valid RK45 solutions at rtol 1e-3.
 
 use super::{add_noise, DataSet};
-use crate::problem::{DataSource, InitialConditions, Integration, OdeProblem, Split};
+use crate::problem::{DataSource, InitialConditions, Integration, OdeProblem, SolutionFn, Split};
 use crate::rng::RandomState;
 use crate::solvers::{solve_ivp, solve_ivp_many, Tolerances};
 use crate::{Error, Result, System};
@@ -123,7 +123,10 @@ pub fn initial_conditions(problem: &OdeProblem, rng: &mut RandomState) -> Result
             if x0.len() != dim {
                 return Err(Error::invalid(
                     "initial conditions",
-                    format!("the sampler returned {} components, expected {dim}", x0.len()),
+                    format!(
+                        "the sampler returned {} components, expected {dim}",
+                        x0.len()
+                    ),
                 ));
             }
             row.assign(&ndarray::ArrayView1::from(&x0));
@@ -144,10 +147,7 @@ pub fn generate(problem: &OdeProblem, noise: f64) -> Result<DataSet> {
 
 /// Generate the noise-free data set of `problem`, reporting each finished batch of
 /// trajectories to `on_done(count)` (called from worker threads).
-pub fn generate_clean(
-    problem: &OdeProblem,
-    on_done: &(dyn Fn(usize) + Sync),
-) -> Result<CleanData> {
+pub fn generate_clean(problem: &OdeProblem, on_done: &(dyn Fn(usize) + Sync)) -> Result<CleanData> {
     let sizes = &problem.sizes;
     if sizes.n_points < 2 {
         return Err(Error::invalid(
@@ -266,12 +266,7 @@ fn chain(
 }
 
 /// The exact solution of every row of `params` on the grid `t`.
-fn exact(
-    params: &Array2<f64>,
-    t: &[f64],
-    dim: usize,
-    solution: &(dyn Fn(&[f64], f64, &mut [f64]) + Send + Sync),
-) -> Array3<f64> {
+fn exact(params: &Array2<f64>, t: &[f64], dim: usize, solution: &SolutionFn) -> Array3<f64> {
     let mut out = Array3::<f64>::zeros((params.nrows(), t.len(), dim));
     let mut state = vec![0.0; dim];
     for (p, mut traj) in params.outer_iter().zip(out.outer_iter_mut()) {
@@ -324,13 +319,16 @@ mod tests {
         ];
         assert_eq!(ics[0].iter().copied().collect::<Vec<_>>(), want[..4]);
         assert_eq!(ics[1].iter().copied().collect::<Vec<_>>(), want[4..]);
-        let lorenz = initial_conditions(&tiny(problem::lorenz(), 3), &mut RandomState::new(2)).unwrap();
+        let lorenz =
+            initial_conditions(&tiny(problem::lorenz(), 3), &mut RandomState::new(2)).unwrap();
         assert!(lorenz.iter().all(|ic| ic.shape() == [1, 3]));
     }
 
     #[test]
     fn too_few_points_is_an_error() {
-        let err = generate(&tiny(problem::cubic(), 1), 0.0).unwrap_err().to_string();
+        let err = generate(&tiny(problem::cubic(), 1), 0.0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("n_points"), "{err}");
     }
 
@@ -344,8 +342,16 @@ mod tests {
             0.1,
         )
         .unwrap();
-        p.sizes = Sizes { n_train: 1, n_val: 1, n_test: 1, n_points: 50 };
+        p.sizes = Sizes {
+            n_train: 1,
+            n_val: 1,
+            n_test: 1,
+            n_points: 50,
+        };
         let err = generate(&p, 0.0).map(|_| ()).unwrap_err().to_string();
-        assert!(err.contains("blow up") || err.contains("finite") || err.contains("step"), "{err}");
+        assert!(
+            err.contains("blow up") || err.contains("finite") || err.contains("step"),
+            "{err}"
+        );
     }
 }

@@ -124,7 +124,12 @@ pub fn evaluate<'a>(
     let n = sorted.len();
     let (pred, selection) = match (ev.multiscale, ev.selection) {
         (Some(p), Some(s)) => (p, s),
-        _ => return Err(Error::invalid("evaluation", "no selected coupling was forecast")),
+        _ => {
+            return Err(Error::invalid(
+                "evaluation",
+                "no selected coupling was forecast",
+            ))
+        }
     };
     let (_, n_points, dim) = test.dim();
     let sample_truth = test.index_axis(Axis(0), 0).to_owned();
@@ -136,7 +141,10 @@ pub fn evaluate<'a>(
     Ok(Fig2Result {
         dt: problem.dt,
         steps: sorted.iter().map(|s| s.step_size()).collect(),
-        single: ev.rows[..n].iter().map(|r| r.mse_per_step.clone()).collect(),
+        single: ev.rows[..n]
+            .iter()
+            .map(|r| r.mse_per_step.clone())
+            .collect(),
         single_seconds: ev.rows[..n].iter().map(|r| r.seconds).collect(),
         selection,
         multiscale: ev.rows[n].mse_per_step.clone(),

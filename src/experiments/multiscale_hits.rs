@@ -130,7 +130,7 @@ pub fn evaluate(
         .ok_or_else(|| Error::invalid("selection", "the evaluation made no model selection"))?;
     let test = &data.test;
     let (n_test, n_points, dim) = test.dim();
-    if SAMPLE_TRAJECTORY >= n_test {
+    if n_test < SAMPLE_TRAJECTORY + 1 {
         return Err(Error::shape(
             "test set",
             "at least one trajectory",

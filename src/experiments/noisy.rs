@@ -319,7 +319,10 @@ impl NoisyResult {
                     noise: run.noise,
                     multiscale_mse: ms.mse,
                     multiscale_mse_clean: run.multiscale_mse_clean,
-                    paper_mse: sys.problem.reference.and_then(|p| p.multiscale_at(run.noise)),
+                    paper_mse: sys
+                        .problem
+                        .reference
+                        .and_then(|p| p.multiscale_at(run.noise)),
                     selected_steps: ms.step_sizes.clone(),
                     best_single_mse: best.map_or(f64::NAN, |r| r.mse),
                     best_single_step: best

@@ -202,7 +202,10 @@ mod tests {
         let p = OdeProblem::from_data_dir(&dir, 0.5).unwrap();
         assert_eq!(p.sizes.counts(), [4, 4, 0]);
         let err = crate::data::generate(&p, 0.0).unwrap_err().to_string();
-        assert!(err.contains("data-only") && err.contains("vector field"), "{err}");
+        assert!(
+            err.contains("data-only") && err.contains("vector field"),
+            "{err}"
+        );
         let data = ensure_data(&p, 0.01, &dir).unwrap();
         assert_eq!(data.test.dim().0, 0);
         assert!(data.train != a, "noise 1% is added in memory");

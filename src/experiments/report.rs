@@ -184,7 +184,11 @@ pub fn report_markdown<S: AsRef<str>>(root: &Path, systems: &[S], title_note: &s
 }
 
 /// Write `<root>/REPORT.md` (atomically) and return its path.
-pub fn write_report<S: AsRef<str>>(root: &Path, systems: &[S], title_note: &str) -> Result<PathBuf> {
+pub fn write_report<S: AsRef<str>>(
+    root: &Path,
+    systems: &[S],
+    title_note: &str,
+) -> Result<PathBuf> {
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
     let path = root.join("REPORT.md");
     write_bytes_atomic(&path, report_markdown(root, systems, title_note).as_bytes())?;

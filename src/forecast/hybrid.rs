@@ -32,10 +32,10 @@ use std::mem::MaybeUninit;
 use ndarray::{Array3, ArrayView2};
 use rayon::prelude::*;
 
+use super::metrics::{states_tensor, to_array3};
 use super::stage::Stage;
 use super::stepper::check_states;
 use super::uniscale::rollout;
-use super::metrics::{states_tensor, to_array3};
 use super::Stepper;
 use crate::solvers::{lanes_per_batch, Rk4Lanes};
 use crate::{Error, Result, System};

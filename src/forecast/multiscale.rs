@@ -62,8 +62,13 @@ pub fn multiscale_forecast(
     let positions: Vec<f64> = positions.iter().map(|&p| p as f64).collect();
     let out = interpolate_to_steps(&positions, &values, n_traj, dim, n_steps)?;
     let out: Vec<f64> = out.into_iter().map(f64::from).collect();
-    Array3::from_shape_vec((n_traj, n_steps, dim), out)
-        .map_err(|e| Error::shape("forecast", format!("[{n_traj}, {n_steps}, {dim}]"), e.to_string()))
+    Array3::from_shape_vec((n_traj, n_steps, dim), out).map_err(|e| {
+        Error::shape(
+            "forecast",
+            format!("[{n_traj}, {n_steps}, {dim}]"),
+            e.to_string(),
+        )
+    })
 }
 
 /// The points the multiscale coupling computes before interpolation: their steps (in storage

@@ -121,7 +121,10 @@ pub fn evaluate(
     let x0 = test.index_axis(Axis(1), 0);
     let truth = test.slice(ndarray::s![.., 1.., ..]);
     if steppers.is_empty() {
-        return Err(Error::invalid("steppers", "need at least one stepper to forecast with"));
+        return Err(Error::invalid(
+            "steppers",
+            "need at least one stepper to forecast with",
+        ));
     }
     let paper = problem.reference.as_ref();
     let clean = options.noise == 0.0;
@@ -146,7 +149,9 @@ pub fn evaluate(
             step_sizes: vec![s.step_size()],
             detail: String::new(),
             mse: mean(&per_step),
-            paper_mse: paper.filter(|_| clean).and_then(|p| p.single_mse(s.step_size())),
+            paper_mse: paper
+                .filter(|_| clean)
+                .and_then(|p| p.single_mse(s.step_size())),
             seconds,
             paper_seconds,
             mse_per_step: per_step,

@@ -41,7 +41,10 @@ impl<'a> StepperSet<'a> {
         let plain: Vec<&'a ResNetStepper> = steppers.into_iter().collect();
         if device.is_cpu() {
             Ok(StepperSet {
-                fused: plain.iter().map(|s| CpuResNet::new(s)).collect::<Result<_>>()?,
+                fused: plain
+                    .iter()
+                    .map(|s| CpuResNet::new(s))
+                    .collect::<Result<_>>()?,
                 plain: Vec::new(),
             })
         } else {

@@ -1,7 +1,7 @@
 //! Uni-scale forecast: one stepper rolled forward, then linear interpolation to every step.
 //!
 //! With step size s, the stepper gives x(s), x(2 s), ..., up to the first multiple of s that is
-//! >= `n_steps`; together with x0 at step 0 these are interpolated linearly to the steps
+//! at least `n_steps`; together with x0 at step 0 these are interpolated linearly to the steps
 //! 1..=`n_steps` (output index i = step i + 1, time (i + 1) dt).
 //!
 //! **Fix of the original's off-by-one.** The original `uni_scale_forecast` labels the k-th

@@ -85,7 +85,10 @@ fn shape_of(path: &Path) -> Result<(usize, usize, usize)> {
     if !(h.descr.ends_with("f8") || h.descr.ends_with("f4")) {
         return Err(Error::bad_file(
             path,
-            format!("expected float64 or float32 trajectories, found dtype {}", h.descr),
+            format!(
+                "expected float64 or float32 trajectories, found dtype {}",
+                h.descr
+            ),
         ));
     }
     match h.shape[..] {
@@ -272,17 +275,18 @@ pub(crate) fn load_given(problem: &OdeProblem, given: &GivenData, noise: f64) ->
                 (read_splits(&at(0.0))?, noise != 0.0)
             }
         }
-        GivenData::Splits { train, val, test } => {
-            (read_splits(&[train.clone(), val.clone(), test.clone()])?, noise != 0.0)
-        }
+        GivenData::Splits { train, val, test } => (
+            read_splits(&[train.clone(), val.clone(), test.clone()])?,
+            noise != 0.0,
+        ),
         GivenData::Split {
             path,
             fractions,
             seed,
         } => {
             let all = read_float_array3(path)?;
-            let counts = split_counts(all.dim().0, *fractions)
-                .map_err(|msg| Error::bad_file(path, msg))?;
+            let counts =
+                split_counts(all.dim().0, *fractions).map_err(|msg| Error::bad_file(path, msg))?;
             let order = RandomState::new(*seed).permutation(all.dim().0);
             let take = |from: usize, n: usize| all.select(Axis(0), &order[from..from + n]);
             let data = DataSet::new(
@@ -356,8 +360,12 @@ mod tests {
     fn split_counts_round_and_keep_every_split() {
         assert_eq!(split_counts(10, [0.6, 0.2, 0.2]).unwrap(), [6, 2, 2]);
         assert_eq!(split_counts(101, [0.8, 0.1, 0.1]).unwrap(), [81, 10, 10]);
-        assert!(split_counts(3, [0.8, 0.1, 0.1]).unwrap_err().contains("too few"));
-        assert!(split_counts(10, [0.5, 0.5, 0.5]).unwrap_err().contains("sum to 1"));
+        assert!(split_counts(3, [0.8, 0.1, 0.1])
+            .unwrap_err()
+            .contains("too few"));
+        assert!(split_counts(10, [0.5, 0.5, 0.5])
+            .unwrap_err()
+            .contains("sum to 1"));
         assert!(split_counts(10, [1.0, 0.0, 0.0]).is_err());
     }
 }

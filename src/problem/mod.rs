@@ -62,7 +62,10 @@ pub type VectorField = Arc<dyn System>;
 
 /// The exact solution of a problem whose initial conditions are parameters (the harmonic
 /// oscillator's `(r, phi)`): `solution(params, t, state)` writes the state at time `t`.
-pub type ExactSolution = Arc<dyn Fn(&[f64], f64, &mut [f64]) + Send + Sync>;
+pub type ExactSolution = Arc<SolutionFn>;
+
+/// The function behind an [`ExactSolution`].
+pub type SolutionFn = dyn Fn(&[f64], f64, &mut [f64]) + Send + Sync;
 
 /// The seed of the paper's ODE data sets (`np.random.seed(2)`).
 pub const PAPER_DATA_SEED: u32 = 2;
@@ -186,7 +189,10 @@ impl std::fmt::Debug for OdeProblem {
             .field("dt", &self.dt)
             .field("sizes", &self.sizes)
             .field("seed", &self.seed)
-            .field("vector_field", &self.field.as_ref().map(|_| "yes").unwrap_or("none"))
+            .field(
+                "vector_field",
+                &self.field.as_ref().map(|_| "yes").unwrap_or("none"),
+            )
             .field("source", &source)
             .field("arch", &self.arch)
             .field("steps", &self.steps)
@@ -354,7 +360,12 @@ impl OdeProblem {
     /// that names the part.
     pub fn check(&self) -> Result<()> {
         let d = self.dim();
-        let bad = |what: &str, msg: String| Err(Error::invalid(format!("problem {}: {what}", self.name), msg));
+        let bad = |what: &str, msg: String| {
+            Err(Error::invalid(
+                format!("problem {}: {what}", self.name),
+                msg,
+            ))
+        };
         if d == 0 {
             return bad("components", "name at least one state component".into());
         }
@@ -409,7 +420,10 @@ impl OdeProblem {
         if self.sizes.n_points < 2 || counts[..if given { 2 } else { 3 }].contains(&0) {
             return bad(
                 "sizes",
-                format!("need at least one trajectory per split and 2 points: {:?}", self.sizes),
+                format!(
+                    "need at least one trajectory per split and 2 points: {:?}",
+                    self.sizes
+                ),
             );
         }
         let mut steps = self.steps.clone();
@@ -418,12 +432,18 @@ impl OdeProblem {
         if steps.len() != self.steps.len() || steps.first() == Some(&0) || steps.is_empty() {
             return bad(
                 "steps",
-                format!("{:?} must be distinct step sizes of at least 1 dt", self.steps),
+                format!(
+                    "{:?} must be distinct step sizes of at least 1 dt",
+                    self.steps
+                ),
             );
         }
         let (i, j) = self.view.phase_axes;
         if i >= d || j >= d {
-            return bad("view", format!("phase axes ({i}, {j}) outside dimension {d}"));
+            return bad(
+                "view",
+                format!("phase axes ({i}, {j}) outside dimension {d}"),
+            );
         }
         self.train.validate()
     }
@@ -447,15 +467,23 @@ mod tests {
     #[test]
     fn a_field_of_ones_own_gets_the_paper_defaults() {
         let f = vector_field(3, |_t, y, dy| dy.copy_from_slice(y));
-        let p = OdeProblem::with_field("my linear-system 1", f, InitialConditions::uniform(vec![(-1.0, 1.0); 3]), 0.1)
-            .unwrap();
+        let p = OdeProblem::with_field(
+            "my linear-system 1",
+            f,
+            InitialConditions::uniform(vec![(-1.0, 1.0); 3]),
+            0.1,
+        )
+        .unwrap();
         assert_eq!(p.folder, "MyLinear-system1");
         assert_eq!(p.components, ["x", "y", "z"]);
         assert_eq!(p.arch, vec![3, 128, 128, 128, 3]);
         p.check().unwrap();
         let q = p.clone().quick();
         assert!(q.quick && q.sizes.n_train == 32 && q.train.epochs == 400);
-        assert_ne!(q.dir_under(Path::new("data")), p.dir_under(Path::new("data")));
+        assert_ne!(
+            q.dir_under(Path::new("data")),
+            p.dir_under(Path::new("data"))
+        );
         assert_eq!(
             q.results_dir(Path::new("r"), "hybrid"),
             Path::new("r/quick/hybrid/MyLinear-system1")
@@ -468,10 +496,14 @@ mod tests {
         let err = OdeProblem::with_field("p", f, InitialConditions::uniform(vec![(0.0, 1.0)]), 0.1)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("initial conditions") && err.contains('2'), "{err}");
+        assert!(
+            err.contains("initial conditions") && err.contains('2'),
+            "{err}"
+        );
         let f = vector_field(2, |_t, y, dy| dy.copy_from_slice(y));
         let mut p =
-            OdeProblem::with_field("p", f, InitialConditions::uniform(vec![(0.0, 1.0); 2]), 0.1).unwrap();
+            OdeProblem::with_field("p", f, InitialConditions::uniform(vec![(0.0, 1.0); 2]), 0.1)
+                .unwrap();
         p.arch = vec![3, 8, 3];
         let err = p.check().unwrap_err().to_string();
         assert!(err.contains("arch") && err.contains("[3, 8, 3]"), "{err}");

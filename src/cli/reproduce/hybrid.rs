@@ -44,13 +44,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             .largest()
             .ok_or_else(|| anyhow::anyhow!("{kind}: no stepper of step size {largest}"))?;
         let set = StepperSet::new(std::slice::from_ref(coarse), &dev)?;
-        let result = hybrid::evaluate(
-            &cfg,
-            set.refs()[0],
-            data.test.view(),
-            &PAPER_H,
-            p.clone(),
-        )?;
+        let result = hybrid::evaluate(&cfg, set.refs()[0], data.test.view(), &PAPER_H, p.clone())?;
         println!("\n{}", result.table_markdown());
         println!(
             "{kind}: the coarse stepper alone: test MSE {:.2e} in {:.3} s",

@@ -26,7 +26,10 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     eprintln!(
         "noisy measurements{}: systems {:?}, noise {:?}, epochs {}",
         if quick { " (quick mode)" } else { "" },
-        cfg.problems.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        cfg.problems
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
         cfg.noises,
         cfg.epoch_cap
             .map_or("as configured".to_string(), |c| format!("capped at {c}"))

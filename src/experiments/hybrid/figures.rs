@@ -20,8 +20,7 @@ impl HybridResult {
         let axes = Axes::new()
             .title(format!(
                 "{}: accuracy vs computing time ({} trajectories)",
-                self.system,
-                self.n_test
+                self.system, self.n_test
             ))
             .x_label("forecast wall time [s]")
             .y_label("test MSE")

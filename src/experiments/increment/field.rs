@@ -3,11 +3,11 @@
 
 use ndarray::{Array2, Array3, Axis};
 
+use crate::data::DataSet;
 use crate::forecast::metrics::states_tensor;
+use crate::problem::OdeProblem;
 use crate::solvers::{solve_ivp_many, Tolerances};
 use crate::stepper::ResNetStepper;
-use crate::data::DataSet;
-use crate::problem::OdeProblem;
 use crate::{Error, Result, System};
 
 /// Tolerances of the exact flow (much tighter than the data's `rtol 1e-3, atol 1e-6`).
@@ -56,15 +56,24 @@ impl Slice2d {
             .train
             .view()
             .into_shape_with_order((data.train.len() / data.dim().max(1), data.dim()))
-            .map_err(|e| Error::shape("training trajectories", "[n, points, dim]", e.to_string()))?;
+            .map_err(|e| {
+                Error::shape("training trajectories", "[n, points, dim]", e.to_string())
+            })?;
         if states.nrows() == 0 {
-            return Err(Error::invalid("data", "the training split has no trajectories"));
+            return Err(Error::invalid(
+                "data",
+                "the training split has no trajectories",
+            ));
         }
         let range = |d: usize| {
             let col = states.column(d);
             let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) }
+            if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - 1.0, lo + 1.0)
+            }
         };
         let base = (0..data.dim())
             .map(|d| states.column(d).mean().unwrap_or(0.0))

@@ -122,8 +122,7 @@ impl MultiscaleResult {
         let mut axes = Axes::new()
             .title(format!(
                 "{}: forecast wall time ({} trajectories)",
-                self.problem.name,
-                self.n_test
+                self.problem.name, self.n_test
             ))
             .x_label("step size (dt)")
             .y_label("seconds")

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use crate::data::Sizes;
 use crate::forecast::PaperValues;
-use crate::problem::{paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED};
+use crate::problem::{
+    paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
+    PAPER_DATA_SEED,
+};
 use crate::stepper::TrainConfig;
 use crate::systems::{components, components_mut, System};
 

@@ -10,7 +10,9 @@ use std::f64::consts::PI;
 use std::sync::Arc;
 
 use crate::data::Sizes;
-use crate::problem::{DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED};
+use crate::problem::{
+    DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED,
+};
 use crate::stepper::TrainConfig;
 use crate::systems::{components, components_mut, System};
 

@@ -129,7 +129,10 @@ mod tests {
             k.problem().quick().check().unwrap();
         }
         assert_eq!(SystemKind::from_name("vdp").unwrap(), SystemKind::VanDerPol);
-        assert_eq!(SystemKind::from_name("Van der Pol").unwrap(), SystemKind::VanDerPol);
+        assert_eq!(
+            SystemKind::from_name("Van der Pol").unwrap(),
+            SystemKind::VanDerPol
+        );
         let err = SystemKind::from_name("duffing").unwrap_err().to_string();
         assert!(err.contains("duffing") && err.contains("lorenz"), "{err}");
     }
