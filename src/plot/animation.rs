@@ -125,7 +125,8 @@ impl Animation {
         }
     }
 
-    /// Show inline from anywhere in a notebook cell.
+    /// Show inline from anywhere in a notebook cell; one display per cell, see
+    /// [`super::CellOutput`] for several.
     pub fn show(&self) {
         self.evcxr_display()
     }

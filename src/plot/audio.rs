@@ -22,9 +22,9 @@
 //! # }
 //! ```
 
-use base64::Engine as _;
 use ndarray::ArrayView2;
 
+use super::display::{data_url, escape_html};
 use super::evcxr_content;
 use crate::{Error, Result};
 
@@ -115,20 +115,23 @@ impl AudioPlayers {
     pub fn is_empty(&self) -> bool {
         self.clips.is_empty()
     }
+    /// The clips' labels, in order.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.clips.iter().map(|(label, _)| label.as_str())
+    }
     /// HTML: the caption, then one row per clip with its label and an `<audio controls>` element
     /// whose source is the WAV as a base64 `data:` URL.
     pub fn to_html(&self) -> String {
-        let b64 = base64::engine::general_purpose::STANDARD;
         let mut html = String::new();
         if let Some(c) = &self.caption {
-            html.push_str(&format!("<p><b>{}</b></p>\n", escape(c)));
+            html.push_str(&format!("<p><b>{}</b></p>\n", escape_html(c)));
         }
         html.push_str("<table>\n");
         for (label, wav) in &self.clips {
             html.push_str(&format!(
-                "<tr><td>{}</td><td><audio controls src=\"data:audio/wav;base64,{}\"></audio></td></tr>\n",
-                escape(label),
-                b64.encode(wav)
+                "<tr><td>{}</td><td><audio controls src=\"{}\"></audio></td></tr>\n",
+                escape_html(label),
+                data_url("audio/wav", wav)
             ));
         }
         html.push_str("</table>");
@@ -138,13 +141,11 @@ impl AudioPlayers {
     pub fn evcxr_display(&self) {
         println!("{}", evcxr_content("text/html", self.to_html().as_bytes()));
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    /// Show inline from anywhere in a notebook cell (same as [`AudioPlayers::evcxr_display`]);
+    /// one display per cell, see [`crate::plot::CellOutput`] for several.
+    pub fn show(&self) {
+        self.evcxr_display()
+    }
 }
 
 #[cfg(test)]

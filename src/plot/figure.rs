@@ -239,7 +239,9 @@ impl Figure {
         }
     }
 
-    /// Show inline from anywhere in a notebook cell (same as [`Figure::evcxr_display`]).
+    /// Show inline from anywhere in a notebook cell (same as [`Figure::evcxr_display`]). evcxr
+    /// keeps one output per cell, so a second `show()` in the cell replaces this one: show
+    /// several figures, tables and text together with a [`super::CellOutput`].
     pub fn show(&self) {
         self.evcxr_display()
     }

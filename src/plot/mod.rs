@@ -18,7 +18,10 @@
 //! ([`Figure::to_rgb`]), to PNG ([`Figure::to_png`], best compression + adaptive filter) and to SVG
 //! ([`Figure::to_svg`]); files are written atomically ([`Figure::save`]). In an evcxr notebook a
 //! figure (or animation) that ends a cell shows itself through `evcxr_display`, and
-//! [`Figure::show`] shows it from anywhere in a cell.
+//! [`Figure::show`] shows it from anywhere in a cell. evcxr keeps one output per cell (a second
+//! `show()` replaces the first): a [`CellOutput`] collects the figures, animations, audio
+//! players, [`Table`]s (read from the crate's markdown tables), [`markdown`] and text of one cell
+//! and shows them together, in order, as one HTML output.
 //!
 //! Fonts are the DejaVu fonts compiled into the binary (no system fonts, works headless in CI).
 //! They are registered with plotters at every entry point: in evcxr each cell links its own copy
@@ -47,9 +50,12 @@ mod figure;
 mod heatmap;
 mod images;
 mod lines;
+pub mod markdown;
+mod output;
 mod recipes;
 mod scale;
 pub mod sequence;
+mod table;
 
 use crate::io::write_bytes_atomic as write_atomic;
 pub use animation::Animation;
@@ -59,10 +65,12 @@ pub use figure::{Figure, Panel};
 pub use heatmap::Heatmap;
 pub use images::{ImagePanel, RgbImage};
 pub use lines::{Axes, Legend, Mark, Series};
+pub use output::CellOutput;
 /// The plotting library underneath, for custom drawings on a [`Figure::draw`] area.
 pub use plotters;
 pub use recipes::{error_vs_time, phase_portrait, time_series};
 pub use scale::Scale;
+pub use table::{Align, Table};
 
 use crate::Error;
 use plotters::style::{FontStyle, RGBColor};
