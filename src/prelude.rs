@@ -28,7 +28,7 @@ pub use crate::forecast::{
     rk4_forecast, select_models, uni_scale_forecast, EvalOptions, Evaluation, ForecastRow,
     Selection, Stepper, StepperSet,
 };
-pub use crate::plot::{phase_portrait, Axes, Color, Figure, Legend, Series};
+pub use crate::plot::{phase_portrait, Axes, CellOutput, Color, Figure, Legend, Series, Table};
 pub use crate::problem::{
     cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, DataSource, GivenData, IncrementPlane,
     InitialConditions, Integration, OdeProblem, Split, SystemKind, View,
