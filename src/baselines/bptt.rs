@@ -31,6 +31,13 @@
 
 use candle_core::{DType, Result, Tensor};
 
+/// The parameters without autograd tracking (sharing their storage): computed from `Var`s,
+/// every op would otherwise record a graph thousands of steps deep, whose recursive drop
+/// overflows the stack.
+fn untracked(params: &[Tensor]) -> Vec<Tensor> {
+    params.iter().map(Tensor::detach).collect()
+}
+
 /// The MSE of predictions `pred [T, d]` against `ys` and its gradient `dL/dŶ`.
 fn mse_and_grad(pred: &Tensor, ys: &Tensor) -> Result<(Tensor, Tensor)> {
     let diff = (pred - ys)?;
@@ -59,7 +66,8 @@ pub(crate) fn lstm_loss_and_grads(
     xs: &Tensor,
     ys: &Tensor,
 ) -> Result<(Tensor, Vec<Tensor>)> {
-    let [w_ih, w_hh, b_ih, b_hh, w_out, b_out] = params else {
+    let params = untracked(params);
+    let [w_ih, w_hh, b_ih, b_hh, w_out, b_out] = params.as_slice() else {
         candle_core::bail!("LSTM: expected 6 parameter tensors, got {}", params.len())
     };
     let (t_len, _) = xs.dims2()?;
@@ -159,7 +167,8 @@ pub(crate) fn cwrnn_loss_and_grads(
     xs: &Tensor,
     ys: &Tensor,
 ) -> Result<(Tensor, Vec<Tensor>)> {
-    let [w_i, w_h, b_ih, b_hh, w_out, b_out] = params else {
+    let params = untracked(params);
+    let [w_i, w_h, b_ih, b_hh, w_out, b_out] = params.as_slice() else {
         candle_core::bail!("CW-RNN: expected 6 parameter tensors, got {}", params.len())
     };
     let (t_len, _) = xs.dims2()?;

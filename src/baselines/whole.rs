@@ -56,10 +56,10 @@ pub(crate) fn train_whole(
             if value < history.best_loss {
                 history.best_loss = value;
                 history.best_epoch = Some(epoch);
-                // A copy: Adam writes the new weights into the same storage.
+                // A copy (Adam writes the new weights into the same storage), untracked.
                 kept = Some(
                     vars.iter()
-                        .map(|v| v.as_tensor().copy())
+                        .map(|v| v.as_tensor().detach().copy())
                         .collect::<candle_core::Result<_>>()?,
                 );
             }
