@@ -35,6 +35,7 @@ use faer::Mat;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::reservoir::{Csr, Reservoir};
 use super::save::{load_model, save_model, BaselineMeta};
 use super::sizing::{parameter_count, trained_parameter_count, BaselineKind};
 use super::train::check_sequence;
@@ -83,45 +84,13 @@ impl Default for EsnConfig {
     }
 }
 
-/// A sparse matrix in compressed rows.
-#[derive(Debug, Clone)]
-struct Csr {
-    n: usize,
-    row_ptr: Vec<usize>,
-    cols: Vec<usize>,
-    vals: Vec<f64>,
-}
-
-impl Csr {
-    fn matvec(&self, x: &[f64], out: &mut [f64]) {
-        for (i, o) in out.iter_mut().enumerate() {
-            let (a, b) = (self.row_ptr[i], self.row_ptr[i + 1]);
-            *o = self.cols[a..b]
-                .iter()
-                .zip(&self.vals[a..b])
-                .map(|(&j, &v)| v * x[j])
-                .sum();
-        }
-    }
-
-    fn dense(&self) -> Mat<f64> {
-        let mut m = Mat::zeros(self.n, self.n);
-        for i in 0..self.n {
-            for k in self.row_ptr[i]..self.row_ptr[i + 1] {
-                m[(i, self.cols[k])] = self.vals[k];
-            }
-        }
-        m
-    }
-}
-
 /// An echo-state network with its read-out.
 #[derive(Debug, Clone)]
 pub struct Esn {
     cfg: EsnConfig,
     dim: usize,
     w_in: Array2<f64>,
-    w: Csr,
+    w: Reservoir,
     /// `[d, h + 1]`: weights on `r`, then the bias.
     w_out: Array2<f64>,
 }
@@ -179,7 +148,7 @@ impl Esn {
             w.row_ptr.push(w.cols.len());
         }
         w.vals = rng.uniform_n(-1.0, 1.0, w.cols.len());
-        let rho = spectral_radius_of(&w.dense())?;
+        let rho = spectral_radius_of(&Reservoir::new(w.clone()).dense())?;
         if rho.is_nan() || rho <= 1e-12 {
             return Err(Error::invalid(
                 "reservoir",
@@ -192,7 +161,7 @@ impl Esn {
             cfg: *cfg,
             dim,
             w_in,
-            w,
+            w: Reservoir::new(w),
             w_out: Array2::zeros((dim, h + 1)),
         })
     }

@@ -46,6 +46,7 @@ pub mod bptt;
 pub mod cwrnn;
 pub mod esn;
 pub mod lstm;
+mod reservoir;
 pub mod save;
 pub mod sizing;
 pub mod train;
