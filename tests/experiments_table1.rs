@@ -392,3 +392,31 @@ fn ks_figure_is_a_heatmap_grid() {
     assert_eq!(SeqData::parse("FLUID").unwrap(), SeqData::Fluid);
     assert!(SeqData::parse("lorenz").is_err());
 }
+
+/// A models folder from before issue 13 (deep nets, `hidden` instead of `widths`) is refused
+/// with what to do, not trained over.
+#[test]
+fn old_models_folder_is_refused_with_a_hint() {
+    let dir = temp_dir("old_models");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("hits_config.json"),
+        r#"{"hits": {"hidden": [64, 64], "steps": [1, 2, 4], "train": {}, "seed": 0}, "dim": 4, "n_frames": 121}"#,
+    )
+    .unwrap();
+    let cfg = Table1Config::quick(SeqData::Fluid).hits;
+    let err = train_seq_hits(
+        periodic(4, 121).view(),
+        &cfg,
+        &Device::Cpu,
+        Some(&dir),
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("hits_config.json") && err.contains("remove the folder"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

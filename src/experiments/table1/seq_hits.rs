@@ -167,8 +167,18 @@ fn check_or_write_config(
     };
     if path.exists() {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let have: StoredConfig = serde_json::from_str(&text)
-            .map_err(|e| Error::bad_file(&path, format!("not a HiTS sequence config: {e}")))?;
+        let have: StoredConfig = serde_json::from_str(&text).map_err(|e| {
+            Error::bad_file(
+                &path,
+                format!(
+                    "not a HiTS sequence config of this version ({e}): the steppers in {} \
+                         were trained with other settings (e.g. the deep nets used before one \
+                         stepper [D, w, D] per step size); remove the folder or choose another \
+                         models folder",
+                    dir.display()
+                ),
+            )
+        })?;
         if have != want {
             return Err(Error::bad_file(
                 &path,
