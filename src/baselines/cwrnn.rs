@@ -7,14 +7,17 @@
 //!
 //! ```text
 //! a_t[u] = 1 if t mod T_{module(u)} = 0 else 0
-//! h_t = a_t ⊙ tanh(W_H h_{t-1} + W_I x_t + b) + (1 - a_t) ⊙ h_{t-1},   h_{-1} = 0
+//! h_t = a_t ⊙ tanh(W_H h_{t-1} + b_hh + W_I x_t + b_ih) + (1 - a_t) ⊙ h_{t-1},   h_{-1} = 0
 //! x̂_{t+1} = W_out h_t + b_out
 //! ```
 //!
 //! `W_H [h, h]` is block upper-triangular: module `i` reads from modules `j >= i` (itself and the
 //! slower ones); its lower blocks are held at zero by a fixed mask, so they are not trainable.
 //! `t` is the absolute frame index (generation starts at `t = 0`, when every module fires).
-//! Parameters: `m^2 g(g+1)/2 + h d + h + h d + d`.
+//! The weights are those of the original (`src/cwrnn.py`: a `torch.nn.RNNCell` whose rows are
+//! updated per module, and a `torch.nn.Linear` read-out), two biases included:
+//! `h^2 + 2 h d + 2 h + d` in all, of which `m^2 g(g+1)/2 + 2 h d + 2 h + d` are trained
+//! ([`super::sizing`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,7 +27,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::save::{load_model, save_model, BaselineMeta};
-use super::sizing::{parameter_count, BaselineKind};
+use super::sizing::{parameter_count, trained_parameter_count, BaselineKind};
 use super::train::{
     sequence_tensor, to_array2, train_loop, uniform_tensor, BaselineTrainConfig, TrainHistory,
     Unroll,
@@ -56,10 +59,12 @@ impl CwRnnConfig {
     }
 }
 
-/// Tensor names, in initialisation order.
-pub const CWRNN_NAMES: [&str; 5] = [
+/// Tensor names, in initialisation order (that of `nn.RNNCell`'s `weight_ih`, `weight_hh`,
+/// `bias_ih`, `bias_hh`, then the read-out).
+pub const CWRNN_NAMES: [&str; 6] = [
     "input.weight",
     "recurrent.weight",
+    "input.bias",
     "recurrent.bias",
     "readout.weight",
     "readout.bias",
@@ -68,7 +73,7 @@ pub const CWRNN_NAMES: [&str; 5] = [
 /// A clockwork RNN next-frame predictor.
 #[derive(Debug, Clone)]
 pub struct CwRnn {
-    /// `[W_I [h, d], W_H [h, h], b [h], W_out [d, h], b_out [d]]`, f32.
+    /// `[W_I [h, d], W_H [h, h], b_ih [h], b_hh [h], W_out [d, h], b_out [d]]`, f32.
     params: Vec<Tensor>,
     /// `mask[r, c] = 1` when module(c) >= module(r).
     mask: Tensor,
@@ -88,7 +93,7 @@ impl CwRnn {
         }
         let h = cfg.hidden;
         let mut rng = RandomState::new(seed as u32);
-        let shapes: [&[usize]; 5] = [&[h, dim], &[h, h], &[h], &[dim, h], &[dim]];
+        let shapes: [&[usize]; 6] = [&[h, dim], &[h, h], &[h], &[h], &[dim, h], &[dim]];
         let mut params = shapes
             .iter()
             .map(|s| uniform_tensor(&mut rng, h, s, device))
@@ -123,8 +128,14 @@ impl CwRnn {
             n_modules,
         };
         cfg.validate()?;
-        let expected: [Vec<usize>; 5] =
-            [vec![h, dim], vec![h, h], vec![h], vec![dim, h], vec![dim]];
+        let expected: [Vec<usize>; 6] = [
+            vec![h, dim],
+            vec![h, h],
+            vec![h],
+            vec![h],
+            vec![dim, h],
+            vec![dim],
+        ];
         for ((p, e), name) in params.iter().zip(&expected).zip(CWRNN_NAMES) {
             if p.dims() != e.as_slice() {
                 return Err(Error::shape(
@@ -154,8 +165,9 @@ impl CwRnn {
             .collect()
     }
 
-    /// Train on the normalised sequence `seq [n_frames, dim]` by teacher forcing (see
-    /// [`super::train`]); `progress(epoch, loss)` is called at each loss record.
+    /// Train from fresh initial weights (seed `train.seed`) on the normalised sequence
+    /// `seq [n_frames, dim]` by teacher forcing (see [`super::train`]); `progress(epoch, loss)`
+    /// is called at each look at the loss.
     pub fn train(
         seq: ArrayView2<f64>,
         cfg: &CwRnnConfig,
@@ -163,20 +175,35 @@ impl CwRnn {
         device: &Device,
         progress: &mut dyn FnMut(usize, f64),
     ) -> Result<(CwRnn, TrainHistory)> {
-        let init = CwRnn::new(seq.ncols(), cfg, train.seed, device)?;
-        let vars = init
+        CwRnn::new(seq.ncols(), cfg, train.seed, device)?.train_from(seq, train, progress)
+    }
+
+    /// Train from these weights on `seq`; returns the kept weights ([`super::train`]).
+    pub fn train_from(
+        self,
+        seq: ArrayView2<f64>,
+        train: &BaselineTrainConfig,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<(CwRnn, TrainHistory)> {
+        let device = self.device().clone();
+        let (live, vars) = self.with_vars()?;
+        let (mut params, history) = train_loop(&live, &vars, seq, train, &device, progress)?;
+        params[1] = (&params[1] * &live.mask)?;
+        Ok((CwRnn { params, ..live }, history))
+    }
+
+    /// The same model over trainable `Var`s (returned in parameter order).
+    pub(crate) fn with_vars(self) -> Result<(CwRnn, Vec<Var>)> {
+        let vars = self
             .params
             .iter()
             .map(Var::from_tensor)
             .collect::<candle_core::Result<Vec<_>>>()?;
         let live = CwRnn {
             params: vars.iter().map(|v| v.as_tensor().clone()).collect(),
-            ..init
+            ..self
         };
-        let history = train_loop(&live, &vars, seq, train, device, progress)?;
-        let mut params: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().detach()).collect();
-        params[1] = (&params[1] * &live.mask)?;
-        Ok((CwRnn { params, ..live }, history))
+        Ok((live, vars))
     }
 
     /// Clock periods `4^i` of the modules, fastest first.
@@ -239,6 +266,7 @@ impl CwRnn {
     fn hidden_states(&self, xs: &Tensor, starts: &[usize]) -> candle_core::Result<Tensor> {
         let (b, t_len, _) = xs.dims3()?;
         let w_cat_t = self.fused()?;
+        let bias = (&self.params[2] + &self.params[3])?;
         let mut hid = Tensor::zeros((b, self.cfg.hidden), DType::F32, xs.device())?;
         let mut hs = Vec::with_capacity(t_len);
         for k in 0..t_len {
@@ -246,7 +274,7 @@ impl CwRnn {
             let x_k = xs.narrow(1, k, 1)?.squeeze(1)?;
             let cand = Tensor::cat(&[&x_k, &hid], 1)?
                 .matmul(&w_cat_t)?
-                .broadcast_add(&self.params[2])?
+                .broadcast_add(&bias)?
                 .tanh()?;
             hid = ((&a * cand)? + ((1.0 - &a)? * &hid)?)?;
             hs.push(hid.clone());
@@ -264,8 +292,8 @@ impl CwRnn {
     fn readout(&self, hs: &Tensor) -> candle_core::Result<Tensor> {
         let (b, t_len, h) = hs.dims3()?;
         hs.reshape((b * t_len, h))?
-            .matmul(&self.params[3].t()?)?
-            .broadcast_add(&self.params[4])?
+            .matmul(&self.params[4].t()?)?
+            .broadcast_add(&self.params[5])?
             .reshape((b, t_len, self.dim))
     }
 
@@ -309,6 +337,14 @@ impl Unroll for CwRnn {
     fn unroll(&self, xs: &Tensor, starts: &[usize]) -> candle_core::Result<Tensor> {
         self.readout(&self.hidden_states(xs, starts)?)
     }
+
+    fn loss_and_grads(
+        &self,
+        xs: &Tensor,
+        ys: &Tensor,
+    ) -> candle_core::Result<(Tensor, Vec<Tensor>)> {
+        super::bptt::cwrnn_loss_and_grads(&self.params, &self.mask, self.cfg.n_modules, xs, ys)
+    }
 }
 
 impl SequenceModel for CwRnn {
@@ -325,6 +361,15 @@ impl SequenceModel for CwRnn {
         )
     }
 
+    fn n_trained(&self) -> usize {
+        trained_parameter_count(
+            BaselineKind::CwRnn,
+            self.dim,
+            self.cfg.hidden,
+            self.cfg.n_modules,
+        )
+    }
+
     fn generate(&self, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {
         check_first(first, self.dim)?;
         if n_frames == 0 {
@@ -332,8 +377,9 @@ impl SequenceModel for CwRnn {
         }
         let dev = self.device();
         let w_cat_t = self.fused()?;
-        let w_out_t = self.params[3].t()?;
-        let (b, b_out) = (self.params[2].unsqueeze(0)?, self.params[4].unsqueeze(0)?);
+        let w_out_t = self.params[4].t()?;
+        let b = (&self.params[2] + &self.params[3])?.unsqueeze(0)?;
+        let b_out = self.params[5].unsqueeze(0)?;
         let x0: Vec<f32> = first.iter().map(|&v| v as f32).collect();
         let mut x = Tensor::from_vec(x0, (1, self.dim), dev)?;
         let mut hid = Tensor::zeros((1, self.cfg.hidden), DType::F32, dev)?;

@@ -23,7 +23,8 @@
 //! ```
 //!
 //! The spectral radius comes from the eigenvalues of the dense `W` (faer), `O(h^3)`: about a
-//! second for `h = 1000`.
+//! second for `h = 1000`. The original draws from torch's stream instead (`torch.rand`), so its
+//! reservoirs cannot be reproduced number for number; the distribution is the same.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,8 +35,9 @@ use faer::Mat;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::reservoir::{Csr, Reservoir};
 use super::save::{load_model, save_model, BaselineMeta};
-use super::sizing::{parameter_count, BaselineKind};
+use super::sizing::{parameter_count, trained_parameter_count, BaselineKind};
 use super::train::check_sequence;
 use super::{check_first, SequenceModel};
 use crate::rng::RandomState;
@@ -62,51 +64,23 @@ pub struct EsnConfig {
 }
 
 impl Default for EsnConfig {
-    /// The paper's KS reservoir (1600 units, spectral radius 0.9); density, input scale, ridge
-    /// and washout are our choice (not published). A washout > 0 ruined free-running generation
-    /// from frame 0 in our tests (the read-out never saw the transient of the zero state).
+    /// The original's reservoir (`src/esn.py`, as `seq_generations.ipynb` builds it): spectral
+    /// radius 0.9, dense (`density = 1`), input weights `U(-1, 1)` (`scale_in = 1`), 1600 units
+    /// (its KS size; Table 1 sizes the reservoir by [`super::match_parameters`] instead). The
+    /// original's read-out is the pseudo-inverse solution without a bias; ours has a bias and a
+    /// ridge of 1e-6 (the limit ridge -> 0 is the pseudo-inverse), and no washout: generation
+    /// starts from the zero state at frame 0, so the read-out must also serve the transient (a
+    /// washout > 0 ruined free-running generation in our tests).
     fn default() -> Self {
         EsnConfig {
             reservoir: 1600,
             spectral_radius: 0.9,
-            density: 0.05,
-            input_scale: 0.5,
+            density: 1.0,
+            input_scale: 1.0,
             ridge: 1e-6,
             seed: 0,
             washout: 0,
         }
-    }
-}
-
-/// A sparse matrix in compressed rows.
-#[derive(Debug, Clone)]
-struct Csr {
-    n: usize,
-    row_ptr: Vec<usize>,
-    cols: Vec<usize>,
-    vals: Vec<f64>,
-}
-
-impl Csr {
-    fn matvec(&self, x: &[f64], out: &mut [f64]) {
-        for (i, o) in out.iter_mut().enumerate() {
-            let (a, b) = (self.row_ptr[i], self.row_ptr[i + 1]);
-            *o = self.cols[a..b]
-                .iter()
-                .zip(&self.vals[a..b])
-                .map(|(&j, &v)| v * x[j])
-                .sum();
-        }
-    }
-
-    fn dense(&self) -> Mat<f64> {
-        let mut m = Mat::zeros(self.n, self.n);
-        for i in 0..self.n {
-            for k in self.row_ptr[i]..self.row_ptr[i + 1] {
-                m[(i, self.cols[k])] = self.vals[k];
-            }
-        }
-        m
     }
 }
 
@@ -116,7 +90,7 @@ pub struct Esn {
     cfg: EsnConfig,
     dim: usize,
     w_in: Array2<f64>,
-    w: Csr,
+    w: Reservoir,
     /// `[d, h + 1]`: weights on `r`, then the bias.
     w_out: Array2<f64>,
 }
@@ -174,7 +148,7 @@ impl Esn {
             w.row_ptr.push(w.cols.len());
         }
         w.vals = rng.uniform_n(-1.0, 1.0, w.cols.len());
-        let rho = spectral_radius_of(&w.dense())?;
+        let rho = spectral_radius_of(&Reservoir::new(w.clone()).dense())?;
         if rho.is_nan() || rho <= 1e-12 {
             return Err(Error::invalid(
                 "reservoir",
@@ -187,7 +161,7 @@ impl Esn {
             cfg: *cfg,
             dim,
             w_in,
-            w,
+            w: Reservoir::new(w),
             w_out: Array2::zeros((dim, h + 1)),
         })
     }
@@ -364,6 +338,10 @@ impl SequenceModel for Esn {
 
     fn n_params(&self) -> usize {
         parameter_count(BaselineKind::Esn, self.dim, self.cfg.reservoir, 0)
+    }
+
+    fn n_trained(&self) -> usize {
+        trained_parameter_count(BaselineKind::Esn, self.dim, self.cfg.reservoir, 0)
     }
 
     fn generate(&self, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {

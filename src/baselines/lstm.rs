@@ -134,8 +134,9 @@ impl Lstm {
             .collect()
     }
 
-    /// Train on the normalised sequence `seq [n_frames, dim]` by teacher forcing (see
-    /// [`super::train`]); `progress(epoch, loss)` is called at each loss record.
+    /// Train from fresh initial weights (seed `train.seed`) on the normalised sequence
+    /// `seq [n_frames, dim]` by teacher forcing (see [`super::train`]); `progress(epoch, loss)`
+    /// is called at each look at the loss.
     pub fn train(
         seq: ArrayView2<f64>,
         cfg: &LstmConfig,
@@ -143,19 +144,35 @@ impl Lstm {
         device: &Device,
         progress: &mut dyn FnMut(usize, f64),
     ) -> Result<(Lstm, TrainHistory)> {
-        let init = Lstm::new(seq.ncols(), cfg, train.seed, device)?;
-        let vars = init
+        Lstm::new(seq.ncols(), cfg, train.seed, device)?.train_from(seq, train, progress)
+    }
+
+    /// Train from these weights (e.g. PyTorch's, [`Lstm::from_tensors`]) on `seq`; returns the
+    /// kept weights ([`super::train`]) on this model's device.
+    pub fn train_from(
+        self,
+        seq: ArrayView2<f64>,
+        train: &BaselineTrainConfig,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<(Lstm, TrainHistory)> {
+        let device = self.device().clone();
+        let (live, vars) = self.with_vars()?;
+        let (params, history) = train_loop(&live, &vars, seq, train, &device, progress)?;
+        Ok((Lstm { params, ..live }, history))
+    }
+
+    /// The same model over trainable `Var`s (returned in parameter order).
+    pub(crate) fn with_vars(self) -> Result<(Lstm, Vec<Var>)> {
+        let vars = self
             .params
             .iter()
             .map(Var::from_tensor)
             .collect::<candle_core::Result<Vec<_>>>()?;
         let live = Lstm {
             params: vars.iter().map(|v| v.as_tensor().clone()).collect(),
-            ..init
+            ..self
         };
-        let history = train_loop(&live, &vars, seq, train, device, progress)?;
-        let params = vars.iter().map(|v| v.as_tensor().detach()).collect();
-        Ok((Lstm { params, ..live }, history))
+        Ok((live, vars))
     }
 
     /// Features `d`.
@@ -259,6 +276,14 @@ fn lstm_cell(gates: &Tensor, cell: &Tensor, h: usize) -> candle_core::Result<(Te
 impl Unroll for Lstm {
     fn unroll(&self, xs: &Tensor, _starts: &[usize]) -> candle_core::Result<Tensor> {
         self.readout(&self.hidden_states(xs)?)
+    }
+
+    fn loss_and_grads(
+        &self,
+        xs: &Tensor,
+        ys: &Tensor,
+    ) -> candle_core::Result<(Tensor, Vec<Tensor>)> {
+        super::bptt::lstm_loss_and_grads(&self.params, xs, ys)
     }
 }
 

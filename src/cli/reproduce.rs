@@ -60,10 +60,15 @@ pub struct ReproduceArgs {
     /// Sequence data sets of table1, comma-separated: ks, bach, fluid, flower [default: all].
     #[arg(long, value_delimiter = ',')]
     pub data: Vec<String>,
-    /// table1: hidden widths of every HiTS net instead of the paper's, comma-separated
-    /// (e.g. 256,164); use another --out and --models to keep the paper's run.
+    /// table1: the hidden width of each HiTS stepper instead of the paper's, one per step size
+    /// in step order, comma-separated (e.g. 256,164,16,4 for Fluid); use another --out and
+    /// --models to keep the paper's run.
     #[arg(long, value_delimiter = ',')]
     pub hidden: Vec<usize>,
+    /// table1: epochs of the LSTM and CW-RNN only (default: --epochs, else the paper's 10 000);
+    /// one epoch is a pass over the whole sequence, far dearer than a HiTS epoch on a CPU.
+    #[arg(long)]
+    pub baseline_epochs: Option<usize>,
 }
 
 /// The experiments `hits reproduce` knows.

@@ -1,7 +1,9 @@
 //! `hits reproduce table1`: Table 1 and Figure 7, sequence generation by HiTS, LSTM, ESN and
 //! CW-RNN on KS, Bach, Fluid and Flower.
 //!
-//! For each data set of `--data` (default all four): makes `<data-dir>/<Name>/` with the same
+//! For each data set of `--data` (default all four; `--epochs` caps every model's epochs,
+//! `--baseline-epochs` the LSTM's and CW-RNN's alone, `--hidden` sets one HiTS width per step
+//! size): makes `<data-dir>/<Name>/` with the same
 //! library calls as `hits data <name>` when it is missing (quick mode: `<data-dir>/quick/<Name>/`),
 //! trains and scores the four models ([`hits::experiments::table1::run::run_table1`]), and writes
 //! `<out>/table1/<Name>/` (table, figure, generated sequences, per-model results). Finally
@@ -56,9 +58,18 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         if let Some(e) = args.epochs {
             cfg = cfg.with_epochs(e);
         }
-        if !args.hidden.is_empty() {
-            cfg.hits.hidden = args.hidden.clone();
+        if let Some(e) = args.baseline_epochs {
+            cfg = cfg.with_baseline_epochs(e);
         }
+        if !args.hidden.is_empty() {
+            cfg.hits.widths = args.hidden.clone();
+        }
+        cfg.hits.validate().with_context(|| {
+            format!(
+                "{d}: --hidden needs one width per step {:?}",
+                cfg.hits.steps
+            )
+        })?;
         let dir = data_root.join(d.name());
         if !dir.join("data.npy").exists() {
             eprintln!(

@@ -174,12 +174,7 @@ pub fn run_hits(
         train_seconds,
         generate_seconds,
         mse: sequence_mse(&generated, &data.truth())?,
-        detail: format!(
-            "nets {:?}, steps {:?}, epochs {:?}",
-            cfg.hits.arch(data.dim()),
-            hits.step_sizes(),
-            epochs
-        ),
+        detail: format!("steppers {}; epochs {:?}", hits.describe(), epochs),
         config: serde_json::to_string(cfg)?,
         generated,
     };
@@ -213,10 +208,12 @@ pub fn run_table1(
         }
         None => {
             log(&format!(
-                "HiTS: training nets {:?} with steps {:?}, {} epochs each",
-                cfg.hits.arch(data.dim()),
+                "HiTS: training one stepper [{d}, w, {d}] per step size, widths {:?} for steps \
+                 {:?}, {} epochs each",
+                cfg.hits.widths,
                 cfg.hits.steps,
-                cfg.hits.train.epochs
+                cfg.hits.train.epochs,
+                d = data.dim()
             ));
             let hits_dir = models.map(|m| m.join("hits"));
             let (_, r) = run_hits(data, cfg, device, hits_dir.as_deref(), &mut |p| {
@@ -247,7 +244,8 @@ pub fn run_table1(
         }
         let (size, n) = baseline_size(kind, cfg, data.dim(), hits_params);
         log(&format!(
-            "{kind}: size {size}, {n} parameters (HiTS {hits_params})"
+            "{kind}: size {size}, {n} weights ({:+.2} % of HiTS's {hits_params})",
+            100.0 * (n as f64 / hits_params as f64 - 1.0)
         ));
         let name = kind.name();
         let (_, r) = run_baseline(kind, data, cfg, hits_params, device, models, &mut |e, l| {

@@ -1,6 +1,7 @@
-//! HiTS for sequences: one ResNet stepper per step size, trained on chunked windows of a single
-//! normalised sequence, generating the whole sequence from its first frame by the multiscale
-//! coupling ([`crate::forecast::multiscale_forecast`]).
+//! HiTS for sequences: one ResNet stepper per step size, each with ONE hidden layer whose width
+//! depends on the step size (`[D, w_k, D]`, as the original `seq_generations.ipynb`), trained on
+//! chunked windows of a single normalised sequence, generating the whole sequence from its first
+//! frame by the multiscale coupling ([`crate::forecast::multiscale_forecast`]).
 //!
 //! The sequence `z_0 .. z_{T-1}` (stored `[D, T]`) is cut for the stepper of step `s` with
 //! `n_forward = m` recurrent steps into chunks of `L = s m` frames plus one
@@ -27,7 +28,7 @@
 //! steppers started at `z_0` (largest step first, finer ones filling in, linear interpolation of
 //! anything between computed points, which for step 1 present never happens).
 //!
-//! The parameter count of HiTS is the sum over its nets.
+//! The parameter count of HiTS is the sum over its steppers (KS: 4 069 760, Fluid: 19 888).
 
 use std::path::Path;
 
@@ -101,6 +102,7 @@ pub fn train_seq_hits(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<SeqHits> {
     let (dim, n_time) = z.dim();
+    cfg.validate()?;
     let plan_steps = effective_steps(&cfg.steps, cfg.train.n_forward, n_time);
     if plan_steps.is_empty() {
         return Err(Error::invalid(
@@ -117,9 +119,12 @@ pub fn train_seq_hits(
     let mut pairs: Vec<(ResNetStepper, TrainReport)> = Vec::with_capacity(plan_steps.len());
     for &(step, n_forward) in &plan_steps {
         let windows = sequence_windows(z, step, n_forward)?;
+        let arch = cfg
+            .arch(step, dim)
+            .ok_or_else(|| Error::invalid("steps", format!("no hidden width for step {step}")))?;
         let plan = HierarchyPlan {
             system: None,
-            arch: cfg.arch(dim),
+            arch,
             dt: 1.0,
             steps: vec![step],
             noise: 0.0,
@@ -162,8 +167,18 @@ fn check_or_write_config(
     };
     if path.exists() {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let have: StoredConfig = serde_json::from_str(&text)
-            .map_err(|e| Error::bad_file(&path, format!("not a HiTS sequence config: {e}")))?;
+        let have: StoredConfig = serde_json::from_str(&text).map_err(|e| {
+            Error::bad_file(
+                &path,
+                format!(
+                    "not a HiTS sequence config of this version ({e}): the steppers in {} \
+                         were trained with other settings (e.g. the deep nets used before one \
+                         stepper [D, w, D] per step size); remove the folder or choose another \
+                         models folder",
+                    dir.display()
+                ),
+            )
+        })?;
         if have != want {
             return Err(Error::bad_file(
                 &path,
@@ -194,13 +209,22 @@ impl SeqHits {
         self.steppers.first().map_or(0, |s| s.dim())
     }
 
-    /// Trainable parameters: the sum over all nets of weights and biases.
+    /// Trainable parameters: the sum over all steppers of weights and biases.
     pub fn n_params(&self) -> usize {
         self.steppers
             .iter()
             .flat_map(|s| s.layers())
             .map(|(w, b)| w.elem_count() + b.elem_count())
             .sum()
+    }
+
+    /// The steppers in words: `[512, 2048, 512] step 1, [512, 1024, 512] step 6, ...`.
+    pub fn describe(&self) -> String {
+        self.steppers
+            .iter()
+            .map(|s| format!("{:?} step {}", s.arch(), s.step_size()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Training seconds (sum over the steppers trained in this call).
