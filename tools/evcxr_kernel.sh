@@ -20,10 +20,17 @@
 #     life; the kernel process keeps the descriptor, so the lock goes when the kernel dies, even
 #     by SIGKILL. Two kernels at once always get two slots.
 #   - when every slot is busy the kernel runs in evcxr's own temporary folder (cold, as before)
-#     and says so on stderr (the Jupyter server log).
+#     and says so on stderr (the Jupyter server log);
+#   - a slot that grew past HITS_EVCXR_SLOT_MAX_MB (default 8000) is emptied at the start (cargo
+#     never deletes old artifacts: each clone path of hits adds its own build).
 # EVCXR_TMPDIR set by the user wins: then this wrapper only fixes PATH and starts evcxr.
 # Editors and desktop launchers start kernels without the login shell's PATH, so the wrapper
 # puts the folder of evcxr_jupyter and $CARGO_HOME/bin (cargo, rustc) first on it.
+# It also puts rustc's target libdir (libstd-*.so) on LD_LIBRARY_PATH: evcxr's cells are dylibs
+# linked with -Cprefer-dynamic, and rustc writes them a RUNPATH relative to the deps/ folder;
+# cargo's copy one folder up, which evcxr loads, then points one level too high. That misses
+# libstd whenever the build folder and ~/.rustup share a top folder (any build folder under
+# $HOME: "dlopen failed" and the kernel dies at start); /tmp only worked because `..` of / is /.
 set -u
 
 if [ "$#" -lt 1 ] || [ ! -x "$1" ]; then
@@ -35,6 +42,11 @@ shift
 PATH="$(dirname "$evcxr"):${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export PATH
 command -v cargo >/dev/null || echo "evcxr-kernel: cargo is not on PATH ($PATH): evcxr cannot build cells" >&2
+if libdir="$(rustc --print target-libdir 2>/dev/null)" && [ -d "$libdir" ]; then
+    export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+else
+    echo "evcxr-kernel: rustc --print target-libdir failed: cells built under \$HOME may not load" >&2
+fi
 
 if [ -n "${EVCXR_TMPDIR:-}" ]; then
     exec "$evcxr" "$@"
@@ -80,6 +92,11 @@ for s in "${same_nb[@]}" "${same_dir[@]}" "${unused[@]}" "${rest[@]}"; do
     exec 9>>"$s/lock" || continue
     if flock -n 9; then
         mkdir -p "$s/build"
+        size_mb=$(($(du -sk "$s/build" 2>/dev/null | cut -f1) / 1024))
+        if [ "$size_mb" -gt "${HITS_EVCXR_SLOT_MAX_MB:-8000}" ]; then
+            echo "evcxr-kernel: $s/build holds $size_mb MB (over ${HITS_EVCXR_SLOT_MAX_MB:-8000}): emptied, this start is cold" >&2
+            rm -rf "$s/build" && mkdir -p "$s/build"
+        fi
         printf '%s\n' "$notebook" >"$s/notebook"
         printf '%s\n' "$folder" >"$s/folder"
         touch "$s/used"

@@ -152,7 +152,7 @@ class KernelWrapper(unittest.TestCase):
     def setUp(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="hits-wrapper-"))
         self.fake = self.tmp / "evcxr_jupyter"
-        self.fake.write_text('#!/bin/sh\necho "${EVCXR_TMPDIR:-none}" > "$OUT"\nsleep "${HOLD:-0}"\n')
+        self.fake.write_text('#!/bin/sh\necho "${EVCXR_TMPDIR:-none}" > "$OUT"\necho "$LD_LIBRARY_PATH" > "$OUT.lib"\nsleep "${HOLD:-0}"\n')
         self.fake.chmod(0o755)
         self.env = dict(os.environ, HITS_EVCXR_POOL=str(self.tmp / "pool"), HITS_EVCXR_SLOTS="2")
         self.env.pop("EVCXR_TMPDIR", None)
@@ -200,6 +200,28 @@ class KernelWrapper(unittest.TestCase):
         p.wait(10)
         p.stderr.close()
         self.assertEqual(self.folder_of(out), "/some/where")
+
+    def test_libstd_is_on_the_library_path(self):
+        # cells built under $HOME load libstd through it (their RUNPATH points one level too high)
+        libdir = subprocess.run(["rustc", "--print", "target-libdir"], capture_output=True, text=True).stdout.strip()
+        p, out = self.start("l")
+        p.wait(10)
+        p.stderr.close()
+        self.folder_of(out)
+        self.assertEqual(Path(str(out) + ".lib").read_text().split(":")[0].strip(), libdir)
+
+    def test_oversized_slot_is_emptied(self):
+        p, out = self.start("s1")
+        p.wait(10)
+        p.stderr.close()
+        folder = Path(self.folder_of(out))
+        (folder / "big").write_bytes(b"x" * 4_000_000)
+        p, out = self.start("s2", HITS_EVCXR_SLOT_MAX_MB="1")
+        p.wait(10)
+        self.assertIn("emptied", p.stderr.read())
+        p.stderr.close()
+        self.assertEqual(Path(self.folder_of(out)), folder)
+        self.assertFalse((folder / "big").exists())
 
     def test_missing_evcxr_is_a_clear_error(self):
         run = subprocess.run([str(WRAPPER), str(self.tmp / "nope")], env=self.env, capture_output=True, text=True)
