@@ -6,10 +6,11 @@
     tools/check_html_render.py --dir DIR PAGE.html ...   any pages (used by the self-test)
 
 For each page, Debian's chromium takes two screenshots of the same layout: the page as it is,
-and the page with its images hidden (`visibility: hidden` keeps every box where it was). The
-pixels that differ are the pixels the images painted. A page passes when they cover at least
---min-pixels pixels in a region at least --min-size pixels wide and high: a missing, broken or
-empty image paints nothing (or a 16-pixel icon) and fails. Screenshots are kept in
+and the page with each image's content moved out of its box and the box filled magenta (every
+box stays where it was). The pixels that differ are the pixels the images painted, white plot
+backgrounds included. A page passes when they cover at least --min-pixels pixels in a region
+at least --min-size pixels wide and high: a missing or broken image paints only a small icon
+box and fails. Screenshots are kept in
 DIR/screenshots/ for a reader. This compares rendered pixels, never bytes of the HTML.
 The last line is `browser check: N passed, M failed`; exit 1 when any failed, 2 when no
 browser is found (./setup.sh --browser installs chromium).
@@ -28,8 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 EXECUTED = ROOT / "notebooks" / ".executed"
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-# Images of the executed pages: nbconvert output images and inline SVGs, the index thumbnails.
-HIDE_IMAGES = "<style>img, svg { visibility: hidden !important; }</style>"
+# Images of the executed pages (nbconvert output images, the index thumbnails): content out of
+# the box, the box magenta; inline SVGs hidden.
+HIDE_IMAGES = (
+    "<style>img { object-position: -100000px -100000px !important; background: #ff00ff !important; }"
+    " svg { visibility: hidden !important; }</style>"
+)
 # The flags that work on these machines (closed network, root, no GPU).
 CHROMIUM_FLAGS = [
     "--headless=new",

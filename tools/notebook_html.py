@@ -106,7 +106,16 @@ def load_status(executed: Path) -> dict:
 
 def write_index(executed: Path, records: list) -> Path:
     """Merge this run's records into status.json (a notebook run again replaces its entry;
-    entries whose page is gone are dropped) and write index.html."""
+    entries whose page is gone are dropped) and write index.html. Two runners at once take
+    turns (a lock file), so neither loses the other's entries."""
+    import fcntl
+
+    with open(executed / ".index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _write_index_locked(executed, records)
+
+
+def _write_index_locked(executed: Path, records: list) -> Path:
     status = load_status(executed)
     for r in records:
         status[r["notebook"]] = r
