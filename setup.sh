@@ -9,7 +9,8 @@
 # Installs:
 #   - evcxr_jupyter 0.22.0 (`cargo install --locked`, once per machine, into $CARGO_INSTALL_ROOT
 #     or $CARGO_HOME/bin). A release build on purpose: a --debug build runs notebooks ~6x slower
-#     (../shared/TOOLCHAIN.md). See EVCXR_INSTALL_PROFILE below for what makes it quicker.
+#     (../shared/TOOLCHAIN.md); lower opt-levels for parts of it were measured and not kept
+#     (README "Set-up times").
 #   - the `rust` Jupyter kernelspec: evcxr's (`evcxr_jupyter --install`), whose kernel.json then
 #     starts tools/evcxr_kernel.sh (copied beside it as `evcxr-kernel`): each running kernel gets
 #     its own persistent build folder under ~/.cache/evcxr-kernels/, so a kernel started from
@@ -21,9 +22,6 @@ cd "$(dirname "$0")"
 root="$(pwd)"
 
 EVCXR_VERSION="0.22.0"
-# How evcxr_jupyter is compiled (cargo's release profile, overridden for this install only).
-# Measured on the 2-core machine, CPU time (user+sys): see README "Set-up times".
-EVCXR_INSTALL_PROFILE=()
 lab=0
 quiet=0
 browser=0
@@ -74,8 +72,7 @@ install_evcxr() {
     # Own target dir: never lock or fill the project's target/ for this.
     local build_dir
     build_dir="$(mktemp -d "${TMPDIR:-/tmp}/evcxr-install.XXXXXX")"
-    env "${EVCXR_INSTALL_PROFILE[@]}" CARGO_TARGET_DIR="$build_dir" \
-        cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION" ||
+    CARGO_TARGET_DIR="$build_dir" cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION" ||
         die "cargo install evcxr_jupyter failed (network? see the cargo output above)"
     rm -rf "$build_dir"
 }
