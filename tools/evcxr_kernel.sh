@@ -14,8 +14,10 @@
 #     HITS_EVCXR_SLOTS changes the count, HITS_EVCXR_POOL the place);
 #   - a kernel takes the first free slot in this order: the slot this notebook used last
 #     (JPY_SESSION_NAME, set by JupyterLab and tools/run_notebooks.py), one last used from the
-#     same folder (same `:dep` paths, so hits is compiled there already), a slot never used,
-#     then the least recently used one: a second start of a notebook is warm;
+#     same folder (same `:dep` paths, so hits is compiled there already), any other used slot,
+#     least recently used first (candle is compiled there; cargo keeps every path's build of
+#     hits side by side, so the other folder's build stays warm too), then a slot never used:
+#     a second start of a notebook is warm, and a fresh clone (CI) compiles only hits;
 #   - "free" means its lock is not held: the kernel holds `slot-N/lock` (flock) for its whole
 #     life; the kernel process keeps the descriptor, so the lock goes when the kernel dies, even
 #     by SIGKILL. Two kernels at once always get two slots.
@@ -65,7 +67,7 @@ if ! command -v flock >/dev/null || ! mkdir -p "$pool" 2>/dev/null; then
     exec "$evcxr" "$@"
 fi
 
-# Candidate order: same notebook, same folder, never used, least recently used.
+# Candidate order: same notebook, same folder, other used slots (least recently used first), unused.
 marker() { [ -f "$1/$2" ] && cat "$1/$2" 2>/dev/null; }
 same_nb=() same_dir=() unused=() rest=()
 for ((i = 0; i < slots; i++)); do
@@ -87,7 +89,7 @@ if [ "${#rest[@]}" -gt 1 ]; then
     done | sort -n | cut -d' ' -f2-)
 fi
 
-for s in "${same_nb[@]}" "${same_dir[@]}" "${unused[@]}" "${rest[@]}"; do
+for s in "${same_nb[@]}" "${same_dir[@]}" "${rest[@]}" "${unused[@]}"; do
     mkdir -p "$s" || continue
     exec 9>>"$s/lock" || continue
     if flock -n 9; then

@@ -195,6 +195,17 @@ class KernelWrapper(unittest.TestCase):
         r.stderr.close()
         self.assertEqual(self.folder_of(out_r), folder_a)
 
+    def test_a_new_folder_takes_a_used_slot_before_an_unused_one(self):
+        p, out = self.start("f1", JPY_SESSION_NAME="/nb/a.ipynb")
+        p.wait(10)
+        p.stderr.close()
+        used = self.folder_of(out)
+        other = self.tmp / "elsewhere"
+        other.mkdir()
+        e = dict(self.env, OUT=str(self.tmp / "f2.out"), HOLD="0", JPY_SESSION_NAME="/other/b.ipynb")
+        subprocess.run([str(WRAPPER), str(self.fake)], env=e, cwd=other, capture_output=True, timeout=10)
+        self.assertEqual(self.folder_of(self.tmp / "f2.out"), used)
+
     def test_user_tmpdir_wins(self):
         p, out = self.start("u", EVCXR_TMPDIR="/some/where")
         p.wait(10)
