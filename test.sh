@@ -1,29 +1,83 @@
 #!/usr/bin/env bash
-# The project's test command (README; .ci/run calls it on a fresh clone):
-#   1. ./setup.sh -q          evcxr_jupyter, kernelspec, .venv (quiet when already there)
-#   2. cargo test             library, binary, integration and doc tests (benches are not run:
-#                             they are timing programs, see benches/)
-#   3. tools/run_notebooks.py every notebook, executed headless in quick mode (HITS_QUICK=1)
-# Exits non-zero when any step fails; the notebooks still run when cargo test fails, so one
-# run reports everything. Extra arguments go to cargo test (e.g. ./test.sh --release).
+# The project's test command (README; .ci/run calls it on a fresh clone). Phases, each timed:
+#   setup          ./setup.sh -q: evcxr_jupyter, the rust kernelspec (per-kernel build folders), .venv
+#   browser-setup  ./setup.sh -q --browser: Debian's chromium for the `pages` phase
+#   tools          tools/test_notebook_tools.py: the notebook runner's failure rules, the HTML pages,
+#                  the kernel wrapper, the browser check (seconds, no kernel)
+#   build          cargo test --release --no-run: the RELEASE profile, the one the main job
+#                  (`cargo run --release`) builds, so dependencies are compiled once for both
+#   cargo-test     cargo test --release: library, binary, integration and doc tests (benches are
+#                  not run: they are timing programs, see benches/)
+#   notebooks      tools/run_notebooks.py: every notebook headless in quick mode (HITS_QUICK=1),
+#                  executed copies and HTML pages in notebooks/.executed/ (index.html)
+#   pages          tools/check_html_render.py: chromium shows the figures of index.html and of one
+#                  notebook page (screenshots in notebooks/.executed/screenshots/)
+# Every phase runs even when an earlier one failed (one run reports everything), except those
+# that need what a failed phase makes. Each phase prints `== phase NAME: ok|FAILED in N s`; a
+# table of all phases closes the run. Exit status 1 when any phase failed.
+#
+#   ./test.sh                          everything
+#   ./test.sh --test stepper_train     extra arguments go to both cargo phases
+#   HITS_TEST_PHASES="build cargo-test" ./test.sh    only these phases
+#
+# New phases (a CUDA build, a local Slurm test, ...) go in the list below with `phase`.
 set -uo pipefail
 cd "$(dirname "$0")"
 
-./setup.sh -q || {
-    echo "test.sh: setup failed" >&2
-    exit 1
+only=" ${HITS_TEST_PHASES:-} "
+status=0
+passed=0
+failed=0
+summary=()
+declare -A result
+
+phase() { # phase NAME COMMAND...: run one timed phase (unless HITS_TEST_PHASES leaves it out)
+    local name="$1" start=$SECONDS outcome
+    shift
+    if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then
+        return 0
+    fi
+    echo "== phase $name: $*"
+    if "$@"; then
+        outcome=ok
+        passed=$((passed + 1))
+    else
+        outcome=FAILED
+        failed=$((failed + 1))
+        status=1
+    fi
+    result[$name]=$outcome
+    echo "== phase $name: $outcome in $((SECONDS - start)) s"
+    summary+=("$(printf '  %-14s %-7s %6d s' "$name" "$outcome" "$((SECONDS - start))")")
+}
+needs() { # needs PHASE: false when PHASE ran and failed (so a dependent phase is skipped)
+    [ "${result[$1]:-ok}" = ok ] || {
+        echo "test.sh: skipped: phase $1 failed" >&2
+        return 1
+    }
 }
 
-status=0
-echo "== cargo test"
-cargo test "$@" || status=1
+cargo_args=("$@")
+tool_tests() { needs setup && tools/test_notebook_tools.py; }
+cargo_build() { cargo test --release --no-run "${cargo_args[@]}"; }
+cargo_tests() { needs build && cargo test --release "${cargo_args[@]}"; }
+notebooks() { needs setup && tools/run_notebooks.py; }
+pages() { needs notebooks && needs browser-setup && tools/check_html_render.py; }
 
-echo "== notebooks"
-tools/run_notebooks.py || status=1
+phase setup ./setup.sh -q
+phase browser-setup ./setup.sh -q --browser
+phase tools tool_tests
+phase build cargo_build
+phase cargo-test cargo_tests
+phase notebooks notebooks
+phase pages pages
 
+echo "== phases"
+printf '%s\n' "${summary[@]}"
 if [ "$status" = 0 ]; then
     echo "test.sh: all passed"
 else
     echo "test.sh: FAILED (see above)" >&2
 fi
+echo "phases: $passed passed, $failed failed"
 exit "$status"

@@ -9,9 +9,12 @@
 
 Uses the venv made by ./setup.sh (re-executes itself with .venv/bin/python when needed).
 
-Each notebook runs with cwd = notebooks/, HITS_QUICK=1 (unless --full) and EVCXR_TMPDIR = .evcxr/
-(a persistent evcxr build dir: a warm run skips the ~3.5 min compile of candle; HITS_EVCXR_DIR
-chooses another). Notebooks run one after another, never at once, since they share that build dir.
+Each notebook runs with cwd = notebooks/, HITS_QUICK=1 (unless --full) and JPY_SESSION_NAME = its
+path, in the `rust` kernel that ./setup.sh installs: its wrapper (tools/evcxr_kernel.sh) gives each
+running kernel its own persistent evcxr build folder, preferring the one this notebook used last,
+so a second run skips the compile of candle and hits, and two runners at once do not collide.
+HITS_EVCXR_DIR=DIR forces one build folder instead (EVCXR_TMPDIR; never share it between runs at
+once). Notebooks of one run go one after another (several write the same data/quick/ files).
 
 A notebook FAILS when
   - it is not clean (committed notebooks carry no outputs or execution counts),
@@ -23,8 +26,12 @@ A notebook FAILS when
     no marker; notebooks use `.expect("...")` instead,
   - a plot cell shows no image. A plot cell is a code cell with a line starting with `// plot`
     or a call to `.show()`; it must output image/png, image/svg+xml or image/gif.
-Executed copies go to notebooks/.executed/ (git-ignored; kept as CI artifacts). The last line is
-exactly `notebooks: N passed, M failed`; the exit status is 1 when any notebook failed.
+Executed copies go to notebooks/.executed/ (git-ignored; kept as CI artifacts): NAME.ipynb, NAME.html
+(a self-contained page, figures inline) and index.html (every page with status, time, time to the
+first output and its first figure; tools/check_html_render.py checks it in a real browser). Each
+notebook's line gives its time and the time to its first output (kernel start and `:dep` compile
+included). The last line is exactly `notebooks: N passed, M failed`; the exit status is 1 when any
+notebook failed or its page could not be written.
 """
 
 import argparse
@@ -43,6 +50,9 @@ STDERR_MARKERS = ("panicked at", "Error:")
 try:
     import nbformat
     from nbclient import NotebookClient
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import notebook_html
 except ImportError:
     if VENV_PY.exists() and Path(sys.prefix).resolve() != VENV_PY.parent.parent.resolve():
         os.execv(str(VENV_PY), [str(VENV_PY), __file__, *sys.argv[1:]])
@@ -138,18 +148,33 @@ def problems_of(nb) -> list:
     return problems
 
 
-def run_one(path: Path, timeout: int) -> list:
+class TimedClient(NotebookClient):
+    """NotebookClient that notes when the first output of any cell arrived."""
+
+    first_output_at = None
+
+    def output(self, outs, msg, display_id, cell_index):
+        if self.first_output_at is None and msg["msg_type"] in ("stream", "display_data", "execute_result", "error"):
+            self.first_output_at = time.monotonic()
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def run_one(path: Path, timeout: int):
+    """Execute one notebook; (problems, executed notebook or None, seconds to first output or None)."""
+    start = time.monotonic()
     nb = nbformat.read(path, as_version=4)
     dirty = dirty_cells(nb)
     if dirty:
-        return [f"not clean: code cells {dirty[:8]} carry outputs (run tools/run_notebooks.py --strip)"]
-    client = NotebookClient(
+        return [f"not clean: code cells {dirty[:8]} carry outputs (run tools/run_notebooks.py --strip)"], None, None
+    client = TimedClient(
         nb,
         timeout=timeout,
         kernel_name="rust",
         allow_errors=True,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
+    # The kernel wrapper picks this notebook's own persistent build folder by this name.
+    os.environ["JPY_SESSION_NAME"] = str(path)
     problems = []
     try:
         client.execute()
@@ -160,7 +185,17 @@ def run_one(path: Path, timeout: int) -> list:
     tmp = out.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     tmp.replace(out)
-    return problems + problems_of(nb)
+    first = None if client.first_output_at is None else client.first_output_at - start
+    return problems + problems_of(nb), nb, first
+
+
+def write_page(path: Path, nb) -> list:
+    """The executed notebook as NAME.html beside NAME.ipynb; problems when it cannot be written."""
+    try:
+        notebook_html.export_page(nb, EXECUTED / (path.stem + ".html"), path.stem)
+        return []
+    except Exception as e:  # nbconvert missing or a template error: the run must say so
+        return [f"HTML page not written: {type(e).__name__}: {str(e).strip()[:400]} (run ./setup.sh)"]
 
 
 def main() -> int:
@@ -202,29 +237,38 @@ def main() -> int:
         os.environ.pop("HITS_QUICK", None)
     else:
         os.environ["HITS_QUICK"] = "1"
-    # HITS_EVCXR_DIR picks another build dir (e.g. for two runners at once: each needs its own).
-    evcxr_dir = Path(os.environ.get("HITS_EVCXR_DIR", ROOT / ".evcxr")).resolve()
-    evcxr_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["EVCXR_TMPDIR"] = str(evcxr_dir)
+    # By default the kernel wrapper chooses the build folder; HITS_EVCXR_DIR forces one.
+    if os.environ.get("HITS_EVCXR_DIR"):
+        evcxr_dir = Path(os.environ["HITS_EVCXR_DIR"]).resolve()
+        evcxr_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["EVCXR_TMPDIR"] = str(evcxr_dir)
     cargo_bin = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "bin"
     os.environ["PATH"] = f"{cargo_bin}{os.pathsep}{os.environ.get('PATH', '')}"
 
     passed = failed = 0
+    records = []
     for p in paths:
         name = shown(p)
         print(f"running {name} ...", flush=True)
         start = time.monotonic()
-        problems = run_one(p, args.timeout)
+        problems, nb, first = run_one(p, args.timeout)
         secs = time.monotonic() - start
+        if nb is not None:
+            problems += write_page(p, nb)
+            records.append(notebook_html.record(name, p.stem + ".html", not problems, secs, first, problems, nb))
+        first_note = "" if first is None else f"; first output after {first:.1f} s"
         if problems:
             failed += 1
-            print(f"FAIL {name} ({secs:.1f} s)")
+            print(f"FAIL {name} ({secs:.1f} s{first_note})")
             for msg in problems:
                 print(f"    {msg}")
         else:
             passed += 1
-            print(f"ok   {name} ({secs:.1f} s)")
+            print(f"ok   {name} ({secs:.1f} s{first_note})")
         sys.stdout.flush()
+    if records:
+        index = notebook_html.write_index(EXECUTED, records)
+        print(f"executed pages: {shown(index)}")
     print(f"notebooks: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
