@@ -24,8 +24,10 @@ A notebook FAILS when
     errors there and still reports success),
   - a cell uses `?` at its top level (outside braces): evcxr prints that error to stderr with
     no marker; notebooks use `.expect("...")` instead,
-  - a plot cell shows no image. A plot cell is a code cell with a line starting with `// plot`
-    or a call to `.show()`; it must output image/png, image/svg+xml or image/gif.
+  - a plot cell shows no image, or a showing cell shows nothing. A plot cell is a code cell with
+    a line starting with `// plot`; it must output image/png, image/svg+xml or image/gif. A
+    showing cell calls `.show()`; it must output an image or text/html (a rendered table or a
+    hits::plot::CellOutput).
 Executed copies go to notebooks/.executed/ (git-ignored; kept as CI artifacts): NAME.ipynb, NAME.html
 (a self-contained page, figures inline) and index.html (every page with status, time, time to the
 first output and its first figure; tools/check_html_render.py checks it in a real browser). Each
@@ -45,6 +47,7 @@ NOTEBOOKS = ROOT / "notebooks"
 EXECUTED = NOTEBOOKS / ".executed"
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 IMAGE_TYPES = ("image/png", "image/svg+xml", "image/gif")
+SHOWN_TYPES = IMAGE_TYPES + ("text/html",)
 STDERR_MARKERS = ("panicked at", "Error:")
 
 try:
@@ -64,7 +67,11 @@ def shown(path: Path) -> str:
 
 
 def is_plot_cell(source: str) -> bool:
-    return any(line.strip().startswith("// plot") for line in source.splitlines()) or ".show()" in source
+    return any(line.strip().startswith("// plot") for line in source.splitlines())
+
+
+def is_showing_cell(source: str) -> bool:
+    return ".show()" in source
 
 
 def top_level_try_lines(source: str) -> list:
@@ -127,6 +134,7 @@ def problems_of(nb) -> list:
             continue
         where = f"cell {i}"
         shown = False
+        showed = False
         for out in cell.get("outputs", []):
             kind = out.get("output_type")
             if kind == "error":
@@ -141,10 +149,13 @@ def problems_of(nb) -> list:
                         break
             elif kind in ("display_data", "execute_result"):
                 shown = shown or any(t in out.get("data", {}) for t in IMAGE_TYPES)
+                showed = showed or any(t in out.get("data", {}) for t in SHOWN_TYPES)
         for n in top_level_try_lines(cell.source):
             problems.append(f"{where}, line {n}: top-level `?` (its error would not fail the run): use .expect(\"...\")")
         if is_plot_cell(cell.source) and not shown:
             problems.append(f"{where}: plot cell produced no image output")
+        elif is_showing_cell(cell.source) and not showed:
+            problems.append(f"{where}: .show() cell produced no image or HTML output")
     return problems
 
 

@@ -100,6 +100,11 @@ class RunnerFailures(unittest.TestCase):
         self.assertIn("no image", run_notebooks.problems_of(nb)[0])
         nb = executed([("fig.show()", [new_output("stream", name="stdout", text="ok\n")])])
         self.assertIn("no image", run_notebooks.problems_of(nb)[0])
+        # a shown table (text/html) is output for a .show() cell, not for a `// plot` cell
+        table = new_output("display_data", data={"text/html": "<table></table>", "text/plain": "|a|"})
+        self.assertEqual(run_notebooks.problems_of(executed([("table.show()", [table])])), [])
+        nb = executed([("// plot\ntable.show()", [table])])
+        self.assertIn("no image", run_notebooks.problems_of(nb)[0])
 
     def test_top_level_question_mark_fails(self):
         nb = executed([("let d = load(\"x?\")?;\nlet e = { f()? };", [])])
