@@ -54,6 +54,23 @@ pub enum Error {
     /// Drawing or encoding a figure or animation failed (plotters, PNG or GIF encoder).
     #[error("plot: {0}")]
     Plot(String),
+
+    /// Another process is writing the same output folder ([`crate::io::FolderLock`]).
+    #[error("{path} is in use by another hits process ({holder}); wait until it ends, or choose another folder")]
+    InUse { path: PathBuf, holder: String },
+
+    /// Data or a training run became NaN or infinite.
+    #[error("{what}: non-finite value {value} at {at}{hint}")]
+    NonFinite {
+        /// What was being read or computed (names the file or the stepper).
+        what: String,
+        /// The first bad value (`NaN`, `inf`).
+        value: f64,
+        /// Where it is (an index, an epoch).
+        at: String,
+        /// What to do about it (starts with `; ` when present).
+        hint: String,
+    },
 }
 
 /// Failures of the ODE solvers, with the time at which they happened.
@@ -128,5 +145,23 @@ mod tests {
         assert!(e.to_string().contains("t = 1.5"), "{e}");
         let e = Error::bad_file("data/x.npy", "expected 3 dimensions, found 2");
         assert_eq!(e.to_string(), "data/x.npy: expected 3 dimensions, found 2");
+        let e = Error::InUse {
+            path: "models/Hopf".into(),
+            holder: "PID 12 (hits train)".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "models/Hopf is in use by another hits process (PID 12 (hits train)); wait until it ends, or choose another folder"
+        );
+        let e = Error::NonFinite {
+            what: "data/Hopf/val_noise0.0.npy (val split)".into(),
+            value: f64::NAN,
+            at: "[3, 17, 1]".into(),
+            hint: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "data/Hopf/val_noise0.0.npy (val split): non-finite value NaN at [3, 17, 1]"
+        );
     }
 }

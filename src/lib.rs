@@ -16,7 +16,7 @@
 //! | [`baselines`] | LSTM, echo-state network and clockwork RNN sequence baselines (Table 1) |
 //! | [`forecast`] | uni-scale, multiscale and hybrid forecasts, model selection, errors |
 //! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
-//! | [`io`] | atomic file writes (temporary file, then rename) |
+//! | [`io`] | atomic file writes, one writer per folder (locks), removal of killed runs' temporary files |
 //! | [`plot`] | figures (lines, log axes, heat maps, images, GIFs) to PNG/SVG and inline in evcxr |
 //! | [`experiments`] | the paper's figures and tables, step by step (`hits reproduce`) |
 //! | [`prelude`] | `use hits::prelude::*;`: what a notebook needs |

@@ -182,7 +182,13 @@ fn save_and_load_round_trip_with_original_file_names() {
         ..mini(SystemKind::Cubic)
     };
     let data = generate(&sized(SystemKind::Cubic, &sizes, 2), 0.01).unwrap();
-    let written = data.save(&dir, 0.01).unwrap();
+    let written = data
+        .save(
+            &dir,
+            0.01,
+            &hits::data::DataSetMeta::new("Cubic", 0.01, "test data"),
+        )
+        .unwrap();
     let names: Vec<_> = written
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -196,8 +202,22 @@ fn save_and_load_round_trip_with_original_file_names() {
         ]
     );
     assert_eq!(DataSet::load(&dir, 0.01).unwrap(), data);
-    // Atomic writes leave no temporary files behind.
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+    // Atomic writes leave no temporary files behind: the splits, dataset.json, the lock file.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".hits.lock",
+            "dataset.json",
+            "test_noise0.01.npy",
+            "train_noise0.01.npy",
+            "val_noise0.01.npy"
+        ]
+    );
     // A split that disagrees with train is named.
     write_array_atomic(
         &dir.join("val_noise0.01.npy"),
@@ -213,7 +233,10 @@ fn save_and_load_round_trip_with_original_file_names() {
     let err = DataSet::load_for(&hits::problem::hopf(), &dir, 0.02)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("train_noise0.02.npy"), "{err}");
+    assert!(
+        err.contains("dataset.json") && err.contains("'Cubic'") && err.contains("Hopf"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -330,7 +353,8 @@ fn cli_generate_writes_the_original_file_names() {
     );
     let quick = hits::problem::hyperbolic().quick();
     let clean = hits::data::generate_clean(&quick, &|_| {}).unwrap();
-    // quick data go under quick/, never over a full-size set
+    // Quick mode writes under quick/, never where full-size data lives.
+    assert!(!dir.join("Hyperbolic").exists());
     let folder = dir.join("quick").join("Hyperbolic");
     assert_eq!(DataSet::load(&folder, 0.0).unwrap(), clean.data);
     assert_eq!(

@@ -223,7 +223,7 @@ fn a_split_follows_numpys_permutation() {
 #[test]
 fn a_data_only_problem_says_what_it_cannot_do() {
     let dir = fixtures().join("fhn_f32");
-    let p = OdeProblem::from_data_dir(&dir, 0.1).unwrap();
+    let p = OdeProblem::from_data_dir(&dir, Some(0.1)).unwrap();
     assert_eq!(
         (p.folder.as_str(), p.dim(), p.sizes.counts()),
         ("Fhn_f32", 2, [12, 6, 6])
@@ -262,7 +262,7 @@ fn a_data_only_problem_says_what_it_cannot_do() {
         "{cfg}"
     );
     // a folder without its files names what is missing
-    let err = OdeProblem::from_data_dir(&fixtures(), 0.1)
+    let err = OdeProblem::from_data_dir(&fixtures(), Some(0.1))
         .unwrap_err()
         .to_string();
     assert!(

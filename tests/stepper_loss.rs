@@ -196,6 +196,7 @@ fn hierarchy_checkpoints_record_the_loss() {
         out_dir: Some(dir.clone()),
         batched: true,
         resume: false,
+        overwrite: false,
     };
     let cfg = TrainConfig {
         loss: l1(),

@@ -54,6 +54,7 @@ fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
         out_dir: Some(dir.join(out)),
         batched: false,
         resume: false,
+        overwrite: false,
     };
     let mut reports = 0;
     let together = train_hierarchy(

@@ -1,5 +1,6 @@
 //! Baseline checkpoints: weights in `<stem>.safetensors`, a JSON sidecar `<stem>.json` with the
-//! kind, sizes, parameter count and training history; both written atomically.
+//! kind, sizes, parameter count and training history (also inside the `.safetensors`); both
+//! written atomically.
 //!
 //! The ESN saves only its trained read-out: the reservoir is rebuilt from the seed in its
 //! [`EsnConfig`] (deterministic, numpy's stream).
@@ -13,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::esn::EsnConfig;
 use super::sizing::{parameter_count, BaselineKind};
 use super::train::TrainHistory;
+use crate::io::write_bytes_atomic;
 use crate::stepper::checkpoint::{
-    load_json, load_tensors, save_json, save_tensors, stem_of, with_suffix,
+    load_json, load_tensors, save_tensors, stem_of, to_json, with_suffix,
 };
 use crate::{Error, Result};
 
@@ -76,8 +78,14 @@ pub(crate) fn save_model(
     meta: &BaselineMeta,
 ) -> Result<()> {
     let stem = stem_of(path);
-    save_tensors(&with_suffix(&stem, ".safetensors"), tensors)?;
-    save_json(&with_suffix(&stem, ".json"), meta)
+    let json = to_json(meta)?;
+    save_tensors(
+        &with_suffix(&stem, ".safetensors"),
+        tensors,
+        "hits.baseline",
+        &json,
+    )?;
+    write_bytes_atomic(&with_suffix(&stem, ".json"), json.as_bytes())
 }
 
 /// Read the tensors and metadata of a `kind` checkpoint at `path` (stem or either file).
@@ -95,6 +103,6 @@ pub(crate) fn load_model(
             msg: format!("holds a {} model, not a {}", meta.kind, kind),
         });
     }
-    let tensors = load_tensors(&with_suffix(&stem, ".safetensors"), device)?;
+    let (tensors, _) = load_tensors(&with_suffix(&stem, ".safetensors"), "hits.baseline", device)?;
     Ok((tensors, meta))
 }

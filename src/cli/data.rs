@@ -1,6 +1,6 @@
 //! `hits data ks|fluid|bach|flower`: make the sequence data sets of Figure 7 / Table 1.
 //!
-//! Writes `<out>/<Name>/data.npy` (`[n_features, n_time]`), `normalization.json`,
+//! Writes `<out>/<Name>/data.npy` (quick mode: `<out>/quick/<Name>/`) (`[n_features, n_time]`), `normalization.json`,
 //! `meta.json`, and for the SVD-reduced sets `modes.npy` + `singular_values.npy`
 //! (see `hits::sequence::store`). Prints what was made, whether it is synthetic, and timings.
 
@@ -8,11 +8,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use hits::data::quick_root;
 use hits::sequence::bach::{bach_sequence, BachConfig};
 use hits::sequence::store::{save_sequence, SequenceFiles, SequenceMeta};
 use hits::sequence::svd::Reduction;
 use hits::sequence::{cylinder, ks, mat, video, wav};
 use ndarray::Array2;
+
+use crate::say;
 
 /// Which sequence data set to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,7 +48,8 @@ pub struct DataArgs {
     #[arg(value_enum)]
     pub which: SequenceName,
     /// Reduced settings for a fast check (also HITS_QUICK=1): shorter KS/cylinder runs,
-    /// flower downscaled by 4.
+    /// flower downscaled by 4; written to `<out>/quick/<Name>/` (where `hits reproduce table1
+    /// --quick` reads), never over the full-size data.
     #[arg(long)]
     pub quick: bool,
     /// Output root; files go to <out>/<Name>/.
@@ -63,7 +67,7 @@ pub struct DataArgs {
 /// Run `hits data`.
 pub fn run(args: DataArgs) -> anyhow::Result<()> {
     let quick = args.quick || hits::data::quick_mode();
-    let dir = args.out.join(args.which.dir_name());
+    let dir = quick_root(&args.out, quick).join(args.which.dir_name());
     let t0 = Instant::now();
     match args.which {
         SequenceName::Ks => make_ks(&dir, args.input.as_deref(), quick)?,
@@ -71,7 +75,7 @@ pub fn run(args: DataArgs) -> anyhow::Result<()> {
         SequenceName::Bach => make_bach(&dir, args.input.as_deref(), quick)?,
         SequenceName::Flower => make_flower(&dir, args.input.as_deref(), quick, args.downscale)?,
     }
-    println!(
+    say!(
         "wrote {} in {:.1} s",
         dir.display(),
         t0.elapsed().as_secs_f64()
@@ -89,7 +93,7 @@ fn save(
     let files = SequenceFiles { data, modes, meta };
     save_sequence(dir, &files).with_context(|| format!("writing {}", dir.display()))?;
     let m = &files.meta;
-    println!(
+    say!(
         "{}: data.npy {} x {}{}  source: {}",
         m.name,
         m.shape[0],
@@ -125,7 +129,7 @@ fn meta(
 fn load_mat_sequence(path: &Path, key: &str) -> anyhow::Result<Array2<f64>> {
     let t = Instant::now();
     let a = mat::read_mat_array(path, key)?;
-    println!(
+    say!(
         "read {}['{key}'] {:?} in {:.1} s",
         path.display(),
         a.shape(),
@@ -139,7 +143,7 @@ fn make_ks(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<()> 
         Some(path) => {
             let mut a = load_mat_sequence(path, "data")?;
             if a.nrows() > a.ncols() {
-                println!(
+                say!(
                     "note: {:?} is taller than wide; taken as [n_time, n_x] and transposed",
                     a.shape()
                 );
@@ -155,7 +159,7 @@ fn make_ks(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<()> 
             };
             let t = Instant::now();
             let u = ks::simulate(&cfg)?;
-            println!(
+            say!(
                 "KS simulation (ETDRK4) {:?} in {:.1} s",
                 u.shape(),
                 t.elapsed().as_secs_f64()
@@ -175,7 +179,7 @@ fn reduce(snapshots: faer::Mat<f64>, r: usize) -> anyhow::Result<Reduction> {
     let t = Instant::now();
     let (m, n) = (snapshots.nrows(), snapshots.ncols());
     let red = Reduction::fit_faer(snapshots, r)?;
-    println!(
+    say!(
         "thin SVD of {m} x {n} in {:.1} s: {r} modes keep {:.6} of the energy, s_1 = {:.4e}, s_{r} = {:.4e}",
         t.elapsed().as_secs_f64(),
         red.energy_fraction(),
@@ -191,7 +195,7 @@ fn make_fluid(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<(
         Some(path) => {
             let u = load_mat_sequence(path, "UALL")?;
             if u.nrows() != 449 * 199 {
-                println!(
+                say!(
                     "note: {} has {} rows, not the paper's 449 * 199 = 89351",
                     path.display(),
                     u.nrows()
@@ -207,7 +211,7 @@ fn make_fluid(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<(
             };
             let t = Instant::now();
             let run = cylinder::simulate(&cfg)?;
-            println!(
+            say!(
                 "cylinder wake (lattice Boltzmann, Re {}): {} x {} grid, {} snapshots every {} D/U in {:.1} s \
                  ({:.3e} cell updates/s)",
                 cfg.reynolds,
@@ -218,7 +222,7 @@ fn make_fluid(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<(
                 t.elapsed().as_secs_f64(),
                 run.cell_updates_per_second
             );
-            println!(
+            say!(
                 "physics check: Strouhal St = {:.4}, mean drag Cd = {:.4}, lift amplitude {:.4} \
                  (unconfined Re 100 literature: St ~0.165, Cd ~1.33){}",
                 run.strouhal,
@@ -254,7 +258,7 @@ fn make_bach(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<()
     let cfg = BachConfig::default();
     let t = Instant::now();
     let b = bach_sequence(input, &cfg)?;
-    println!(
+    say!(
         "Bach: cut {} samples from {} at {} Hz, every {}th -> {}, embedded in {:.2} s",
         b.cut.len(),
         cfg.start,
@@ -264,14 +268,14 @@ fn make_bach(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<()
         t.elapsed().as_secs_f64()
     );
     if b.synthetic {
-        println!(
+        say!(
             "NOTE: no --input C_major.wav given: the audio is SYNTHETIC ({})",
             hits::sequence::bach_synth::DESCRIPTION
         );
     }
     let excerpt = dir.join("excerpt.wav");
     wav::write_wav(&excerpt, &b.cut, cfg.sample_rate)?;
-    println!(
+    say!(
         "listen: {} (the 2 s cut at {} Hz)",
         excerpt.display(),
         cfg.sample_rate
@@ -295,7 +299,7 @@ fn make_flower(
     let path = match input {
         Some(p) => p.to_path_buf(),
         None if default.exists() => {
-            println!("no --input: using {}", default.display());
+            say!("no --input: using {}", default.display());
             default.to_path_buf()
         }
         None => bail!(
@@ -306,7 +310,7 @@ fn make_flower(
     let t = Instant::now();
     let v = video::decode_mp4(&path, f)?;
     let (n, h, w) = v.dims();
-    println!(
+    say!(
         "decoded {n} frames {w} x {h} (downscale {f}) at {:.3} fps in {:.1} s",
         v.fps,
         t.elapsed().as_secs_f64()

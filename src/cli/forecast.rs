@@ -9,6 +9,11 @@
 //! `forecast_noise<n>.md` / `.csv` (our MSE and time beside the paper's),
 //! `multiscale_noise<n>.npy` (`[n_traj, n_steps, dim]`), `hybrid_h<h>_noise<n>.npy`,
 //! `mse_per_step_noise<n>.npy` (`[n_rows, n_steps]`, rows in the table's order).
+//!
+//! The checkpoints must be the problem's (name, dt, dimension, noise level, checked on load) and
+//! the data set too (`dataset.json`, no NaN, no empty split); the output folder is locked while
+//! it is written. Quick mode reads the quick data and models (`<root>/quick/`; a data folder of
+//! one's own: its first 16 validation and test trajectories) and writes `<out>/quick/`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,12 +23,13 @@ use hits::data::npy::{python_float as py_float, write_array_atomic};
 use hits::data::DataSet;
 use hits::experiments::ode::{ensure_data, original_steppers};
 use hits::forecast::{csv_table, evaluate, markdown_table, EvalOptions, StepperSet};
-use hits::io::write_bytes_atomic;
+use hits::io::{write_bytes_atomic, FolderLock};
 use hits::problem::OdeProblem;
-use hits::stepper::{device, load_hierarchy, ResNetStepper};
+use hits::stepper::{device, load_hierarchy_expecting, ExpectedStepper, ResNetStepper};
 use ndarray::Array2;
 
 use super::problem::ProblemArgs;
+use crate::{note, say};
 
 /// Arguments of `hits forecast`.
 #[derive(Debug, clap::Args)]
@@ -73,18 +79,30 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let quick = args.quick || hits::data::quick_mode();
     let problem = args.problem.problem(quick)?;
     let name = problem.name.clone();
+    if !(args.noise.is_finite() && args.noise >= 0.0) {
+        anyhow::bail!("--noise must be finite and >= 0, got {}", args.noise);
+    }
+    if let Some(h) = args.hybrid.iter().find(|h| !(h.is_finite() && **h > 0.0)) {
+        anyhow::bail!("--hybrid: every RK4 step must be a positive number of dt, got {h}");
+    }
+    // The output folder first: locked and writable before any work.
+    let out = problem.dir_under(&args.out);
+    let lock = FolderLock::acquire(&out, "hits forecast")?;
+    if let Some(n) = lock.removed_note() {
+        note!("{n}");
+    }
     let dev = device(args.cpu)?;
     let t0 = Instant::now();
     let mut steppers = load_steppers(&args, &problem, &dev)?;
     steppers.sort_by_key(|s| s.step_size());
     let sizes: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
-    println!(
+    say!(
         "{name}: {} steppers {sizes:?} loaded in {:.2} s",
         steppers.len(),
         t0.elapsed().as_secs_f64()
     );
 
-    let data = ensure_forecast_data(&args, &problem)?;
+    let data = read_data(&args, &problem)?;
     let (val, test) = (&data.val, &data.test);
     if test.dim().0 == 0 {
         anyhow::bail!(
@@ -92,7 +110,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
             py_float(args.noise)
         );
     }
-    println!(
+    say!(
         "test set {:?}, validation set {:?}",
         test.shape(),
         val.shape()
@@ -114,21 +132,19 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         &options,
     )?;
     if let Some(sel) = &ev.selection {
-        println!("model selection on the validation set:");
+        say!("model selection on the validation set:");
         for c in &sel.candidates {
-            println!(
+            say!(
                 "  steps {:?}: val MSE {:.3e}",
                 &sizes[c.range.clone()],
                 c.mse
             );
         }
-        println!("  chosen: {:?}", &sizes[sel.range.clone()]);
+        say!("  chosen: {:?}", &sizes[sel.range.clone()]);
     }
     let table = markdown_table(&ev.rows);
-    println!("\n{table}");
+    say!("\n{table}");
 
-    let out = problem.dir_under(&args.out);
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let noise = py_float(args.noise);
     let header = format!(
         "# {name}: forecast of the test set ({} trajectories, {} steps), noise {noise}{}\n\nsteppers: {}\n\n",
@@ -168,7 +184,8 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         ev.rows[r].mse_per_step[t]
     });
     write_array_atomic(&out.join(format!("mse_per_step_noise{noise}.npy")), &curves)?;
-    println!(
+    drop(lock);
+    say!(
         "wrote {} in {:.1} s",
         out.display(),
         t0.elapsed().as_secs_f64()
@@ -177,20 +194,27 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
 }
 
 /// The validation and test data: a data folder's own files, or the built-in system's data set
-/// under `--data` (read as it is: never generated or replaced here).
-fn ensure_forecast_data(args: &ForecastArgs, problem: &OdeProblem) -> anyhow::Result<DataSet> {
+/// under `--data` (read as it is, checked against its `dataset.json`: never generated or
+/// replaced here).
+fn read_data(args: &ForecastArgs, problem: &OdeProblem) -> anyhow::Result<DataSet> {
     let dir = super::problem::data_dir_of(problem, &args.data);
-    match args.problem.system {
-        None => ensure_data(problem, args.noise, &args.data)
-            .with_context(|| format!("reading the data folder {}", dir.display())),
-        Some(kind) => DataSet::load_for(problem, &dir, args.noise).with_context(|| {
+    let Some(kind) = args.problem.system else {
+        return ensure_data(problem, args.noise, &args.data)
+            .with_context(|| format!("reading the data folder {}", dir.display()));
+    };
+    DataSet::load_for(problem, &dir, args.noise).with_context(|| {
+        let missing = !hits::data::split_path(&dir, "test", args.noise).exists();
+        if missing && args.data == std::path::Path::new("data") {
             format!(
-                "reading the data set; make it with `hits generate --system {}{}`",
+                "reading the data set {}; make it with `hits generate --system {}{}`",
+                dir.display(),
                 kind.name().to_lowercase(),
                 if problem.quick { " --quick" } else { "" }
             )
-        }),
-    }
+        } else {
+            format!("reading the data set {}", dir.display())
+        }
+    })
 }
 
 fn load_steppers(
@@ -203,12 +227,20 @@ fn load_steppers(
             .models
             .clone()
             .unwrap_or_else(|| problem.dir_under(std::path::Path::new("models")));
-        return load_hierarchy(&dir, args.noise, dev).with_context(|| {
+        let expected = ExpectedStepper {
+            system: Some(problem.folder.clone()),
+            dim: Some(problem.dim()),
+            dt: Some(problem.dt),
+            noise: Some(args.noise),
+            ..ExpectedStepper::default()
+        };
+        let loaded = load_hierarchy_expecting(&dir, &expected, dev).with_context(|| {
             format!(
                 "loading checkpoints from {}; train them (`hits train`) or pass --original",
                 dir.display()
             )
-        });
+        })?;
+        return Ok(loaded.into_iter().map(|(s, _)| s).collect());
     }
     let dir = args
         .original_dir

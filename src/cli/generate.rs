@@ -1,8 +1,12 @@
 //! `hits generate`: the ODE data sets of the paper (`hits::data::generate`).
 //!
-//! Writes `<out>/<System>/{train,val,test}_noise<noise>.npy` (quick mode
-//! `<out>/quick/<System>/`) for every requested system and
-//! noise level, with the original notebooks' file names. The clean trajectories are solved once
+//! Writes `<out>/<System>/{train,val,test}_noise<noise>.npy` for every requested system and
+//! noise level, with the original notebooks' file names, and `dataset.json` last, which makes
+//! each folder one unit (see `hits::data::store`): an interrupted run leaves a folder whose
+//! incomplete level is refused on load, and running the command again completes it. Each
+//! folder is locked while it is written. Quick mode writes `<out>/quick/<System>/`. A folder
+//! holding a data set of another origin (other seed or sizes) is refused unless `--overwrite`.
+//! The clean trajectories are solved once
 //! per system; every noise level adds its own noise to them (the noise draws start from the
 //! same point of the seeded stream for every level, as in the original, where each level was a
 //! separate run from the same seed).
@@ -11,9 +15,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use hits::data::{generate_clean, quick_mode};
+use hits::data::{generate_clean, generated_meta, quick_mode, DataSetMeta};
+use hits::io::FolderLock;
 use hits::progress::Progress;
 use hits::SystemKind;
+
+use crate::{note, say};
 
 /// Options of `hits generate`.
 #[derive(Debug, clap::Args)]
@@ -30,7 +37,7 @@ pub struct GenerateArgs {
     pub noise: Vec<f64>,
 
     /// Quick mode: 32/16/16 train/val/test trajectories (full length) instead of the paper's
-    /// sizes. Also turned on by the environment variable HITS_QUICK=1.
+    /// sizes, written to `<out>/quick/<System>/`. Also turned on by HITS_QUICK=1.
     #[arg(long)]
     pub quick: bool,
 
@@ -38,6 +45,11 @@ pub struct GenerateArgs {
     /// `<out>/quick/<System>/`, so a quick run never replaces a full data set).
     #[arg(long, default_value = "data")]
     pub out: PathBuf,
+
+    /// Replace a data set of another origin (other seed or sizes) in the output folder; its
+    /// other noise levels are removed.
+    #[arg(long)]
+    pub overwrite: bool,
 
     /// Seed of numpy's legacy random stream (`np.random.seed`); the paper used 2.
     #[arg(long, default_value_t = 2)]
@@ -75,13 +87,44 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     }
     let quick = args.quick || quick_mode();
     let start = Instant::now();
-    for &kind in &args.system.0 {
-        let mut problem = kind.problem().select(quick);
-        problem.seed = args.seed;
+    // The problems, with the seed asked for.
+    let problems: Vec<_> = args
+        .system
+        .0
+        .iter()
+        .map(|kind| {
+            let mut problem = kind.problem().select(quick);
+            problem.seed = args.seed;
+            problem
+        })
+        .collect();
+    // Lock every folder and check what it holds before solving anything.
+    let mut locks = Vec::new();
+    for problem in &problems {
+        let dir = problem.dir_under(&args.out);
+        let lock = FolderLock::acquire(&dir, "hits generate")?;
+        if let Some(n) = lock.removed_note() {
+            note!("{n}");
+        }
+        let origin = generated_meta(problem);
+        if let Some(old) = DataSetMeta::read(&dir)? {
+            if let (Some(diff), false) = (old.origin_differs(&origin), args.overwrite) {
+                bail!(
+                    "{} holds another data set ({diff}; noise levels {}): pass --overwrite to \
+                     replace it, or choose another --out",
+                    dir.display(),
+                    old.level_names()
+                );
+            }
+        }
+        locks.push(lock);
+    }
+    for (problem, kind) in problems.iter().zip(&args.system.0) {
         let sizes = problem.sizes;
+        let origin = generated_meta(problem);
         let progress = Progress::new(format!("generate {kind}"), sizes.total() as u64);
         let t0 = Instant::now();
-        let clean = generate_clean(&problem, &|n| progress.inc(n as u64))
+        let clean = generate_clean(problem, &|n| progress.inc(n as u64))
             .with_context(|| format!("generating {kind}"))?;
         progress.finish();
         let solve_s = t0.elapsed().as_secs_f64();
@@ -97,12 +140,15 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
                 noisy = clean.with_noise(noise);
                 &noisy
             };
-            let paths = data
-                .save(&dir, noise)
-                .with_context(|| format!("saving {kind} to {}", dir.display()))?;
+            let saved = if args.overwrite {
+                data.save_replacing(&dir, noise, &origin)
+            } else {
+                data.save(&dir, noise, &origin)
+            };
+            let paths = saved.with_context(|| format!("saving {kind} to {}", dir.display()))?;
             files.extend(paths.into_iter().zip(data.splits().map(|a| a.dim())));
         }
-        println!(
+        say!(
             "{kind}: {}/{}/{} trajectories x {} points x {}, solved in {solve_s:.2} s, \
              noise + writing {:.2} s",
             sizes.n_train,
@@ -113,10 +159,10 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             t1.elapsed().as_secs_f64()
         );
         for (path, (n, t, d)) in files {
-            println!("  {} [{n}, {t}, {d}]", path.display());
+            say!("  {} [{n}, {t}, {d}]", path.display());
         }
     }
-    println!(
+    say!(
         "generated {} system(s){} in {:.2} s (seed {})",
         args.system.0.len(),
         if quick { " (quick sizes)" } else { "" },

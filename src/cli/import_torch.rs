@@ -1,24 +1,36 @@
 //! `hits import-torch`: convert the original PyTorch models (`model_D{k}_noise{n}.pt`) into our
 //! safetensors + JSON checkpoints.
+//!
+//! They go to `models/imported/<System>/` by default, apart from what `hits train` writes
+//! (`models/<System>/`), so a training run never continues or replaces them unless asked. The
+//! output folder is locked while it is written; a checkpoint trained by hits there is not
+//! replaced without `--overwrite` (re-importing over an earlier import is fine).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use hits::stepper::{checkpoint_stem, import_torch, StepperMeta};
+use hits::data::quick_root;
+use hits::io::FolderLock;
+use hits::stepper::{checkpoint_stem, import_torch, ResNetStepper, StepperMeta};
 use hits::SystemKind;
+
+use crate::{note, say};
 
 /// Arguments of `hits import-torch`.
 #[derive(Debug, clap::Args)]
 pub struct ImportTorchArgs {
     /// A `.pt` file, or a folder: imports every model_D*_noise*.pt in it.
     pub path: PathBuf,
-    /// Output folder [default: models/<System>/].
+    /// Output folder [default: models/imported/<System>/; quick mode models/quick/imported/<System>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace checkpoints trained by hits in the output folder.
+    #[arg(long)]
+    pub overwrite: bool,
     /// The system the models were trained on [default: from the folder name, e.g. .../Hopf/].
     #[arg(long, value_enum)]
     pub system: Option<SystemKind>,
-    /// Accepted for uniformity (importing is always quick).
+    /// Quick mode (also HITS_QUICK=1): the default output folder is under models/quick/.
     #[arg(long)]
     pub quick: bool,
 }
@@ -68,10 +80,35 @@ pub fn run(args: ImportTorchArgs) -> anyhow::Result<()> {
         }
     };
     let problem = system.problem();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("models").join(system.name()));
+    let quick = args.quick || hits::data::quick_mode();
+    let out = args.out.clone().unwrap_or_else(|| {
+        quick_root(&PathBuf::from("models"), quick)
+            .join("imported")
+            .join(system.name())
+    });
+    let lock = FolderLock::acquire(&out, "hits import-torch")?;
+    if let Some(n) = lock.removed_note() {
+        note!("{n}");
+    }
+    // Nothing trained here is replaced without --overwrite: check every target first.
+    for f in &files {
+        let (step, noise) = parse_name(f)
+            .with_context(|| format!("{}: expected a name model_D<k>_noise<n>.pt", f.display()))?;
+        let stem = checkpoint_stem(&out, step, noise);
+        let state = hits::stepper::state_file::state_path(&stem);
+        let trained = state.exists()
+            || match ResNetStepper::load_with_meta(&stem, &candle_core::Device::Cpu) {
+                Ok((_, meta)) => !meta.is_imported(),
+                Err(_) => hits::stepper::checkpoint::with_suffix(&stem, ".safetensors").exists(),
+            };
+        if trained && !args.overwrite {
+            bail!(
+                "{}.safetensors holds a checkpoint trained by hits (or an unreadable one); pass \
+                 --overwrite to replace it, or choose another --out",
+                stem.display()
+            );
+        }
+    }
     for f in &files {
         let (step, noise) = parse_name(f)
             .with_context(|| format!("{}: expected a name model_D<k>_noise<n>.pt", f.display()))?;
@@ -92,11 +129,16 @@ pub fn run(args: ImportTorchArgs) -> anyhow::Result<()> {
                 problem.dim()
             );
         }
-        let mut meta = StepperMeta::new(&stepper, Some(problem.folder.clone()), noise);
+        let mut meta = StepperMeta::new(&stepper, Some(problem.folder.as_str()), noise);
         meta.source = Some(f.display().to_string());
         let stem = checkpoint_stem(&out, step, noise);
+        let state = hits::stepper::state_file::state_path(&stem);
+        if state.exists() {
+            std::fs::remove_file(&state)
+                .with_context(|| format!("removing {}", state.display()))?;
+        }
         stepper.save(&stem, &meta)?;
-        println!(
+        say!(
             "{} -> {}.safetensors (arch {:?}, step {})",
             f.display(),
             stem.display(),

@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod out;
+
 mod data;
 mod forecast;
 mod generate;

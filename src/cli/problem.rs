@@ -23,7 +23,7 @@ pub struct ProblemArgs {
     /// [n_traj, n_points, dim] of float64 or float32.
     #[arg(long, value_name = "D")]
     pub data_dir: Option<PathBuf>,
-    /// The sampling interval of the data in --data-dir (needed unless D/dataset.json has it).
+    /// The sampling interval of the data in --data-dir (needed unless D/dataset.json says it).
     #[arg(long, requires = "data_dir")]
     pub dt: Option<f64>,
 }
@@ -40,18 +40,18 @@ impl ProblemArgs {
     }
 }
 
-/// The data-only problem of a folder.
+/// The data-only problem of a folder (`dt` from `--dt`, or from the folder's `dataset.json`).
 fn data_dir_problem(dir: &Path, dt: Option<f64>) -> anyhow::Result<OdeProblem> {
     if !dir.is_dir() {
         bail!("--data-dir {}: no such folder", dir.display());
     }
-    let Some(dt) = dt else {
+    if dt.is_none() && !hits::data::DataSetMeta::path_in(dir).exists() {
         bail!(
             "--data-dir {}: give the sampling interval with --dt (the folder has no dataset.json \
              saying it)",
             dir.display()
         );
-    };
+    }
     OdeProblem::from_data_dir(dir, dt)
         .with_context(|| format!("reading the data folder {}", dir.display()))
 }

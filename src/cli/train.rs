@@ -1,25 +1,37 @@
 //! `hits train`: train the steppers of one problem (all step sizes) and write checkpoints: a
 //! built-in system (`--system`) or a data folder of one's own (`--data-dir D --dt 0.01`).
+//!
+//! Everything is checked before the data is read and training starts: the settings, the step
+//! sizes, and the output folder, which is locked (a second `hits` writing it is refused with
+//! the first one's PID) and whose checkpoints are never replaced silently: without `--resume`
+//! (continue them, also past a finished run's epochs) or `--overwrite` (start again) a folder
+//! with checkpoints is refused. Quick mode reads and writes under `<data>/quick/` and
+//! `<out>/quick/`, never beside full-size work (a data folder of one's own is read in place,
+//! its first 32 / 16 trajectories in quick mode).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use hits::data::npy::python_float as py_float;
-use hits::data::npy::read_trajectories;
+use hits::data::{load_splits, ExpectedData};
 use hits::experiments::ode::ensure_data;
+use hits::problem::OdeProblem;
 use hits::progress::Progress;
-use hits::stepper::{device, train_hierarchy, HierarchyPlan, TrainConfig};
+use hits::stepper::{
+    checkpoint_stem, device, preflight, train_hierarchy, HierarchyPlan, TrainConfig,
+};
 use ndarray::Array3;
 
 use super::problem::{data_dir_of, ProblemArgs};
+use crate::{note, say};
 
 /// Arguments of `hits train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     pub problem: ProblemArgs,
-    /// Step sizes in units of dt, comma-separated.
+    /// Step sizes in units of dt, comma-separated, each once.
     #[arg(
         long,
         value_delimiter = ',',
@@ -30,7 +42,7 @@ pub struct TrainArgs {
     /// a data folder].
     #[arg(long, value_delimiter = ',')]
     pub arch: Option<Vec<usize>>,
-    /// Maximum epochs (one minibatch each) [default: 100000; 1000 with --quick].
+    /// Maximum epochs (one minibatch each), at least 1 [default: 100000; 1000 with --quick].
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Minibatch size.
@@ -51,12 +63,17 @@ pub struct TrainArgs {
     /// Device to train on.
     #[arg(long, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
-    /// Short run for smoke tests (also HITS_QUICK=1).
+    /// Short run for smoke tests (also HITS_QUICK=1); reads <data>/quick/, writes <out>/quick/.
     #[arg(long)]
     pub quick: bool,
-    /// Continue an interrupted run from the state files in the output folder.
-    #[arg(long)]
+    /// Continue the checkpoints in the output folder: an interrupted run where it was saved, a
+    /// finished one up to a larger --epochs. A changed --lr or --epochs starts a new phase of
+    /// its history; other settings must be the run's.
+    #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
+    /// Replace the checkpoints of these step sizes in the output folder, training from scratch.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Data root of the built-in systems: reads <data>/<System>/{train,val}_noise<noise>.npy
     /// (quick mode <data>/quick/<System>/).
     #[arg(long, default_value = "data", conflicts_with = "data_dir")]
@@ -89,6 +106,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let problem = args.problem.problem(quick)?;
     let dim = problem.dim();
     let arch = args.arch.clone().unwrap_or_else(|| problem.arch.clone());
+    if arch.first() != Some(&dim) || arch.last() != Some(&dim) {
+        anyhow::bail!(
+            "--arch {arch:?}: {} is {dim}-dimensional, so the first and last widths must be {dim}",
+            problem.name
+        );
+    }
     let cfg = TrainConfig {
         epochs: args.epochs.unwrap_or(if quick { 1000 } else { 100_000 }),
         batch_size: args.batch,
@@ -98,34 +121,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         seed: args.seed as u64,
         ..TrainConfig::default()
     };
-    let (train, val) = match args.problem.system {
-        // a data folder of one's own: float64 or float32, quick mode cuts it, other noise
-        // levels come from their own files or are added to the noise-free ones in memory
-        None => {
-            let data = ensure_data(&problem, args.noise, &args.data).with_context(|| {
-                format!(
-                    "reading the data folder {}",
-                    data_dir_of(&problem, &args.data).display()
-                )
-            })?;
-            (data.train, data.val)
-        }
-        Some(kind) => {
-            let data_dir = data_dir_of(&problem, &args.data);
-            let read = |split: &str| -> anyhow::Result<Array3<f64>> {
-                let p = hits::data::split_path(&data_dir, split, args.noise);
-                read_trajectories(&p, dim).with_context(|| {
-                    format!(
-                        "reading the {split} split (generate it with `hits generate --system {}{}`)",
-                        kind.name().to_lowercase(),
-                        if quick { " --quick" } else { "" }
-                    )
-                })
-            };
-            (read("train")?, read("val")?)
-        }
-    };
-    let dev = device(args.device == DeviceArg::Cpu)?;
+    let data_dir = data_dir_of(&problem, &args.data);
     let out_dir = problem.dir_under(&args.out);
     let plan = HierarchyPlan {
         system: Some(problem.folder.clone()),
@@ -137,14 +133,31 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         out_dir: Some(out_dir.clone()),
         batched: args.batched,
         resume: args.resume,
+        overwrite: args.overwrite,
     };
-    eprintln!(
-        "training {} steppers {:?} (arch {:?}) on {} train / {} val trajectories, {} epochs max, {}{}",
+    let dev = device(args.device == DeviceArg::Cpu)?;
+    // Settings, step sizes, the output folder (locked) and what it holds: before any data.
+    let checked = preflight(&plan, &cfg, &dev)?;
+    if let Some(n) = checked.lock.as_ref().and_then(|l| l.removed_note()) {
+        note!("{n}");
+    }
+    for line in &checked.existing {
+        let verb = if args.overwrite {
+            "replacing"
+        } else {
+            "resuming"
+        };
+        note!("{verb} {line}");
+    }
+    let (train, val) = read_data(&args, &problem, &data_dir, quick)?;
+    note!(
+        "training {} steppers {:?} (arch {:?}) on {} train / {} val trajectories from {}, {} epochs max, {}{}",
         problem.name,
         plan.steps,
         arch,
         train.dim().0,
         val.dim().0,
+        data_dir.display(),
         cfg.epochs,
         if args.batched {
             "batched".to_string()
@@ -173,15 +186,23 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                     p.step_size, p.train_loss, p.val_loss, p.epochs_per_second
                 ));
             }
-            None => eprintln!("{p}"),
+            None => note!("{p}"),
         },
-    )?;
+    )
+    .with_context(|| {
+        format!(
+            "training stopped; {} keeps what was saved at the last check",
+            out_dir.display()
+        )
+    })?;
     if let Some(bar) = bar {
         bar.finish();
     }
+    drop(checked);
     for (s, r) in &results {
-        println!(
-            "step {:>4}: {} epochs, best validation loss {:.3e}{} -> {}",
+        let file = checkpoint_stem(&out_dir, s.step_size(), args.noise);
+        say!(
+            "step {:>4}: {} epochs, best validation loss {:.3e}{} -> {}.safetensors",
             s.step_size(),
             r.epochs,
             r.best_val_loss,
@@ -190,14 +211,68 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             } else {
                 ""
             },
-            out_dir
-                .join(format!(
-                    "model_D{}_noise{}.safetensors",
-                    s.step_size(),
-                    py_float(args.noise)
-                ))
-                .display()
+            file.display()
         );
     }
     Ok(())
+}
+
+/// The training and validation splits: a built-in system's data set under `--data` (checked
+/// against its `dataset.json`), or a data folder of one's own (float64 or float32, cut in quick
+/// mode; a noise level without files of its own is added to the noise-free data in memory).
+fn read_data(
+    args: &TrainArgs,
+    problem: &OdeProblem,
+    data_dir: &Path,
+    quick: bool,
+) -> anyhow::Result<(Array3<f64>, Array3<f64>)> {
+    if args.problem.system.is_none() {
+        let data = ensure_data(problem, args.noise, &args.data)
+            .with_context(|| format!("reading the data folder {}", data_dir.display()))?;
+        return Ok((data.train, data.val));
+    }
+    let loaded = load_splits(
+        data_dir,
+        args.noise,
+        &["train", "val"],
+        &ExpectedData::of(problem),
+    )
+    .map_err(anyhow::Error::from)
+    .with_context(|| read_hint(args, data_dir, problem, quick))?;
+    let mut arrays = loaded.arrays.into_iter();
+    match (arrays.next(), arrays.next()) {
+        (Some(train), Some(val)) => Ok((train, val)),
+        _ => anyhow::bail!(
+            "{}: train and validation splits expected",
+            data_dir.display()
+        ),
+    }
+}
+
+/// What to say when reading a split fails: how to make a missing one; nothing more for a
+/// damaged or foreign file, whose error says what is wrong.
+fn read_hint(args: &TrainArgs, data_dir: &Path, problem: &OdeProblem, quick: bool) -> String {
+    let file = hits::data::split_path(data_dir, "train", args.noise);
+    let missing = !data_dir.exists() || !file.exists();
+    match (missing, args.data == Path::new("data")) {
+        (true, true) => format!(
+            "reading the data set {}: make it with `hits generate --system {}{}{}`",
+            data_dir.display(),
+            problem.folder.to_lowercase(),
+            if args.noise != 0.0 {
+                format!(" --noise {}", py_float(args.noise))
+            } else {
+                String::new()
+            },
+            if quick { " --quick" } else { "" }
+        ),
+        (true, false) => format!(
+            "reading the data set {}: --data {} must hold {}/<split>_noise{}.npy",
+            data_dir.display(),
+            args.data.display(),
+            problem.folder,
+            py_float(args.noise)
+        ),
+        (false, _) => format!("reading the data set {}", data_dir.display()),
+    }
 }

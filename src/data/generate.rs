@@ -37,7 +37,7 @@
 //! 1-ulp rounding difference grows through the adaptive step control into a visible phase
 //! drift by t = 51: both are valid RK45 solutions at rtol 1e-3.
 
-use super::{add_noise, DataSet};
+use super::{add_noise, DataSet, DataSetMeta};
 use crate::problem::{DataSource, InitialConditions, Integration, OdeProblem, SolutionFn, Split};
 use crate::rng::RandomState;
 use crate::solvers::{solve_ivp, solve_ivp_many, Tolerances};
@@ -135,6 +135,48 @@ pub fn initial_conditions(problem: &OdeProblem, rng: &mut RandomState) -> Result
     }
     let [a, b, c]: [Array2<f64>; 3] = out.try_into().expect("three splits");
     Ok([a, b, c])
+}
+
+/// The `dataset.json` description of a data set made by [`generate_clean`] (no levels yet):
+/// the problem's folder name and dt, its component names, the seed and a provenance line
+/// naming the sizes, the solver and its tolerances. `hits generate` and the experiments write
+/// the same, so they share one data folder.
+pub fn generated_meta(problem: &OdeProblem) -> DataSetMeta {
+    let solver = match &problem.source {
+        DataSource::Generated { integration, .. } => match integration {
+            Integration::Rk45(t) => {
+                format!(
+                    "RK45 (scipy's algorithm, rtol {:e}, atol {:e})",
+                    t.rtol, t.atol
+                )
+            }
+            Integration::Chain {
+                warmup_steps,
+                tolerances: t,
+            } => format!(
+                "RK45 (scipy's algorithm, rtol {:e}, atol {:e}), one chain per split after a \
+                 warm-up of {warmup_steps} dt",
+                t.rtol, t.atol
+            ),
+            Integration::Exact(_) => "the exact solution of the drawn parameters".to_string(),
+        },
+        DataSource::Given(given) => format!("given: {given}"),
+    };
+    let sizes = &problem.sizes;
+    let seed = problem.seed;
+    let mut meta = DataSetMeta::new(
+        &problem.folder,
+        problem.dt,
+        format!(
+            "hits::data::generate_clean ({}): {}/{}/{} train/val/test trajectories of {} points, \
+             initial conditions from np.random.seed({seed}) as in the original notebooks, {solver}; \
+             noise X += noise * mean_i(std_t(X)) * N(0, 1)",
+            problem.name, sizes.n_train, sizes.n_val, sizes.n_test, sizes.n_points
+        ),
+    );
+    meta.seed = Some(seed as u64);
+    meta.components = Some(problem.components.clone());
+    meta
 }
 
 /// Generate the data set of `problem` with measurement noise `noise` from

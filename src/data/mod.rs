@@ -8,7 +8,9 @@
 //!   drawn with numpy's legacy stream, scipy's default RK45 as ground truth, optional noise
 //!   `X += noise * mean_i(std_t(X)) * N(0, 1)`); see [`generate`](mod@generate) for the details.
 //! - [`DataSet::save`] / [`DataSet::load`] use the original file names
-//!   (`train_noise0.0.npy`, `val_noise0.01.npy`, ...), see [`npy`].
+//!   (`train_noise0.0.npy`, `val_noise0.01.npy`, ...), see [`npy`], plus `dataset.json`
+//!   ([`DataSetMeta`]), written last, which makes the folder one unit checked on load
+//!   ([`store`]).
 //! - [`training_windows`] cuts `x = X[:, 0]`, `ys = X[:, s, 2s, ..., n_forward s]` for a stepper
 //!   of step size `s`.
 //!
@@ -25,16 +27,26 @@
 //! # }
 //! ```
 
+pub mod finite;
 pub mod generate;
+pub(crate) mod hash;
+pub mod meta;
 pub mod noise;
 pub mod npy;
+mod npy_header;
+pub mod store;
 pub mod window;
 
-pub use generate::{generate, generate_clean, initial_conditions, time_grid, CleanData};
+pub use finite::{check_finite, first_non_finite};
+pub use generate::{
+    generate, generate_clean, generated_meta, initial_conditions, time_grid, CleanData,
+};
+pub use hash::sha256_hex;
+pub use meta::{DataSetMeta, NoiseLevel, SplitFile, DATASET_FILE};
 pub use noise::add_noise;
+pub use store::{load_splits, ExpectedData, LoadedSplits};
 pub use window::{training_windows, Windows};
 
-use crate::problem::OdeProblem;
 use crate::Result;
 use ndarray::Array3;
 use std::path::{Path, PathBuf};
@@ -77,6 +89,17 @@ pub fn quick_mode() -> bool {
     std::env::var("HITS_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
+/// `<root>/quick` in quick mode, `root` otherwise: where a command's quick-mode files go, so a
+/// quick run never writes where full-size work lives (`data/quick/<System>/`,
+/// `models/quick/<System>/`, `results/quick/...`).
+pub fn quick_root(root: &Path, quick: bool) -> PathBuf {
+    if quick {
+        root.join("quick")
+    } else {
+        root.to_path_buf()
+    }
+}
+
 /// The file of one split: `<dir>/<split>_noise<noise>.npy`, with the noise level formatted
 /// as Python's `'{}'.format(float)` does (`0.0`, `0.01`, `0.02`, `1e-05`).
 pub fn split_path(dir: &Path, split: &str, noise: f64) -> PathBuf {
@@ -108,65 +131,6 @@ impl DataSet {
     /// State dimension (the last axis).
     pub fn dim(&self) -> usize {
         self.train.shape()[2]
-    }
-
-    /// Write `train_noise{noise}.npy`, `val_...`, `test_...` into `dir` (created if missing),
-    /// each atomically. Returns the paths written.
-    pub fn save(&self, dir: &Path, noise: f64) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
-        SPLITS
-            .iter()
-            .zip(self.splits())
-            .map(|(split, a)| {
-                let path = split_path(dir, split, noise);
-                npy::write_array_atomic(&path, a)?;
-                Ok(path)
-            })
-            .collect()
-    }
-
-    /// Read the three splits written by [`DataSet::save`] (or by the original notebooks).
-    /// Checks that they agree on the dimension and the number of points.
-    pub fn load(dir: &Path, noise: f64) -> Result<DataSet> {
-        let [train, val, test] = SPLITS.map(|split| split_path(dir, split, noise));
-        let train_a = npy::read_array3(&train)?;
-        let (n_points, dim) = (train_a.shape()[1], train_a.shape()[2]);
-        let read_like = |path: &Path| -> Result<Array3<f64>> {
-            let a = npy::read_array3(path)?;
-            if a.shape()[1] != n_points || a.shape()[2] != dim {
-                return Err(crate::Error::bad_file(
-                    path,
-                    format!(
-                        "shape {:?} does not match {} ([n, {n_points}, {dim}])",
-                        a.shape(),
-                        train.display()
-                    ),
-                ));
-            }
-            Ok(a)
-        };
-        Ok(DataSet {
-            val: read_like(&val)?,
-            test: read_like(&test)?,
-            train: train_a,
-        })
-    }
-
-    /// Read a data set and check its state dimension against the problem's.
-    pub fn load_for(problem: &OdeProblem, dir: &Path, noise: f64) -> Result<DataSet> {
-        let data = DataSet::load(dir, noise)?;
-        if data.dim() != problem.dim() {
-            return Err(crate::Error::bad_file(
-                split_path(dir, "train", noise),
-                format!(
-                    "state dimension {} but {} has {}",
-                    data.dim(),
-                    problem.name,
-                    problem.dim()
-                ),
-            ));
-        }
-        Ok(data)
     }
 }
 

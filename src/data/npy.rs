@@ -1,8 +1,11 @@
 //! `.npy` input/output for trajectory arrays (numpy's format, via `ndarray-npy`).
 //!
 //! Trajectory files hold `float64` arrays of shape `[n_traj, n_points, dim]`, C or Fortran
-//! order (both are read). Reading checks the dtype, the number of dimensions and, on request,
-//! the state dimension, and every error names the file and what was found. Writing is atomic:
+//! order (both are read). Reading checks the header against the file's size before allocating
+//! anything (an empty, cut or damaged file says so instead of aborting on a huge allocation),
+//! then the dtype, the number of dimensions and, on request, the state dimension; every error
+//! names the file and what was found. Reading and writing can hash the file's bytes as they
+//! pass (SHA-256, for `dataset.json`, see [`super::meta`]). Writing is atomic:
 //! the array goes to a temporary file in the same folder, which is then renamed over the
 //! target, so an interrupted run never leaves a half-written data file behind.
 //!
@@ -26,28 +29,105 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
-/// Read a `float64` array with 3 dimensions `[n_traj, n_points, dim]` (the crate's own data
-/// sets; see [`read_float_array3`] for trajectories of one's own, which may be `float32`).
+use super::hash::{HashingReader, HashingWriter};
+use super::npy_header::read_header;
+
+/// Read a `float64` array with 3 dimensions `[n_traj, n_points, dim]`.
+///
+/// The header is checked against the file's size first: a damaged header cannot make the read
+/// allocate more than the file holds, and an empty or cut file says so.
 pub fn read_array3(path: &Path) -> Result<Array3<f64>> {
+    Ok(read_array3_inner(path, false)?.0)
+}
+
+/// [`read_array3`], also returning the SHA-256 of the whole file (hex, as `sha256sum`).
+pub fn read_array3_hashed(path: &Path) -> Result<(Array3<f64>, String)> {
+    let (a, hash) = read_array3_inner(path, true)?;
+    Ok((a, hash.unwrap_or_default()))
+}
+
+fn read_array3_inner(path: &Path, hash: bool) -> Result<(Array3<f64>, Option<String>)> {
+    let header = read_header(path)?;
+    if !header.is_f64() {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "expected dtype float64 ('<f8'), found descriptor {}",
+                header.descr
+            ),
+        ));
+    }
+    if header.shape.len() != 3 {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "expected 3 dimensions [n_traj, n_points, dim], found {} (shape {:?})",
+                header.shape.len(),
+                header.shape
+            ),
+        ));
+    }
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let a = ArrayD::<f64>::read_npy(BufReader::new(file)).map_err(|e| npy_error(path, e))?;
-    into_array3(path, a)
+    let (a, digest) = if hash {
+        let mut reader = HashingReader::new(file);
+        let a = ArrayD::<f64>::read_npy(BufReader::with_capacity(1 << 20, &mut reader))
+            .map_err(|e| npy_error(path, e))?;
+        (a, Some(reader.finish().map_err(|e| Error::io(path, e))?))
+    } else {
+        let a = ArrayD::<f64>::read_npy(BufReader::with_capacity(1 << 20, file))
+            .map_err(|e| npy_error(path, e))?;
+        (a, None)
+    };
+    let shape = a.shape().to_vec();
+    let a = a.into_dimensionality::<Ix3>().map_err(|_| {
+        Error::bad_file(
+            path,
+            format!("expected 3 dimensions, found shape {shape:?}"),
+        )
+    })?;
+    Ok((a, digest))
+}
+
+/// Read a trajectory array and check its state dimension (the last axis) is `dim`.
+pub fn read_trajectories(path: &Path, dim: usize) -> Result<Array3<f64>> {
+    let a = read_array3(path)?;
+    check_state_dim(path, &a, dim)?;
+    Ok(a)
+}
+
+/// Error unless the last axis of `a` (read from `path`) is `dim`.
+pub(crate) fn check_state_dim(path: &Path, a: &Array3<f64>, dim: usize) -> Result<()> {
+    if a.shape()[2] != dim {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "expected state dimension {dim} (shape [n_traj, n_points, {dim}]), found shape {:?}",
+                a.shape()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The dtype descriptor (`<f8`, `<f4`, ...) and the shape a `.npy` file's header announces,
+/// checked against the file's size, without reading the data: e.g. to learn a data set's sizes.
+pub fn read_shape(path: &Path) -> Result<(String, Vec<usize>)> {
+    let h = read_header(path)?;
+    Ok((h.descr, h.shape))
 }
 
 /// Read a `float64` or `float32` array `[n_traj, n_points, dim]` (a user's own trajectories),
-/// widened to `float64`.
+/// widened to `float64`; the same checks as [`read_array3`] (header against file size first).
 pub fn read_float_array3(path: &Path) -> Result<Array3<f64>> {
-    if !read_header(path)?.descr.ends_with("f4") {
+    let header = read_header(path)?;
+    if !header.descr.ends_with("f4") {
         return read_array3(path);
     }
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let a = ArrayD::<f32>::read_npy(BufReader::new(file)).map_err(|e| npy_error(path, e))?;
-    into_array3(path, a.mapv(f64::from))
-}
-
-fn into_array3(path: &Path, a: ArrayD<f64>) -> Result<Array3<f64>> {
+    let a = ArrayD::<f32>::read_npy(BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| npy_error(path, e))?;
     let shape = a.shape().to_vec();
-    a.into_dimensionality::<Ix3>().map_err(|_| {
+    a.mapv(f64::from).into_dimensionality::<Ix3>().map_err(|_| {
         Error::bad_file(
             path,
             format!(
@@ -58,85 +138,12 @@ fn into_array3(path: &Path, a: ArrayD<f64>) -> Result<Array3<f64>> {
     })
 }
 
-/// Read a trajectory array and check its state dimension (the last axis) is `dim`.
-pub fn read_trajectories(path: &Path, dim: usize) -> Result<Array3<f64>> {
-    let a = read_array3(path)?;
-    if a.shape()[2] != dim {
-        return Err(Error::bad_file(
-            path,
-            format!(
-                "expected state dimension {dim} (shape [n_traj, n_points, {dim}]), found shape {:?}",
-                a.shape()
-            ),
-        ));
-    }
-    Ok(a)
-}
-
-/// What a `.npy` header says: the dtype descriptor (`<f8`, `<f4`, ...), the memory order and
-/// the shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NpyHeader {
-    pub descr: String,
-    pub fortran_order: bool,
-    pub shape: Vec<usize>,
-}
-
-/// Read only the header of a `.npy` file (no data), e.g. to learn a data set's sizes.
-pub fn read_header(path: &Path) -> Result<NpyHeader> {
-    use std::io::Read;
-    let bad = |msg: String| Error::bad_file(path, msg);
-    let mut f = BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
-    let mut head = [0u8; 8];
-    f.read_exact(&mut head)
-        .map_err(|_| bad("not a .npy file: shorter than the 8-byte magic and version".into()))?;
-    if &head[..6] != b"\x93NUMPY" {
-        return Err(bad("not a .npy file: missing the \\x93NUMPY magic".into()));
-    }
-    let len = if head[6] == 1 {
-        let mut b = [0u8; 2];
-        f.read_exact(&mut b).map_err(|e| Error::io(path, e))?;
-        u16::from_le_bytes(b) as usize
-    } else {
-        let mut b = [0u8; 4];
-        f.read_exact(&mut b).map_err(|e| Error::io(path, e))?;
-        u32::from_le_bytes(b) as usize
-    };
-    if len > 1 << 20 {
-        return Err(bad(format!("header of {len} bytes is not a .npy header")));
-    }
-    let mut text = vec![0u8; len];
-    f.read_exact(&mut text)
-        .map_err(|_| bad("truncated inside the .npy header".into()))?;
-    let text = String::from_utf8_lossy(&text);
-    let value = |key: &str| -> Option<&str> {
-        let at = text.find(&format!("'{key}'"))? + key.len() + 2;
-        Some(text[at..].trim_start().strip_prefix(':')?.trim_start())
-    };
-    let descr = value("descr")
-        .and_then(|v| v.strip_prefix('\'')?.split('\'').next())
-        .ok_or_else(|| bad(format!("no dtype in the header {text:?}")))?
-        .to_string();
-    let fortran_order = value("fortran_order").is_some_and(|v| v.starts_with("True"));
-    let shape = value("shape")
-        .and_then(|v| v.strip_prefix('(')?.split(')').next())
-        .ok_or_else(|| bad(format!("no shape in the header {text:?}")))?
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(|d| d.parse::<usize>())
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|_| bad(format!("unreadable shape in the header {text:?}")))?;
-    Ok(NpyHeader {
-        descr,
-        fortran_order,
-        shape,
-    })
-}
-
 /// Turn an `ndarray-npy` error into one that names the file and says what was found.
 fn npy_error(path: &Path, e: ReadNpyError) -> Error {
     let msg = match e {
+        ReadNpyError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "truncated: the file ends before all the data its header announces".to_string()
+        }
         ReadNpyError::Io(e) => return Error::io(path, e),
         ReadNpyError::WrongDescriptor(d) => {
             format!("expected dtype float64 ('<f8'), found descriptor {d}")
@@ -161,15 +168,34 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
+    write_array_atomic_hashed(path, array).map(|_| ())
+}
+
+/// [`write_array_atomic`], returning the SHA-256 of the bytes written (hex).
+pub fn write_array_atomic_hashed<A, S, D>(path: &Path, array: &ArrayBase<S, D>) -> Result<String>
+where
+    A: WritableElement,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let mut digest = String::new();
     crate::io::write_atomic(path, |tmp| {
-        let file = File::create(tmp).map_err(|e| Error::io(tmp, e))?;
-        let mut w = BufWriter::new(file);
+        let file = File::options()
+            .write(true)
+            .truncate(true)
+            .open(tmp)
+            .map_err(|e| Error::io(tmp, e))?;
+        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
         array
             .write_npy(&mut w)
             .map_err(|e| Error::bad_file(tmp, format!("cannot write .npy: {e}")))?;
-        w.into_inner().map_err(|e| Error::io(tmp, e.into_error()))?;
+        let (buf, hash) = w.finish();
+        buf.into_inner()
+            .map_err(|e| Error::io(tmp, e.into_error()))?;
+        digest = hash;
         Ok(())
-    })
+    })?;
+    Ok(digest)
 }
 
 /// Format a float as Python's `str(x)` / `'{}'.format(x)` does: the shortest digits that

@@ -61,6 +61,7 @@ pub fn train_steppers(
         out_dir: out_dir.map(Path::to_path_buf),
         batched: problem.batched,
         resume: out_dir.is_some(),
+        overwrite: false,
     };
     train_hierarchy(
         &plan,

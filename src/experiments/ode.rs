@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 
 use crate::data::npy::python_float;
-use crate::data::{generate_clean, split_path, DataSet, SPLITS};
+use crate::data::{generate_clean, generated_meta, split_path, DataSet, SPLITS};
 use crate::problem::{given::load_given, DataSource, OdeProblem};
 use crate::stepper::{
     import_torch, train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainReport,
@@ -59,11 +59,13 @@ pub fn ensure_data_levels(
         .map(|&n| load_if_sized(problem, &dir, n))
         .collect();
     if out.iter().any(Option::is_none) {
+        let _lock = crate::io::FolderLock::acquire(&dir, "generating a data set")?;
         let clean = generate_clean(problem, &|_| {})?;
+        let origin = generated_meta(problem);
         for (slot, &noise) in out.iter_mut().zip(noises) {
             if slot.is_none() {
                 let data = clean.with_noise(noise);
-                data.save(&dir, noise)?;
+                data.save_replacing(&dir, noise, &origin)?;
                 *slot = Some(data);
             }
         }
@@ -130,6 +132,7 @@ pub fn ensure_steppers_with_reports(
         out_dir: Some(problem.dir_under(models_root)),
         batched: problem.batched,
         resume: true,
+        overwrite: false,
     };
     let mut trained = train_hierarchy(
         &plan,
@@ -199,7 +202,7 @@ mod tests {
         for s in ["train", "val"] {
             crate::data::npy::write_array_atomic(&split_path(&dir, s, 0.0), &a).unwrap();
         }
-        let p = OdeProblem::from_data_dir(&dir, 0.5).unwrap();
+        let p = OdeProblem::from_data_dir(&dir, Some(0.5)).unwrap();
         assert_eq!(p.sizes.counts(), [4, 4, 0]);
         let err = crate::data::generate(&p, 0.0).unwrap_err().to_string();
         assert!(

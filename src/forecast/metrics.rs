@@ -5,7 +5,9 @@
 //! mse_per_step[t] = 1 / (n_traj dim) sum_{i, d} (pred[i, t, d] - truth[i, t, d])^2,
 //! mse = mean over t of mse_per_step = the mean over the whole tensor (the paper's "MSE").
 //!
-//! Sums are taken in `f64`. A diverged forecast gives `inf` or `NaN`, which is reported as is.
+//! Sums are taken in `f64`. A diverged forecast gives `inf` or `NaN`, which is reported as is
+//! (it is a result: the stepper blew up); a truth with NaN or infinity, or with no trajectories
+//! or steps, is an error, since no number computed from it means anything.
 //!
 //! ```
 //! # fn main() -> hits::Result<()> {
@@ -33,7 +35,17 @@ fn check_same(pred: &ArrayView3<f64>, truth: &ArrayView3<f64>) -> Result<()> {
             format!("{:?}", pred.shape()),
         ));
     }
-    Ok(())
+    let (n_traj, n_steps, dim) = truth.dim();
+    if n_traj == 0 || n_steps == 0 || dim == 0 {
+        return Err(Error::invalid(
+            "truth",
+            format!(
+                "an error over an empty set means nothing: shape {:?}",
+                truth.shape()
+            ),
+        ));
+    }
+    crate::data::check_finite(truth.view(), "truth of the forecast error")
 }
 
 /// Mean squared error at every step, averaged over trajectories and components.

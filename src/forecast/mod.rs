@@ -24,15 +24,14 @@
 //!
 //! ```
 //! # fn main() -> hits::Result<()> {
-//! use candle_core::{Device, Tensor};
 //! use hits::forecast::{multiscale_forecast, FlowMapStepper, Stepper};
 //! // Exact flow maps of x' = y, y' = -x at 1, 4 and 16 dt: the coupling is exact at computed points.
 //! let maps: Vec<FlowMapStepper> = [1, 4, 16].iter().map(|&s| FlowMapStepper::harmonic(0.01, s)).collect();
 //! let refs: Vec<&dyn Stepper> = maps.iter().map(|m| m as &dyn Stepper).collect();
-//! let x0 = Tensor::new(&[[0.0f32, 2.0]], &Device::Cpu)?;
-//! let pred = multiscale_forecast(&refs, &x0, 300)?;
-//! let x = pred.get(0)?.get(299)?.to_vec1::<f32>()?; // t = 3: x = 2 sin 3
-//! assert!((x[0] - 2.0 * 3f32.sin()).abs() < 1e-5);
+//! let x0 = ndarray::array![[0.0, 2.0]];
+//! let pred = multiscale_forecast(&refs, x0.view(), 300)?; // [n_traj, n_steps, dim]
+//! let x = pred[[0, 299, 0]]; // t = 3: x = 2 sin 3
+//! assert!((x - 2.0 * 3f64.sin()).abs() < 1e-5);
 //! # Ok(())
 //! # }
 //! ```

@@ -30,8 +30,8 @@
 //! let x0 = ndarray::array![[0.0, 1.0], [1.0, 0.0]];
 //! let pred = multiscale_forecast(&[&fine as &dyn Stepper, &coarse], x0.view(), 100)?;
 //! assert_eq!(pred.shape(), &[2, 100, 2]); // [n_traj, n_steps, dim]
-//! let x100 = pred.slice(ndarray::s![0, 99, ..]); // step 100: x = sin(1.0), y = cos(1.0)
-//! assert!((x100[0] - 1f64.sin()).abs() < 1e-5 && (x100[1] - 1f64.cos()).abs() < 1e-5);
+//! let (x, y) = (pred[[0, 99, 0]], pred[[0, 99, 1]]); // step 100: x = sin(1.0), y = cos(1.0)
+//! assert!((x - 1f64.sin()).abs() < 1e-5 && (y - 1f64.cos()).abs() < 1e-5);
 //! # Ok(())
 //! # }
 //! ```

@@ -34,8 +34,10 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array3, Axis};
 
 use super::{DataSource, OdeProblem};
-use crate::data::npy::{read_float_array3, read_header};
-use crate::data::{add_noise, split_path, DataSet, Sizes};
+use crate::data::npy::{read_float_array3, read_shape};
+use crate::data::{
+    add_noise, check_finite, load_splits, split_path, DataSet, DataSetMeta, ExpectedData, Sizes,
+};
 use crate::rng::RandomState;
 use crate::{Error, Result};
 
@@ -81,24 +83,18 @@ impl std::fmt::Display for GivenData {
 
 /// `(n_traj, n_points, dim)` from a file's header, checked to be a 3-D float array.
 fn shape_of(path: &Path) -> Result<(usize, usize, usize)> {
-    let h = read_header(path)?;
-    if !(h.descr.ends_with("f8") || h.descr.ends_with("f4")) {
+    let (descr, shape) = read_shape(path)?;
+    if !(descr.ends_with("f8") || descr.ends_with("f4")) {
         return Err(Error::bad_file(
             path,
-            format!(
-                "expected float64 or float32 trajectories, found dtype {}",
-                h.descr
-            ),
+            format!("expected float64 or float32 trajectories, found dtype {descr}"),
         ));
     }
-    match h.shape[..] {
+    match shape[..] {
         [n, p, d] => Ok((n, p, d)),
         _ => Err(Error::bad_file(
             path,
-            format!(
-                "expected 3 dimensions [n_traj, n_points, dim], found shape {:?}",
-                h.shape
-            ),
+            format!("expected 3 dimensions [n_traj, n_points, dim], found shape {shape:?}"),
         )),
     }
 }
@@ -160,15 +156,40 @@ impl OdeProblem {
         Ok(p)
     }
 
-    /// A data-only problem from a data folder `<dir>/{train,val,test}_noise0.0.npy`, sampled every
-    /// `dt`; its name is the folder's. The test split may be missing (training needs only train
-    /// and validation; forecasts then say that the test split is missing).
-    pub fn from_data_dir(dir: &Path, dt: f64) -> Result<OdeProblem> {
-        let name = dir
+    /// A data-only problem from a data folder `<dir>/{train,val,test}_noise0.0.npy`. When the
+    /// folder has a `dataset.json` ([`crate::data::DataSetMeta`], written by `hits generate`
+    /// or by one's own script), its name, `dt` and component names are used and `dt` may be
+    /// `None` (a `dt` given must agree with it); for bare `.npy` files `dt` is needed and the
+    /// name is the folder's. The test split may be missing (training needs only train and
+    /// validation; forecasts then say that the test split is missing).
+    pub fn from_data_dir(dir: &Path, dt: Option<f64>) -> Result<OdeProblem> {
+        let meta = DataSetMeta::read(dir)?;
+        let meta_path = DataSetMeta::path_in(dir);
+        let dt = match (&meta, dt) {
+            (Some(m), Some(dt)) if (m.dt - dt).abs() > 1e-12 * dt.abs() => {
+                return Err(Error::bad_file(
+                    &meta_path,
+                    format!("says dt = {}, but dt = {dt} was given", m.dt),
+                ))
+            }
+            (Some(m), _) => m.dt,
+            (None, Some(dt)) => dt,
+            (None, None) => {
+                return Err(Error::invalid(
+                    "dt",
+                    format!(
+                        "{} has no dataset.json saying the sampling interval: give dt",
+                        dir.display()
+                    ),
+                ))
+            }
+        };
+        let folder_name = dir
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("data")
             .to_string();
+        let name = meta.as_ref().map_or(folder_name, |m| m.name.clone());
         let path = |s: &str| split_path(dir, s, 0.0);
         for s in ["train", "val"] {
             if !path(s).exists() {
@@ -206,7 +227,20 @@ impl OdeProblem {
             n_test: if has_test { shapes[2].0 } else { 0 },
             n_points,
         };
-        given_problem(&name, sizes, dim, dt, GivenData::Folder(dir.to_path_buf()))
+        let mut p = given_problem(&name, sizes, dim, dt, GivenData::Folder(dir.to_path_buf()))?;
+        if let Some(components) = meta.and_then(|m| m.components) {
+            if components.len() != dim {
+                return Err(Error::bad_file(
+                    &meta_path,
+                    format!(
+                        "names {} components, the arrays have {dim}",
+                        components.len()
+                    ),
+                ));
+            }
+            p.components = components;
+        }
+        Ok(p)
     }
 }
 
@@ -267,13 +301,12 @@ fn split_counts(n: usize, fractions: [f64; 3]) -> std::result::Result<[usize; 3]
 pub(crate) fn load_given(problem: &OdeProblem, given: &GivenData, noise: f64) -> Result<DataSet> {
     let (mut data, derive_noise) = match given {
         GivenData::Folder(dir) => {
-            let at = |level: f64| ["train", "val", "test"].map(|s| split_path(dir, s, level));
-            let own = at(noise);
-            if noise != 0.0 && own[..2].iter().all(|f| f.exists()) {
-                (read_splits(&own)?, false)
-            } else {
-                (read_splits(&at(0.0))?, noise != 0.0)
-            }
+            let own = noise != 0.0 && split_path(dir, "train", noise).exists();
+            let level = if own { noise } else { 0.0 };
+            (
+                read_folder(dir, level, problem.dim())?,
+                noise != 0.0 && !own,
+            )
         }
         GivenData::Splits { train, val, test } => (
             read_splits(&[train.clone(), val.clone(), test.clone()])?,
@@ -315,15 +348,50 @@ pub(crate) fn load_given(problem: &OdeProblem, given: &GivenData, noise: f64) ->
     Ok(data)
 }
 
-/// Read train and validation (and test when its file exists; else an empty test split).
+/// Read train and validation (and test when its file exists; else an empty test split) of
+/// three files: float64 or float32, no NaN or infinity.
 fn read_splits(files: &[PathBuf]) -> Result<DataSet> {
-    let train = read_float_array3(&files[0])?;
-    let val = read_float_array3(&files[1])?;
+    let read = |path: &Path, split: &str| -> Result<Array3<f64>> {
+        let a = read_float_array3(path)?;
+        check_finite(a.view(), &format!("the {split} split {}", path.display()))?;
+        Ok(a)
+    };
+    let train = read(&files[0], "train")?;
+    let val = read(&files[1], "val")?;
     let test = if files[2].exists() {
-        read_float_array3(&files[2])?
+        read(&files[2], "test")?
     } else {
         Array3::zeros((0, train.dim().1, train.dim().2))
     };
+    DataSet::new(train, val, test)
+}
+
+/// One noise level of a data folder: checked against its `dataset.json` when it has one
+/// (presence, shapes, SHA-256, finite values: [`load_splits`]), else read as bare files.
+fn read_folder(dir: &Path, level: f64, dim: usize) -> Result<DataSet> {
+    let files = ["train", "val", "test"].map(|s| split_path(dir, s, level));
+    if DataSetMeta::read(dir)?.is_none() {
+        return read_splits(&files);
+    }
+    let splits: &[&str] = if files[2].exists() {
+        &["train", "val", "test"]
+    } else {
+        &["train", "val"]
+    };
+    let expect = ExpectedData {
+        dim: Some(dim),
+        ..ExpectedData::default()
+    };
+    let mut arrays = load_splits(dir, level, splits, &expect)?.arrays.into_iter();
+    let (Some(train), Some(val)) = (arrays.next(), arrays.next()) else {
+        return Err(Error::invalid(
+            "data",
+            "train and validation splits expected",
+        ));
+    };
+    let test = arrays
+        .next()
+        .unwrap_or_else(|| Array3::zeros((0, train.dim().1, train.dim().2)));
     DataSet::new(train, val, test)
 }
 

@@ -1,13 +1,18 @@
-//! Checkpoints: `models/<System>/model_D{step}_noise{noise}.safetensors` with a `.json` sidecar,
-//! and the training state for resuming (`.state.safetensors` + `.state.json`).
+//! Checkpoints: `models/<System>/model_D{step}_noise{noise}.safetensors` with a `.json`
+//! sidecar, and the training state for resuming (`.state.safetensors`, see [`super::resume`]).
 //!
 //! The model file holds the best-validation weights under the original names
-//! (`increment.Linear_{i}.weight [out, in]`, `.bias [out]`, f32). The sidecar
-//! ([`StepperMeta`]) records architecture, step size, dt, system, noise, epochs, best loss,
-//! loss history, seed and training settings. The state files add the current weights, Adam's
-//! moments (`adam_m.*`, `adam_v.*`) and step count, and the best weights so far: the minibatch
-//! sampler needs only its seed and the epoch (see [`super::sampler`]). Every file is written to
-//! a temporary name in the same folder and renamed, so an interrupt never leaves a torn file.
+//! (`increment.Linear_{i}.weight [out, in]`, `.bias [out]`, f32) and, in the safetensors
+//! `__metadata__` (key `hits.meta`), the same [`StepperMeta`] as the sidecar: the weights and
+//! their description are one file, renamed into place at once, so they can never come from
+//! two moments. The `.json` sidecar is a readable copy (the documented layout); a sidecar that
+//! differs from the copy inside the weights file (a save interrupted between the two renames)
+//! is an error that says how to repair it, and files of older versions (no copy inside) are
+//! read from the sidecar alone.
+//!
+//! Loading checks the format tag, the file name against the metadata (`model_D2` must hold
+//! step 2 at that noise level), the weights against the architecture, and, with
+//! [`ExpectedStepper`], the system name, dt, noise, dimension and step size.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,109 +20,29 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+pub use super::meta::{ExpectedStepper, StepperMeta, TrainPhase, FORMAT};
 use super::resnet::{param_name, ResNetStepper};
-use super::train::TrainConfig;
 use crate::data::npy::python_float;
-use crate::io::write_atomic;
+use crate::io::write_bytes_atomic;
 use crate::{Error, Result};
 
-/// Format tag written in every sidecar.
-pub const FORMAT: &str = "hits.resnet_stepper.v1";
-
-/// The JSON sidecar of a stepper checkpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepperMeta {
-    pub format: String,
-    /// The problem's folder name (`Hyperbolic`, `VanDerPol`, or one's own).
-    pub system: Option<String>,
-    pub arch: Vec<usize>,
-    pub step_size: usize,
-    pub dt: f64,
-    pub noise: f64,
-    /// Epochs trained.
-    pub epochs: usize,
-    /// Best validation loss (`None`: never validated).
-    pub best_val_loss: Option<f64>,
-    /// `(epoch, train loss, validation loss)`; `None` where a loss was not finite.
-    pub history: Vec<(usize, Option<f64>, Option<f64>)>,
-    /// Seed of the initial weights.
-    pub seed: Option<u32>,
-    pub train_config: Option<TrainConfig>,
-    /// Where the weights came from when not trained here (e.g. an imported `.pt` file).
-    pub source: Option<String>,
-}
-
-impl StepperMeta {
-    /// Metadata describing `stepper`, with nothing trained yet.
-    pub fn new(stepper: &ResNetStepper, system: Option<String>, noise: f64) -> Self {
-        StepperMeta {
-            format: FORMAT.to_string(),
-            system,
-            arch: stepper.arch().to_vec(),
-            step_size: stepper.step_size(),
-            dt: stepper.dt(),
-            noise,
-            epochs: 0,
-            best_val_loss: None,
-            history: Vec::new(),
-            seed: None,
-            train_config: None,
-            source: None,
-        }
-    }
-
-    /// Record a training history (non-finite values become `None`).
-    pub fn set_history(&mut self, history: &[(usize, f64, f64)]) {
-        let fin = |v: f64| v.is_finite().then_some(v);
-        self.history = history
-            .iter()
-            .map(|&(e, t, v)| (e, fin(t), fin(v)))
-            .collect();
-    }
-
-    /// Error unless this checkpoint was made for `system`, `dim`, `dt` and `step_size`.
-    pub fn check_matches(
-        &self,
-        path: &Path,
-        system: Option<&str>,
-        dim: usize,
-        dt: f64,
-        step_size: usize,
-    ) -> Result<()> {
-        let mut diffs = Vec::new();
-        if let (Some(want), Some(have)) = (system, self.system.as_deref()) {
-            if want != have {
-                diffs.push(format!("system {have} (expected {want})"));
-            }
-        }
-        if self.arch.first() != Some(&dim) {
-            diffs.push(format!("dim {:?} (expected {dim})", self.arch.first()));
-        }
-        if (self.dt - dt).abs() > 1e-12 * dt.abs() {
-            diffs.push(format!("dt {} (expected {dt})", self.dt));
-        }
-        if self.step_size != step_size {
-            diffs.push(format!(
-                "step size {} (expected {step_size})",
-                self.step_size
-            ));
-        }
-        if diffs.is_empty() {
-            return Ok(());
-        }
-        Err(Error::Checkpoint {
-            path: path.to_path_buf(),
-            msg: format!(
-                "made for other data: {}; delete it or choose another output folder",
-                diffs.join(", ")
-            ),
-        })
-    }
-}
+/// Key of the metadata inside a model `.safetensors`.
+pub(crate) const META_KEY: &str = "hits.meta";
 
 /// `dir/model_D{step}_noise{noise}` (no extension).
 pub fn checkpoint_stem(dir: &Path, step_size: usize, noise: f64) -> PathBuf {
     dir.join(format!("model_D{step_size}_noise{}", python_float(noise)))
+}
+
+/// `(step, noise as written)` from a name `model_D{step}_noise{noise}[.ext]`.
+pub fn parse_checkpoint_name(name: &str) -> Option<(usize, String)> {
+    let rest = name.strip_prefix("model_D")?;
+    let (step, noise) = rest.split_once("_noise")?;
+    let noise = [".state.safetensors", ".safetensors", ".json", ".pt"]
+        .iter()
+        .find_map(|s| noise.strip_suffix(s))
+        .unwrap_or(noise);
+    Some((step.parse().ok()?, noise.to_string()))
 }
 
 /// `stem` + `suffix` (e.g. `.safetensors`): the stem's own dots (`noise0.0`) are kept.
@@ -138,41 +63,60 @@ pub fn stem_of(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-pub(crate) fn save_tensors(path: &Path, tensors: &HashMap<String, Tensor>) -> Result<()> {
-    write_atomic(path, |tmp| {
-        candle_core::safetensors::save(tensors, tmp).map_err(|e| Error::Checkpoint {
-            path: path.to_path_buf(),
-            msg: e.to_string(),
-        })
-    })
+fn ckpt_err(path: &Path, msg: impl Into<String>) -> Error {
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        msg: msg.into(),
+    }
 }
 
-pub(crate) fn save_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
-    write_atomic(path, |tmp| {
-        std::fs::write(tmp, text).map_err(|e| Error::io(tmp, e))
-    })
+/// Write `tensors` with one metadata entry `key: json` as a safetensors file, atomically and
+/// with the user's umask (candle's writer uses a 0600 temporary file of its own).
+pub(crate) fn save_tensors(
+    path: &Path,
+    tensors: &HashMap<String, Tensor>,
+    key: &str,
+    json: &str,
+) -> Result<()> {
+    // One metadata key: the header's map order is then fixed, and so are the file's bytes.
+    let info = HashMap::from([(key.to_string(), json.to_string())]);
+    let bytes = safetensors::serialize(tensors.iter(), Some(info))
+        .map_err(|e| ckpt_err(path, format!("cannot serialise: {e}")))?;
+    write_bytes_atomic(path, &bytes)
+}
+
+/// The tensors of a safetensors file and the metadata entry `key`, if present.
+pub(crate) fn load_tensors(
+    path: &Path,
+    key: &str,
+    device: &Device,
+) -> Result<(HashMap<String, Tensor>, Option<String>)> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ckpt_err(path, "not found"))
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| ckpt_err(path, format!("not a readable safetensors file: {e}")))?;
+    let json = header.metadata().as_ref().and_then(|m| m.get(key).cloned());
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+        .map_err(|e| ckpt_err(path, e.to_string()))?;
+    Ok((tensors, json))
+}
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value)? + "\n")
+}
+
+pub(crate) fn parse_json<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| ckpt_err(path, format!("unreadable metadata: {e}")))
 }
 
 pub(crate) fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
-        path: path.to_path_buf(),
-        msg: format!("unreadable metadata: {e}"),
-    })
-}
-
-pub(crate) fn load_tensors(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
-    if !path.exists() {
-        return Err(Error::Checkpoint {
-            path: path.to_path_buf(),
-            msg: "not found".into(),
-        });
-    }
-    candle_core::safetensors::load(path, device).map_err(|e| Error::Checkpoint {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    })
+    parse_json(path, &text)
 }
 
 /// Layers `(weight, bias)` named `{prefix}increment.Linear_{i}.*`, in order, from `tensors`.
@@ -189,10 +133,7 @@ pub(crate) fn layers_from(
                 tensors
                     .get(&name)
                     .cloned()
-                    .ok_or_else(|| Error::Checkpoint {
-                        path: path.to_path_buf(),
-                        msg: format!("missing tensor {name}"),
-                    })
+                    .ok_or_else(|| ckpt_err(path, format!("missing tensor {name}")))
             };
             Ok((get("weight")?, get("bias")?))
         })
@@ -210,14 +151,44 @@ pub(crate) fn insert_layers(
     }
 }
 
+/// Error unless `meta` has the format tag this version reads and fits the file's name.
+fn check_meta_of_file(meta: &StepperMeta, path: &Path) -> Result<()> {
+    if meta.format != FORMAT {
+        return Err(ckpt_err(
+            path,
+            format!(
+                "unknown format tag '{}' (this hits reads '{FORMAT}'): made by another program or version",
+                meta.format
+            ),
+        ));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    if let Some((step, noise)) = name.as_deref().and_then(parse_checkpoint_name) {
+        if step != meta.step_size || noise != python_float(meta.noise) {
+            return Err(ckpt_err(
+                path,
+                format!(
+                    "the file name says step {step} at noise {noise}, its metadata step {} at noise {}: \
+                     the files were renamed or mixed up",
+                    meta.step_size,
+                    python_float(meta.noise)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl ResNetStepper {
-    /// Save to `<stem>.safetensors` + `<stem>.json` (`path` may carry either extension).
+    /// Save to `<stem>.safetensors` (weights and metadata) + `<stem>.json` (the metadata,
+    /// readable); `path` may carry either extension.
     pub fn save(&self, path: &Path, meta: &StepperMeta) -> Result<()> {
         let stem = stem_of(path);
         let mut map = HashMap::new();
         insert_layers(&mut map, "", self.layers());
-        save_tensors(&with_suffix(&stem, ".safetensors"), &map)?;
-        save_json(&with_suffix(&stem, ".json"), meta)
+        let json = to_json(meta)?;
+        save_tensors(&with_suffix(&stem, ".safetensors"), &map, META_KEY, &json)?;
+        write_bytes_atomic(&with_suffix(&stem, ".json"), json.as_bytes())
     }
 
     /// Load a checkpoint written by [`ResNetStepper::save`] (`path`: `.safetensors`, `.json`
@@ -226,36 +197,88 @@ impl ResNetStepper {
         Ok(Self::load_with_meta(path, device)?.0)
     }
 
-    /// Load a checkpoint and its metadata.
+    /// Load a checkpoint and its metadata, with the checks of the module docs.
     pub fn load_with_meta(path: &Path, device: &Device) -> Result<(ResNetStepper, StepperMeta)> {
         let stem = stem_of(path);
-        let json = with_suffix(&stem, ".json");
-        let meta: StepperMeta = load_json(&json)?;
-        let st = with_suffix(&stem, ".safetensors");
-        let tensors = load_tensors(&st, device)?;
-        let layers = layers_from(&tensors, "", meta.arch.len().saturating_sub(1), &st)?;
-        let stepper = ResNetStepper::from_layers(layers, meta.step_size, meta.dt).map_err(|e| {
-            Error::Checkpoint {
-                path: st.clone(),
-                msg: e.to_string(),
+        let (json, st) = (
+            with_suffix(&stem, ".json"),
+            with_suffix(&stem, ".safetensors"),
+        );
+        let (tensors, inner) = load_tensors(&st, META_KEY, device)?;
+        let meta: StepperMeta = match inner {
+            Some(text) => {
+                let meta: StepperMeta = parse_json(&st, &text)?;
+                if json.exists() && load_json::<StepperMeta>(&json).ok().as_ref() != Some(&meta) {
+                    return Err(ckpt_err(
+                        &json,
+                        format!(
+                            "does not match the metadata inside {} (the two were written at different \
+                             moments: an interrupted save); `hits train --resume` rewrites both from \
+                             the training state, or delete the .json to use the weights file alone",
+                            st.display()
+                        ),
+                    ));
+                }
+                meta
             }
-        })?;
+            None => load_json(&json)?,
+        };
+        check_meta_of_file(&meta, &st)?;
+        let layers = layers_from(&tensors, "", meta.arch.len().saturating_sub(1), &st)?;
+        let stepper = ResNetStepper::from_layers(layers, meta.step_size, meta.dt)
+            .map_err(|e| ckpt_err(&st, e.to_string()))?;
         if stepper.arch() != meta.arch.as_slice() {
-            return Err(Error::Checkpoint {
-                path: st,
-                msg: format!(
+            return Err(ckpt_err(
+                &st,
+                format!(
                     "weights have arch {:?}, metadata says {:?}",
                     stepper.arch(),
                     meta.arch
                 ),
-            });
+            ));
         }
         Ok((stepper, meta))
     }
+
+    /// [`ResNetStepper::load_with_meta`], and an error unless the checkpoint was made for
+    /// `expected`.
+    pub fn load_expecting(
+        path: &Path,
+        expected: &ExpectedStepper,
+        device: &Device,
+    ) -> Result<(ResNetStepper, StepperMeta)> {
+        let (s, meta) = Self::load_with_meta(path, device)?;
+        if let Some(diff) = meta.mismatch(expected) {
+            return Err(ckpt_err(
+                &with_suffix(&stem_of(path), ".safetensors"),
+                format!("made for other data: {diff}; check the models folder and --noise"),
+            ));
+        }
+        Ok((s, meta))
+    }
 }
 
-/// Every stepper `dir/model_D*_noise{noise}.safetensors`, sorted by step size.
+/// Every stepper `dir/model_D*_noise{noise}.safetensors`, sorted by step size. The steppers
+/// must agree on system, dt and dimension (one hierarchy).
 pub fn load_hierarchy(dir: &Path, noise: f64, device: &Device) -> Result<Vec<ResNetStepper>> {
+    let expected = ExpectedStepper {
+        noise: Some(noise),
+        ..ExpectedStepper::default()
+    };
+    Ok(load_hierarchy_expecting(dir, &expected, device)?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect())
+}
+
+/// [`load_hierarchy`] at `expected.noise` (0.0 if unset), every checkpoint checked against
+/// `expected` (its `step_size` is ignored: each file has its own), with the metadata.
+pub fn load_hierarchy_expecting(
+    dir: &Path,
+    expected: &ExpectedStepper,
+    device: &Device,
+) -> Result<Vec<(ResNetStepper, StepperMeta)>> {
+    let noise = expected.noise.unwrap_or(0.0);
     let suffix = format!("_noise{}.safetensors", python_float(noise));
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut found = Vec::new();
@@ -274,14 +297,37 @@ pub fn load_hierarchy(dir: &Path, noise: f64, device: &Device) -> Result<Vec<Res
         }
     }
     if found.is_empty() {
-        return Err(Error::Checkpoint {
-            path: dir.to_path_buf(),
-            msg: format!("no model_D*{suffix} files; train them with `hits train` or import them with `hits import-torch`"),
-        });
+        return Err(ckpt_err(
+            dir,
+            format!("no model_D*{suffix} files; train them with `hits train` or import them with `hits import-torch`"),
+        ));
     }
     found.sort();
-    found
-        .iter()
-        .map(|(_, p)| ResNetStepper::load(p, device))
-        .collect()
+    let mut out: Vec<(ResNetStepper, StepperMeta)> = Vec::new();
+    for (step, path) in &found {
+        let want = ExpectedStepper {
+            step_size: Some(*step),
+            ..expected.clone()
+        };
+        let (s, meta) = ResNetStepper::load_expecting(path, &want, device)?;
+        if let Some((_, first)) = out.first() {
+            let same = ExpectedStepper {
+                system: first.system.clone(),
+                dim: first.arch.first().copied(),
+                dt: Some(first.dt),
+                ..ExpectedStepper::default()
+            };
+            if let Some(diff) = meta.mismatch(&same) {
+                return Err(ckpt_err(
+                    path,
+                    format!(
+                        "does not belong with model_D{}: {diff}; one folder holds one hierarchy",
+                        first.step_size
+                    ),
+                ));
+            }
+        }
+        out.push((s, meta));
+    }
+    Ok(out)
 }

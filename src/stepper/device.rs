@@ -18,23 +18,31 @@ pub fn device(cpu: bool) -> candle_core::Result<Device> {
     cuda_or_cpu()
 }
 
+/// A line on stderr; a closed stderr must not stop the program.
+fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 #[cfg(feature = "cuda")]
 fn cuda_or_cpu() -> candle_core::Result<Device> {
     if candle_core::utils::cuda_is_available() {
         match Device::new_cuda(0) {
             Ok(dev) => return Ok(dev),
-            Err(e) => eprintln!("hits: CUDA device 0 not usable ({e}); running on the CPU"),
+            Err(e) => notice(&format!(
+                "hits: CUDA device 0 not usable ({e}); running on the CPU"
+            )),
         }
     } else {
-        eprintln!("hits: no CUDA device found; running on the CPU");
+        notice("hits: no CUDA device found; running on the CPU");
     }
     Ok(Device::Cpu)
 }
 
 #[cfg(not(feature = "cuda"))]
 fn cuda_or_cpu() -> candle_core::Result<Device> {
-    eprintln!(
-        "hits: built without the `cuda` feature; running on the CPU (rebuild with --features cuda)"
+    notice(
+        "hits: built without the `cuda` feature; running on the CPU (rebuild with --features cuda)",
     );
     Ok(Device::Cpu)
 }

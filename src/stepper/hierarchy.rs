@@ -6,27 +6,38 @@
 //! Stepper `k` starts from initial weights of seed `seed + k` and draws its minibatches from
 //! sampler seed `config.seed + k`, so a stepper trains the same alone or in any hierarchy.
 //!
-//! With an output folder, the best weights (`model_D{k}_noise{noise}.safetensors/.json`) and
-//! the training state (`.state.*`) are written after every validation check, so an interrupted
-//! run resumes (`resume = true`) where it was last saved; finished steppers are not retrained,
-//! and their state files are removed.
+//! With an output folder, the training state (`.state.safetensors`) and the best weights
+//! (`model_D{k}_noise{noise}.safetensors/.json`) are written after every validation check, so
+//! an interrupted run resumes (`resume = true`) exactly where it was last saved; the state
+//! stays when training ends, so a finished run can be continued to a larger epoch cap.
+//!
+//! Before any training, [`train_hierarchy`] checks the plan (step sizes unique and positive,
+//! each fitting the trajectories), the data (no NaN or infinity: [`crate::data::check_finite`])
+//! and the folder: it takes the folder's [`FolderLock`] (a second process is refused, naming
+//! the first one's PID), and applies the rules of [`super::existing`] to checkpoints already
+//! there (refused without `resume` or `overwrite`; resumed only when they fit the plan).
+//! [`preflight`] makes the checks that need no data, for a command to run before loading it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use candle_core::Device;
 use ndarray::ArrayView3;
 
-use super::checkpoint::{checkpoint_stem, with_suffix};
-use super::resnet::ResNetStepper;
+use super::checkpoint::checkpoint_stem;
+use super::existing::{expected_for, finished_report, inspect, Existing, Found};
+use super::resnet::{check_arch, ResNetStepper};
 use super::resume::RunInfo;
+use super::state_file::repair_model_files;
 use super::train::{Progress, TrainConfig, TrainReport, Trainer};
 use super::windows::{windows_of, StepperData};
+use crate::data::check_finite;
+use crate::io::FolderLock;
 use crate::{Error, Result};
 
 /// What to train.
 #[derive(Debug, Clone)]
 pub struct HierarchyPlan {
-    /// The problem's folder name, recorded in (and checked against) the checkpoints.
+    /// The data's name (e.g. `Hyperbolic`), recorded in and checked against checkpoints.
     pub system: Option<String>,
     /// Layer widths, shared by all steppers.
     pub arch: Vec<usize>,
@@ -40,7 +51,94 @@ pub struct HierarchyPlan {
     /// Where to write checkpoints (none: keep in memory only).
     pub out_dir: Option<PathBuf>,
     pub batched: bool,
+    /// Continue the checkpoints in `out_dir` (see [`super::existing`]).
     pub resume: bool,
+    /// Replace the checkpoints of these step sizes in `out_dir`, starting again.
+    pub overwrite: bool,
+}
+
+/// What [`preflight`] found: the folder's lock (hold it while loading data and training) and
+/// the existing checkpoints, one line each.
+#[derive(Debug)]
+pub struct Preflight {
+    pub lock: Option<FolderLock>,
+    pub existing: Vec<String>,
+}
+
+/// Check `plan` and `cfg`, lock the output folder and apply the rules for existing
+/// checkpoints, without touching any data; [`train_hierarchy`] repeats these checks.
+pub fn preflight(plan: &HierarchyPlan, cfg: &TrainConfig, device: &Device) -> Result<Preflight> {
+    cfg.validate()?;
+    check_plan(plan)?;
+    let lock = match &plan.out_dir {
+        Some(dir) => Some(FolderLock::acquire(dir, "training steppers")?),
+        None => None,
+    };
+    let existing = inspect(plan, device)?;
+    existing.policy_error(plan, cfg)?;
+    Ok(Preflight {
+        lock,
+        existing: existing.descriptions(),
+    })
+}
+
+fn check_plan(plan: &HierarchyPlan) -> Result<()> {
+    check_arch(&plan.arch)?;
+    if plan.steps.is_empty() {
+        return Err(Error::invalid("step sizes", "give at least one"));
+    }
+    if let Some(k) = plan.steps.iter().find(|&&k| k == 0) {
+        return Err(Error::invalid(
+            "step sizes",
+            format!("must be at least 1, got {k}"),
+        ));
+    }
+    let mut seen = plan.steps.clone();
+    seen.sort_unstable();
+    if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::invalid(
+            "step sizes",
+            format!(
+                "{} is given twice in {:?}; give each once",
+                w[0], plan.steps
+            ),
+        ));
+    }
+    let dt_ok = plan.dt.is_finite() && plan.dt > 0.0;
+    let noise_ok = plan.noise.is_finite() && plan.noise >= 0.0;
+    if !(dt_ok && noise_ok) {
+        return Err(Error::invalid(
+            "plan",
+            format!(
+                "dt must be > 0 and noise >= 0, got {} and {}",
+                plan.dt, plan.noise
+            ),
+        ));
+    }
+    if plan.resume && plan.overwrite {
+        return Err(Error::invalid(
+            "resume",
+            "resume and overwrite exclude each other",
+        ));
+    }
+    Ok(())
+}
+
+/// Error unless every step size has windows of `n_forward` steps in trajectories of
+/// `n_points` points.
+fn check_steps_fit(plan: &HierarchyPlan, n_points: usize, n_forward: usize) -> Result<()> {
+    for &k in &plan.steps {
+        let need = k.saturating_mul(n_forward).saturating_add(1);
+        if need > n_points {
+            return Err(Error::invalid(
+                "step sizes",
+                format!(
+                    "step {k} with n_forward {n_forward} needs trajectories of {need} points, the data has {n_points}"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Train every step size of `plan` on trajectories `train` / `val` (`[n, points, dim]`).
@@ -53,6 +151,8 @@ pub fn train_hierarchy(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+    cfg.validate()?;
+    check_plan(plan)?;
     let dim = plan.arch.first().copied().unwrap_or(0);
     if train.dim().2 != dim || val.dim().2 != dim {
         return Err(Error::shape(
@@ -61,6 +161,28 @@ pub fn train_hierarchy(
             format!("{:?} and {:?}", train.dim(), val.dim()),
         ));
     }
+    if train.dim().0 == 0 || val.dim().0 == 0 {
+        return Err(Error::invalid(
+            "trajectories",
+            format!(
+                "need at least one training and one validation trajectory, got {:?} and {:?}",
+                train.dim(),
+                val.dim()
+            ),
+        ));
+    }
+    check_finite(train, "training trajectories")?;
+    check_finite(val, "validation trajectories")?;
+    check_steps_fit(plan, train.dim().1.min(val.dim().1), cfg.n_forward)?;
+    let _lock = match &plan.out_dir {
+        Some(dir) => Some(FolderLock::acquire(dir, "training steppers")?),
+        None => None,
+    };
+    let existing = inspect(plan, device)?;
+    existing.policy_error(plan, cfg)?;
+    if plan.overwrite {
+        existing.remove_all()?;
+    }
     let info = RunInfo {
         system: plan.system.clone(),
         noise: plan.noise,
@@ -68,26 +190,36 @@ pub fn train_hierarchy(
     };
     let mut results: Vec<Option<(ResNetStepper, TrainReport)>> =
         plan.steps.iter().map(|_| None).collect();
-    let mut todo = Vec::new();
-    for (i, &k) in plan.steps.iter().enumerate() {
-        if let (true, Some(dir)) = (plan.resume, &plan.out_dir) {
-            if let Some(done) = finished(&checkpoint_stem(dir, k, plan.noise), cfg, device)? {
-                results[i] = Some(done);
-                continue;
+    // Steps to resume, keyed by the epoch they continue from (one trainer shares one epoch).
+    let (mut fresh, mut resumed): (Vec<usize>, Vec<(usize, usize)>) = (Vec::new(), Vec::new());
+    for (i, slot) in existing_or_empty(&existing, plan).into_iter().enumerate() {
+        match slot {
+            Some(Found::ModelOnly(s, meta)) if !plan.overwrite => {
+                results[i] = Some((s.to_device(device)?, finished_report(meta, cfg)));
             }
+            Some(Found::State(st)) if !plan.overwrite => resumed.push((st.epoch(), i)),
+            _ => fresh.push(i),
         }
-        todo.push(i);
     }
-    let groups: Vec<Vec<usize>> = if plan.batched {
-        vec![todo]
+    let mut groups: Vec<(bool, Vec<usize>)> = Vec::new();
+    if plan.batched {
+        groups.push((false, fresh));
+        resumed.sort_unstable();
+        for chunk in resumed.chunk_by(|a, b| a.0 == b.0) {
+            groups.push((true, chunk.iter().map(|&(_, i)| i).collect()));
+        }
     } else {
-        todo.into_iter().map(|i| vec![i]).collect()
-    };
-    let groups: Vec<Vec<usize>> = groups.into_iter().filter(|g| !g.is_empty()).collect();
+        groups.extend(fresh.into_iter().map(|i| (false, vec![i])));
+        groups.extend(resumed.into_iter().map(|(_, i)| (true, vec![i])));
+    }
+    groups.retain(|(_, g)| !g.is_empty());
+    groups.sort_by_key(|(_, g)| g[0]);
     let workers = cpu_workers(device, groups.len());
     if workers <= 1 {
-        for group in &groups {
-            for (i, r) in train_group(plan, group, train, val, cfg, &info, device, progress)? {
+        for (resume, group) in &groups {
+            for (i, r) in train_group(
+                plan, group, *resume, train, val, cfg, &info, device, progress,
+            )? {
                 results[i] = Some(r);
             }
         }
@@ -98,10 +230,26 @@ pub fn train_hierarchy(
             results[i] = Some(r);
         }
     }
-    Ok(results
+    results
         .into_iter()
-        .map(|r| r.expect("every step size trained or loaded"))
-        .collect())
+        .zip(&plan.steps)
+        .map(|(r, k)| {
+            r.ok_or_else(|| {
+                Error::invalid(
+                    "training",
+                    format!("step {k} was neither trained nor loaded"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// What the folder holds for each step of the plan (nothing without a folder).
+fn existing_or_empty<'a>(existing: &'a Existing, plan: &HierarchyPlan) -> Vec<Option<&'a Found>> {
+    if existing.slots.is_empty() {
+        return plan.steps.iter().map(|_| None).collect();
+    }
+    existing.slots.iter().map(|s| Some(&s.found)).collect()
 }
 
 /// How many groups to train at once: on the CPU with single-threaded matrix products
@@ -117,7 +265,7 @@ fn cpu_workers(device: &Device, n_groups: usize) -> usize {
 #[allow(clippy::too_many_arguments)]
 fn train_groups_parallel(
     plan: &HierarchyPlan,
-    groups: &[Vec<usize>],
+    groups: &[(bool, Vec<usize>)],
     train: ArrayView3<f64>,
     val: ArrayView3<f64>,
     cfg: &TrainConfig,
@@ -141,10 +289,13 @@ fn train_groups_parallel(
                         };
                         loop {
                             let g = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            let Some(group) = groups.get(g) else { break };
+                            let Some((resume, group)) = groups.get(g) else {
+                                break;
+                            };
                             out.extend(train_group(
                                 plan,
                                 group,
+                                *resume,
                                 train,
                                 val,
                                 cfg,
@@ -173,12 +324,13 @@ fn train_groups_parallel(
     })
 }
 
-/// Train the steppers `group` (indices into `plan.steps`) in one trainer, saving and resuming
-/// through `plan.out_dir`.
+/// Train the steppers `group` (indices into `plan.steps`) in one trainer, from scratch or
+/// (`resume`) from their states in `plan.out_dir`, saving there after every check.
 #[allow(clippy::too_many_arguments)]
 fn train_group(
     plan: &HierarchyPlan,
     group: &[usize],
+    resume: bool,
     train: ArrayView3<f64>,
     val: ArrayView3<f64>,
     cfg: &TrainConfig,
@@ -186,7 +338,6 @@ fn train_group(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(usize, (ResNetStepper, TrainReport))>> {
-    let dim = plan.arch.first().copied().unwrap_or(0);
     let steps: Vec<usize> = group.iter().map(|&i| plan.steps[i]).collect();
     let data = steps
         .iter()
@@ -204,12 +355,13 @@ fn train_group(
             .collect(),
         None => Vec::new(),
     };
-    let can_resume = plan.resume
-        && !stems.is_empty()
-        && stems.iter().all(|s| with_suffix(s, ".state.json").exists());
-    let mut trainer = if can_resume {
-        let expected: Vec<_> = steps.iter().map(|&k| (k, plan.dt, dim)).collect();
-        Trainer::resume(&stems, &expected, data, cfg.clone(), info, device)?
+    let mut trainer = if resume && !stems.is_empty() {
+        // Model files behind their state (a save cut between the two) are rewritten from it.
+        for stem in &stems {
+            repair_model_files(stem, device)?;
+        }
+        let expected: Vec<_> = steps.iter().map(|&k| expected_for(plan, k)).collect();
+        Trainer::resume(&stems, &expected, data, cfg.clone(), device)?
     } else {
         let fresh = steps
             .iter()
@@ -225,51 +377,15 @@ fn train_group(
             .collect::<Result<Vec<_>>>()?;
         Trainer::new(&fresh.iter().collect::<Vec<_>>(), data, cfg.clone())?
     };
+    if trainer.needs_save() && !stems.is_empty() {
+        trainer.save(&stems, info)?;
+    }
     while !trainer.is_finished() && trainer.epoch() < cfg.epochs {
         let next = (trainer.epoch() / cfg.eval_every + 1) * cfg.eval_every;
         trainer.run(next, progress)?;
         if !stems.is_empty() {
-            trainer.save_best(&stems, info)?;
-            trainer.save_state(&stems, info)?;
-        }
-    }
-    for s in &stems {
-        for suf in [".state.json", ".state.safetensors"] {
-            let p = with_suffix(s, suf);
-            if p.exists() {
-                std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
-            }
+            trainer.save(&stems, info)?;
         }
     }
     Ok(group.iter().copied().zip(trainer.finish()?).collect())
-}
-
-/// A finished checkpoint at `stem` (epoch limit or target reached, no state left), if any.
-fn finished(
-    stem: &Path,
-    cfg: &TrainConfig,
-    device: &Device,
-) -> Result<Option<(ResNetStepper, TrainReport)>> {
-    if !with_suffix(stem, ".json").exists() || with_suffix(stem, ".state.json").exists() {
-        return Ok(None);
-    }
-    let (s, meta) = ResNetStepper::load_with_meta(stem, device)?;
-    let best = meta.best_val_loss.unwrap_or(f64::INFINITY);
-    if meta.epochs < cfg.epochs && best > cfg.target_loss {
-        return Ok(None);
-    }
-    let history = meta
-        .history
-        .iter()
-        .map(|&(e, t, v)| (e, t.unwrap_or(f64::NAN), v.unwrap_or(f64::NAN)))
-        .collect();
-    let report = TrainReport {
-        step_size: s.step_size(),
-        epochs: meta.epochs,
-        best_val_loss: best,
-        history,
-        stopped_early: meta.epochs < cfg.epochs,
-        seconds: 0.0,
-    };
-    Ok(Some((s, report)))
 }

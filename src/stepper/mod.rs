@@ -15,7 +15,10 @@
 //! | [`sampler`] | reproducible minibatches |
 //! | [`train`] | `train_net` of the original: [`TrainConfig`], [`Trainer`], [`TrainReport`] |
 //! | [`checkpoint`] | safetensors + JSON checkpoints, [`load_hierarchy`] |
-//! | [`resume`] | saving and resuming training state |
+//! | [`meta`] | checkpoint metadata, training phases, the checks on load and resume |
+//! | [`resume`] | saving and resuming training state (one whole file per stepper) |
+//! | [`state_file`] | that file's layout, reading it, repairing model files from it |
+//! | [`existing`] | what an output folder already holds, and the rules for it |
 //! | [`torch_import`] | reading the original PyTorch whole-module pickles |
 //! | [`hierarchy`] | all step sizes of a system in one call, batched or not |
 //! | [`windows`] | training windows `x = X[:, 0]`, `ys = X[:, s, ..., n_forward s]` |
@@ -56,22 +59,26 @@ pub mod adam;
 pub mod backward;
 pub mod checkpoint;
 pub mod device;
+pub mod existing;
 pub mod hierarchy;
 pub mod init;
 pub mod loss;
+pub mod meta;
 pub mod resnet;
 pub mod resume;
 pub mod sampler;
 pub mod stack;
+pub mod state_file;
 pub mod torch_import;
 pub mod train;
 pub mod windows;
 
 pub use adam::{Adam, AdamConfig};
-pub use checkpoint::{checkpoint_stem, load_hierarchy, StepperMeta};
+pub use checkpoint::{checkpoint_stem, load_hierarchy, load_hierarchy_expecting};
 pub use device::device;
-pub use hierarchy::{train_hierarchy, HierarchyPlan};
+pub use hierarchy::{preflight, train_hierarchy, HierarchyPlan, Preflight};
 pub use loss::Loss;
+pub use meta::{ExpectedStepper, StepperMeta, TrainPhase};
 pub use resnet::ResNetStepper;
 pub use resume::RunInfo;
 pub use sampler::MinibatchSampler;

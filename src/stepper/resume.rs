@@ -1,26 +1,40 @@
-//! Saving and resuming a [`Trainer`]: one pair of state files per stepper.
+//! Saving and resuming a [`Trainer`]: one state file per stepper, written whole.
 //!
-//! `<stem>.state.safetensors` holds `current.*` (weights now), `best.*` (best-validation
-//! weights), `adam_m.*` and `adam_v.*` (Adam's moments, in the per-stepper orientation
-//! `[out, in]`); `<stem>.state.json` holds the epoch, Adam's step count, the best loss and the
-//! history. Resuming re-stacks them; a run of N/2 epochs, saved, resumed and run for N/2 more
-//! ends with the same weights as N epochs in one go (the minibatches depend only on the seed
-//! and the epoch).
+//! `<stem>.state.safetensors` ([`super::state_file`]) holds the current and best weights, Adam's
+//! moments and the counters (epoch, Adam's step count, done, the stepper's [`StepperMeta`] with
+//! its history and phases). Everything a resume needs is in this one file, renamed
+//! into place at once, so a kill at any moment leaves either the previous state or the new
+//! one, never moments of one check beside counters of another. The state stays after training
+//! ends, so a finished run can be continued to a larger epoch cap.
+//!
+//! [`Trainer::save`] writes the state first, then the model files derived from it
+//! (`<stem>.safetensors/.json`, [`super::checkpoint`]); a resume rewrites those from the state,
+//! which repairs a save that was interrupted between the two.
+//!
+//! Resuming checks each state against what the run expects ([`ExpectedStepper`]: system, arch,
+//! dt, noise, step size, weight seed) and refuses changed settings that define the run
+//! ([`super::meta::frozen_changes`]); a changed learning rate, epoch cap, minibatch size or
+//! check interval starts a new [`TrainPhase`]. A run of N/2 epochs, saved, resumed and run for
+//! N/2 more ends with the same bytes as N epochs in one go (the minibatches depend only on the
+//! seed and the epoch). States written by older versions (`.state.json` beside the tensors)
+//! are still read.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor, Var};
-use serde::{Deserialize, Serialize};
 
 use super::adam::{Adam, AdamConfig};
 use super::checkpoint::{
-    insert_layers, layers_from, load_json, load_tensors, save_json, save_tensors, with_suffix,
-    StepperMeta,
+    insert_layers, layers_from, save_tensors, to_json, ExpectedStepper, StepperMeta, FORMAT,
 };
+use super::meta::{frozen_changes, starts_new_phase, TrainPhase};
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
-use super::stack::{stack_layers, unstack_row, StackedNet};
+use super::stack::{stack_layers, StackedNet};
+use super::state_file::{
+    legacy_state_json, read_state, state_path, StateJson, STATE_FORMAT, STATE_KEY,
+};
 use super::train::{Member, TrainConfig, Trainer};
 use super::windows::{target_steps, StepperData};
 use crate::{Error, Result};
@@ -28,26 +42,16 @@ use crate::{Error, Result};
 /// What the state files record besides the trainer itself.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
-    /// The problem's folder name.
+    /// The data's name (e.g. `Hyperbolic`).
     pub system: Option<String>,
     pub noise: f64,
     /// Seed of the initial weights.
     pub seed: Option<u32>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct StateJson {
-    meta: StepperMeta,
-    trainer_epoch: usize,
-    adam: AdamConfig,
-    adam_t: u64,
-    done: bool,
-    stopped_early: bool,
-}
-
-fn meta_of(m: &Member, arch: &[usize], cfg: &TrainConfig, info: &RunInfo) -> StepperMeta {
+fn meta_of(m: &Member, arch: &[usize], info: &RunInfo) -> StepperMeta {
     let mut meta = StepperMeta {
-        format: super::checkpoint::FORMAT.to_string(),
+        format: FORMAT.to_string(),
         system: info.system.clone(),
         arch: arch.to_vec(),
         step_size: m.step_size,
@@ -57,7 +61,8 @@ fn meta_of(m: &Member, arch: &[usize], cfg: &TrainConfig, info: &RunInfo) -> Ste
         best_val_loss: m.best_val.is_finite().then_some(m.best_val),
         history: Vec::new(),
         seed: info.seed,
-        train_config: Some(cfg.clone()),
+        train_config: m.phases.last().map(|p| p.config.clone()),
+        phases: m.phases.clone(),
         source: None,
     };
     meta.set_history(&m.history);
@@ -79,61 +84,71 @@ impl Trainer {
         Ok(())
     }
 
-    /// Write the best weights of every stepper as model checkpoints `<stem>.safetensors/.json`.
+    /// Save everything: the state files, then the model files of the validated steppers.
+    pub fn save(&self, stems: &[PathBuf], info: &RunInfo) -> Result<()> {
+        self.save_state(stems, info)?;
+        self.save_best(stems, info)
+    }
+
+    /// Write the best weights of every stepper that has been validated as model checkpoints
+    /// `<stem>.safetensors/.json` (a stepper never validated has no trained weights to save).
     pub fn save_best(&self, stems: &[PathBuf], info: &RunInfo) -> Result<()> {
         self.check_stems(stems)?;
         for (m, stem) in self.members.iter().zip(stems) {
+            if !m.best_val.is_finite() {
+                continue;
+            }
             let stepper = ResNetStepper::from_layers(m.best.clone(), m.step_size, m.dt)?;
-            stepper.save(stem, &meta_of(m, &self.arch, &self.cfg, info))?;
+            stepper.save(stem, &meta_of(m, &self.arch, info))?;
         }
         Ok(())
     }
 
-    /// Write the full training state of every stepper (see the module docs).
+    /// Write the training state of every stepper, one whole file each (see the module docs).
     pub fn save_state(&self, stems: &[PathBuf], info: &RunInfo) -> Result<()> {
         self.check_stems(stems)?;
-        let (ws, bs) = self.net.detached();
-        let split = |ts: &[Tensor]| -> (Vec<Tensor>, Vec<Tensor>) {
-            (
-                ts.iter().step_by(2).cloned().collect(),
-                ts.iter().skip(1).step_by(2).cloned().collect(),
-            )
-        };
-        let (mw, mb) = split(&self.adam.m);
-        let (vw, vb) = split(&self.adam.v);
         for (i, (m, stem)) in self.members.iter().zip(stems).enumerate() {
             let mut map = HashMap::new();
             insert_layers(&mut map, "best.", &m.best);
             if let Some(row) = self.active.iter().position(|&a| a == i) {
-                insert_layers(&mut map, "current.", &unstack_row(&ws, &bs, row)?);
-                insert_layers(&mut map, "adam_m.", &unstack_row(&mw, &mb, row)?);
-                insert_layers(&mut map, "adam_v.", &unstack_row(&vw, &vb, row)?);
-            } else if let Some(last) = &m.last {
-                insert_layers(&mut map, "current.", last);
+                let (mm, vv) = self.moments_of_row(row)?;
+                insert_layers(&mut map, "current.", &self.net.layers_of(row)?);
+                insert_layers(&mut map, "adam_m.", &mm);
+                insert_layers(&mut map, "adam_v.", &vv);
+            } else {
+                insert_layers(&mut map, "current.", m.last.as_ref().unwrap_or(&m.best));
+                if let Some((mm, vv)) = &m.last_moments {
+                    insert_layers(&mut map, "adam_m.", mm);
+                    insert_layers(&mut map, "adam_v.", vv);
+                }
             }
-            save_tensors(&with_suffix(stem, ".state.safetensors"), &map)?;
             let state = StateJson {
-                meta: meta_of(m, &self.arch, &self.cfg, info),
+                format: STATE_FORMAT.to_string(),
+                meta: meta_of(m, &self.arch, info),
                 trainer_epoch: self.epoch,
                 adam: self.adam.config,
-                adam_t: self.adam.t,
+                adam_t: if m.done { m.epochs as u64 } else { self.adam.t },
                 done: m.done,
                 stopped_early: m.stopped_early,
             };
-            save_json(&with_suffix(stem, ".state.json"), &state)?;
+            save_tensors(&state_path(stem), &map, STATE_KEY, &to_json(&state)?)?;
+            let legacy = legacy_state_json(stem);
+            if legacy.exists() {
+                std::fs::remove_file(&legacy).map_err(|e| Error::io(&legacy, e))?;
+            }
         }
         Ok(())
     }
 
-    /// Resume from state files written by [`Trainer::save_state`]. `expected[i]` is the
-    /// `(step_size, dt, dim)` stepper `i` must have been trained for; a mismatch (or another
-    /// system) is an error naming the file.
+    /// Resume from state files written by [`Trainer::save_state`], checked against
+    /// `expected[i]` for stepper `i` and against `cfg` (see the module docs). A stepper that
+    /// finished at its epoch cap trains on when `cfg.epochs` is larger; one that stopped at
+    /// the target loss stays finished; a cap below the epochs done finishes a run there.
     pub fn resume(
         stems: &[PathBuf],
-        expected: &[(usize, f64, usize)],
+        expected: &[ExpectedStepper],
         data: Vec<StepperData>,
         cfg: TrainConfig,
-        info: &RunInfo,
         device: &Device,
     ) -> Result<Trainer> {
         cfg.validate()?;
@@ -146,66 +161,113 @@ impl Trainer {
         let mut members = Vec::new();
         let (mut active, mut current, mut ms, mut vs) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut arch, mut epoch, mut adam_t) = (None::<Vec<usize>>, None, 0);
-        for (i, ((stem, &(step, dt, dim)), data)) in
-            stems.iter().zip(expected).zip(data).enumerate()
-        {
-            let json_path = with_suffix(stem, ".state.json");
-            let state: StateJson = load_json(&json_path)?;
-            state
-                .meta
-                .check_matches(&json_path, info.system.as_deref(), dim, dt, step)?;
-            if arch.get_or_insert_with(|| state.meta.arch.clone()) != &state.meta.arch {
-                return Err(Error::Checkpoint {
-                    path: json_path,
-                    msg: "steppers trained together must share one architecture".into(),
-                });
+        let (mut arch, mut epoch, mut adam_t) = (None::<Vec<usize>>, None, None);
+        for (i, ((stem, want), data)) in stems.iter().zip(expected).zip(data).enumerate() {
+            let st = read_state(stem, device)?.ok_or_else(|| Error::Checkpoint {
+                path: state_path(stem),
+                msg: "no training state to resume from".into(),
+            })?;
+            let (json, path) = (&st.json, &st.path);
+            let bad = |msg: String| Error::Checkpoint {
+                path: path.clone(),
+                msg,
+            };
+            if let Some(diff) = json.meta.mismatch(want) {
+                return Err(bad(format!(
+                    "made for another run: {diff}; pass --overwrite to start again, or choose another output folder"
+                )));
             }
-            let st_path = with_suffix(stem, ".state.safetensors");
-            let tensors = load_tensors(&st_path, device)?;
-            let n = state.meta.arch.len() - 1;
-            if !state.done {
-                if *epoch.get_or_insert(state.trainer_epoch) != state.trainer_epoch {
-                    return Err(Error::Checkpoint {
-                        path: json_path,
-                        msg: "saved at another epoch than the other steppers of this run".into(),
+            let mut phases = json.meta.phases_or_legacy();
+            if let Some(last) = phases.last() {
+                let frozen = frozen_changes(&last.config, &cfg);
+                if !frozen.is_empty() {
+                    return Err(bad(format!(
+                        "cannot be resumed with other settings ({}): they define what is trained; \
+                         resume with the run's settings, or pass --overwrite to start again",
+                        frozen.join(", ")
+                    )));
+                }
+            }
+            if arch.get_or_insert_with(|| json.meta.arch.clone()) != &json.meta.arch {
+                return Err(bad(
+                    "steppers trained together must share one architecture".into()
+                ));
+            }
+            let n = json.meta.arch.len() - 1;
+            let layers = |prefix: &str| layers_from(&st.tensors, prefix, n, path);
+            let moments = match (layers("adam_m."), layers("adam_v.")) {
+                (Ok(m), Ok(v)) => Some((m, v)),
+                _ => None,
+            };
+            let now = layers("current.").or_else(|_| layers("best."))?;
+            let reactivate = json.done && !json.stopped_early && json.meta.epochs < cfg.epochs;
+            let trains = !json.done || reactivate;
+            if trains {
+                let Some((m, v)) = moments.clone() else {
+                    return Err(bad(format!(
+                        "saved without Adam's state (an older hits keeps none for finished runs): \
+                         it cannot be continued past epoch {}; pass --epochs {} to use it as it \
+                         is, or --overwrite to start again",
+                        json.meta.epochs, json.meta.epochs
+                    )));
+                };
+                if *epoch.get_or_insert(st.epoch()) != st.epoch() {
+                    return Err(bad(
+                        "saved at another epoch than the other steppers of this run".into(),
+                    ));
+                }
+                let t = if json.done {
+                    json.meta.epochs as u64
+                } else {
+                    json.adam_t
+                };
+                adam_t = Some(t);
+                if phases
+                    .last()
+                    .is_none_or(|p| starts_new_phase(&p.config, &cfg))
+                {
+                    phases.push(TrainPhase {
+                        from_epoch: st.epoch(),
+                        config: cfg.clone(),
                     });
                 }
-                adam_t = state.adam_t;
                 active.push(i);
-                current.push(layers_from(&tensors, "current.", n, &st_path)?);
-                ms.push(layers_from(&tensors, "adam_m.", n, &st_path)?);
-                vs.push(layers_from(&tensors, "adam_v.", n, &st_path)?);
+                current.push(now.clone());
+                ms.push(m);
+                vs.push(v);
             }
-            let hist = state
-                .meta
-                .history
-                .iter()
-                .map(|&(e, t, v)| (e, t.unwrap_or(f64::NAN), v.unwrap_or(f64::NAN)))
-                .collect();
             members.push(Member {
-                step_size: step,
-                dt,
+                step_size: json.meta.step_size,
+                dt: json.meta.dt,
                 train_steps: target_steps(&data.train.ys)?,
                 data,
                 sampler: MinibatchSampler {
-                    seed: cfg.sampler_seed(step),
+                    seed: cfg.sampler_seed(json.meta.step_size),
                 },
-                best_val: state.meta.best_val_loss.unwrap_or(f64::INFINITY),
-                best: layers_from(&tensors, "best.", n, &st_path)?,
-                last: if state.done {
-                    layers_from(&tensors, "current.", n, &st_path).ok()
-                } else {
-                    None
-                },
-                history: hist,
-                epochs: state.meta.epochs,
-                done: state.done,
-                stopped_early: state.stopped_early,
+                best_val: json.meta.best_val_loss.unwrap_or(f64::INFINITY),
+                best: layers("best.")?,
+                last: (!trains).then_some(now),
+                last_moments: if trains { None } else { moments },
+                phases,
+                history: json.meta.history_f64(),
+                epochs: st.epoch(),
+                done: !trains,
+                stopped_early: !trains && json.stopped_early,
             });
         }
         let arch = arch.unwrap_or_default();
         let epoch = epoch.unwrap_or_else(|| members.iter().map(|m| m.epochs).max().unwrap_or(0));
+        let ended = epoch >= cfg.epochs && !active.is_empty();
+        if ended {
+            // The cap was lowered below what is done: the run ends here.
+            for (&i, ((w, m), v)) in active.iter().zip(current.iter().zip(&ms).zip(&vs)) {
+                let member = &mut members[i];
+                member.done = true;
+                member.last = Some(w.clone());
+                member.last_moments = Some((m.clone(), v.clone()));
+            }
+            active.clear();
+        }
         let adam_cfg = AdamConfig {
             lr: cfg.lr,
             ..AdamConfig::default()
@@ -225,7 +287,7 @@ impl Trainer {
             let net = to_net(ws, bs)?;
             let adam = Adam {
                 config: adam_cfg,
-                t: adam_t,
+                t: adam_t.unwrap_or(epoch as u64),
                 m: interleave(stack_layers(&ms)?),
                 v: interleave(stack_layers(&vs)?),
             };
@@ -240,6 +302,7 @@ impl Trainer {
             adam,
             epoch,
             seconds: 0.0,
+            unsaved: ended,
         })
     }
 }

@@ -15,7 +15,11 @@
 //! The [`Trainer`] trains K steppers of one architecture together (stacked weights, batched
 //! matrix products); each keeps its own minibatches, best weights and early stop, and gets
 //! exactly the updates it would get alone. Its state can be saved and resumed
-//! ([`super::checkpoint`]).
+//! ([`super::resume`]).
+//!
+//! A loss that becomes NaN or infinite (a diverging run, e.g. too large a learning rate) stops
+//! training with [`Error::NonFinite`] at the check that sees it, before anything of that check
+//! is kept: the best weights so far, and what was saved of them, stay as they were.
 
 use std::time::Instant;
 
@@ -25,9 +29,10 @@ use serde::{Deserialize, Serialize};
 use super::adam::{Adam, AdamConfig};
 use super::backward::loss_and_grads;
 use super::loss::Loss;
+use super::meta::TrainPhase;
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
-use super::stack::{index_tensor, recurrent_loss, StackedNet};
+use super::stack::{index_tensor, recurrent_loss, unstack_row, StackedNet};
 use super::windows::{target_steps, StepperData};
 use crate::{Error, Result};
 
@@ -77,13 +82,22 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Check the settings.
     pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::invalid(
+                "epochs",
+                "must be at least 1 (a run of 0 epochs trains nothing and saves nothing)",
+            ));
+        }
         if self.batch_size == 0 || self.n_forward == 0 || self.eval_every == 0 {
             return Err(Error::invalid(
                 "train config",
                 "batch_size, n_forward and eval_every must be at least 1",
             ));
         }
-        if self.lr.is_nan() || self.lr <= 0.0 {
+        if self.target_loss.is_nan() {
+            return Err(Error::invalid("target_loss", "must be a number, got NaN"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::invalid(
                 "train config",
                 format!("need lr > 0; got {}", self.lr),
@@ -167,11 +181,18 @@ pub(crate) struct Member {
     pub best: Vec<(Tensor, Tensor)>,
     /// The weights at the moment training of this stepper stopped.
     pub last: Option<Vec<(Tensor, Tensor)>>,
+    /// Adam's moments `(m, v)` at that moment, so that a finished run can be continued.
+    pub last_moments: Option<Moments>,
+    /// The settings of each phase of training (see [`super::meta`]).
+    pub phases: Vec<TrainPhase>,
     pub history: Vec<(usize, f64, f64)>,
     pub epochs: usize,
     pub done: bool,
     pub stopped_early: bool,
 }
+
+/// Adam's first and second moments of one stepper, per layer `(weight, bias)`.
+pub(crate) type Moments = (Vec<(Tensor, Tensor)>, Vec<(Tensor, Tensor)>);
 
 /// Trains K steppers of one architecture together; see the module docs.
 pub struct Trainer {
@@ -184,6 +205,9 @@ pub struct Trainer {
     pub(crate) adam: Adam,
     pub(crate) epoch: usize,
     pub(crate) seconds: f64,
+    /// Whether the state changed since it was saved or resumed without a run since (a resume
+    /// whose lowered epoch cap ended the run).
+    pub(crate) unsaved: bool,
 }
 
 impl Trainer {
@@ -244,6 +268,11 @@ impl Trainer {
                         .map(|(w, b)| Ok((w.copy()?, b.copy()?)))
                         .collect::<Result<_>>()?,
                     last: None,
+                    last_moments: None,
+                    phases: vec![TrainPhase {
+                        from_epoch: 0,
+                        config: cfg.clone(),
+                    }],
                     history: Vec::new(),
                     epochs: 0,
                     done: false,
@@ -261,6 +290,7 @@ impl Trainer {
             adam,
             epoch: 0,
             seconds: 0.0,
+            unsaved: false,
         };
         trainer.check_loss()?;
         Ok(trainer)
@@ -283,6 +313,12 @@ impl Trainer {
         self.active.is_empty()
     }
 
+    /// Whether the trainer holds changes not saved yet by [`Trainer::run`]'s caller: a resume
+    /// whose lowered epoch cap ended the run, which the state files do not say yet.
+    pub fn needs_save(&self) -> bool {
+        self.unsaved
+    }
+
     /// The settings.
     pub fn config(&self) -> &TrainConfig {
         &self.cfg
@@ -302,6 +338,19 @@ impl Trainer {
             None => m.last.clone().unwrap_or_else(|| m.best.clone()),
         };
         ResNetStepper::from_layers(layers, m.step_size, m.dt)
+    }
+
+    /// Adam's moments of stack row `row`, per layer.
+    pub(crate) fn moments_of_row(&self, row: usize) -> Result<Moments> {
+        let split = |ts: &[Tensor]| -> (Vec<Tensor>, Vec<Tensor>) {
+            (
+                ts.iter().step_by(2).cloned().collect(),
+                ts.iter().skip(1).step_by(2).cloned().collect(),
+            )
+        };
+        let (mw, mb) = split(&self.adam.m);
+        let (vw, vb) = split(&self.adam.v);
+        Ok((unstack_row(&mw, &mb, row)?, unstack_row(&vw, &vb, row)?))
     }
 
     /// Train until epoch `until` (capped at the configured maximum) or until every stepper has
@@ -384,6 +433,9 @@ impl Trainer {
             )?;
             let val = val.to_vec1::<f32>()?[0] as f64;
             let train = train_losses[row] as f64;
+            if !(train.is_finite() && val.is_finite()) {
+                return Err(diverged(m.step_size, self.epoch, train, val, m.best_val));
+            }
             m.history.push((self.epoch, train, val));
             if val < m.best_val {
                 m.best_val = val;
@@ -402,6 +454,8 @@ impl Trainer {
                 m.done = true;
                 m.stopped_early = self.epoch < self.cfg.epochs;
                 m.last = Some(self.net.layers_of(row)?);
+                let moments = self.moments_of_row(row)?;
+                self.members[i].last_moments = Some(moments);
             } else {
                 keep.push(row);
             }
@@ -433,6 +487,28 @@ impl Trainer {
                 Ok((s, r))
             })
             .collect()
+    }
+}
+
+/// The error of a check whose training or validation loss is not finite (see the module docs).
+fn diverged(step_size: usize, epoch: usize, train: f64, val: f64, best_val: f64) -> Error {
+    let (which, value) = if train.is_finite() {
+        ("validation loss", val)
+    } else {
+        ("training loss", train)
+    };
+    let kept = if best_val.is_finite() {
+        format!(
+            "the best weights so far (validation loss {best_val:.3e}) and what was saved of them are kept"
+        )
+    } else {
+        "it never reached a finite loss, so nothing is kept".to_string()
+    };
+    Error::NonFinite {
+        what: format!("training of the step-{step_size} stepper"),
+        value,
+        at: format!("epoch {epoch} ({which})"),
+        hint: format!("; the run diverged and was stopped: {kept}; try a smaller learning rate"),
     }
 }
 

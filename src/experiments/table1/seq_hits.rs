@@ -132,6 +132,7 @@ pub fn train_seq_hits(
             out_dir: out_dir.map(Path::to_path_buf),
             batched: false,
             resume: true,
+            overwrite: false,
         };
         let mut tc = cfg.train.clone();
         tc.n_forward = n_forward;
