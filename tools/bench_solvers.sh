@@ -9,6 +9,7 @@ py=tools/.venv/bin/python
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cargo bench --bench solvers --no-run >/dev/null 2>&1 || cargo bench --bench solvers --no-run
+tools/cpu_header.sh
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo bench --bench solvers -- "$@" >"$tmp/rust.csv"
 "$py" tools/bench_scipy.py "$@" >"$tmp/scipy.csv"

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-2}"
+tools/cpu_header.sh
 cargo bench --bench train
 tools/.venv/bin/python tools/bench_train.py
