@@ -7,7 +7,15 @@
 #   build          cargo test --release --no-run: the RELEASE profile, the one the main job
 #                  (`cargo run --release`) builds, so dependencies are compiled once for both
 #   cargo-test     cargo test --release: library, binary, integration and doc tests (benches are
-#                  not run: they are timing programs, see benches/)
+#                  not run: they are timing programs, see benches/); among them
+#                  tests/gpu_check.rs, the prepared GPU check's dry run (tools/gpu_check.sh)
+#   cuda-build     cargo build --release --features cuda --bins --tests, in the environment of
+#                  tools/cuda_env.sh (nvcc 13.0 and link stubs, no GPU needed; prepared once in
+#                  ~/.cache/hits-cuda, ~10 s cold, instant warm); the same target folder, so only
+#                  candle, cudarc and hits build again. Nothing CUDA-built runs here (a cuda
+#                  binary needs the GPU machine's driver); it proves the CUDA path compiles.
+#                  Measured: cold ~20 min on 2 busy cores (candle-kernels' PTX), warm a few
+#                  minutes (hits itself).
 #   notebooks      tools/run_notebooks.py: every notebook headless in quick mode (HITS_QUICK=1),
 #                  executed copies and HTML pages in notebooks/.executed/ (index.html)
 #   pages          tools/check_html_render.py: chromium shows the figures of index.html and of one
@@ -20,7 +28,7 @@
 #   ./test.sh --test stepper_train     extra arguments go to both cargo phases
 #   HITS_TEST_PHASES="build cargo-test" ./test.sh    only these phases
 #
-# New phases (a CUDA build, a local Slurm test, ...) go in the list below with `phase`.
+# New phases (a local Slurm test, ...) go in the list below with `phase`.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -61,6 +69,10 @@ cargo_args=("$@")
 tool_tests() { needs setup && tools/test_notebook_tools.py; }
 cargo_build() { cargo test --release --no-run "${cargo_args[@]}"; }
 cargo_tests() { needs build && cargo test --release "${cargo_args[@]}"; }
+cuda_build() {
+    # a subshell: the CUDA variables stay out of the other phases
+    (source tools/cuda_env.sh && cargo build --release --features cuda --bins --tests)
+}
 notebooks() { needs setup && tools/run_notebooks.py; }
 pages() { needs notebooks && needs browser-setup && tools/check_html_render.py; }
 
@@ -69,6 +81,7 @@ phase browser-setup ./setup.sh -q --browser
 phase tools tool_tests
 phase build cargo_build
 phase cargo-test cargo_tests
+phase cuda-build cuda_build
 phase notebooks notebooks
 phase pages pages
 

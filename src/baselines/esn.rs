@@ -297,6 +297,8 @@ impl Esn {
     }
 
     /// Load an ESN written by [`Esn::save`]: the reservoir is rebuilt from the saved settings.
+    /// CPU-only: the ESN's reservoir and readout are host computations (faer), so it loads to
+    /// the CPU whatever `--device` says.
     pub fn load(path: &Path) -> Result<Esn> {
         let (tensors, meta) = load_model(path, BaselineKind::Esn, &Device::Cpu)?;
         let cfg = meta.esn.ok_or_else(|| Error::Checkpoint {

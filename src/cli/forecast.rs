@@ -25,7 +25,8 @@ use hits::experiments::ode::{ensure_data, original_steppers};
 use hits::forecast::{csv_table, evaluate, markdown_table, EvalOptions, StepperSet};
 use hits::io::{write_bytes_atomic, FolderLock};
 use hits::problem::OdeProblem;
-use hits::stepper::{device, load_hierarchy_expecting, ExpectedStepper, ResNetStepper};
+use hits::stepper::device::{select_device, DeviceChoice};
+use hits::stepper::{load_hierarchy_expecting, ExpectedStepper, ResNetStepper};
 use ndarray::Array2;
 
 use super::problem::ProblemArgs;
@@ -65,9 +66,14 @@ pub struct ForecastArgs {
     /// Also write every uni-scale prediction (uni_D<k>_noise<n>.npy; 13 MB each at paper size).
     #[arg(long)]
     pub save_all: bool,
-    /// Run on the CPU even when a GPU is available.
-    #[arg(long)]
+    /// Run on the CPU even when a GPU is available (the same as `--device cpu`).
+    #[arg(long, conflicts_with = "device")]
     pub cpu: bool,
+    /// Where to forecast: `auto` (the default: CUDA when usable, else the CPU with a notice);
+    /// `cpu` (the fused CPU forward); `cuda` (strict: an error, exit status 1, when CUDA is not
+    /// usable here).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceChoice,
     /// Quick check (also HITS_QUICK=1): the quick data set (`hits generate --quick`), or the
     /// first 16 validation and test trajectories of a data folder; results under quick/.
     #[arg(long)]
@@ -76,6 +82,12 @@ pub struct ForecastArgs {
 
 /// Run `hits forecast`.
 pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
+    // The device first: `--device cuda` where CUDA is not usable is refused before any work.
+    let dev = select_device(if args.cpu {
+        DeviceChoice::Cpu
+    } else {
+        args.device
+    })?;
     let quick = args.quick || hits::data::quick_mode();
     let problem = args.problem.problem(quick)?;
     let name = problem.name.clone();
@@ -91,7 +103,6 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     if let Some(n) = lock.removed_note() {
         note!("{n}");
     }
-    let dev = device(args.cpu)?;
     let t0 = Instant::now();
     let mut steppers = load_steppers(&args, &problem, &dev)?;
     steppers.sort_by_key(|s| s.step_size());

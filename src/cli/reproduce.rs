@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+use hits::stepper::device::{select_device, DeviceChoice};
+
 mod all_ode;
 mod data_generation;
 mod fig2;
@@ -32,13 +34,13 @@ pub struct ReproduceArgs {
     /// Where trained steppers are kept; an interrupted run resumes from them.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
-    /// Train on CUDA (needs the `cuda` feature; falls back to the CPU with a message); the
-    /// same as `--device cuda`.
-    #[arg(long)]
+    /// The same as `--device cuda` (strict: exit status 1 when CUDA is not usable here).
+    #[arg(long, conflicts_with = "device")]
     pub cuda: bool,
-    /// Where to train: `cpu` (the default) or `cuda` (as `--cuda`).
+    /// Where to train: `cpu` (the default); `cuda` (needs a `--features cuda` build and a GPU,
+    /// otherwise an error, exit status 1); `auto` (CUDA when usable, else the CPU with a notice).
     #[arg(long, value_enum)]
-    pub device: Option<DeviceArg>,
+    pub device: Option<DeviceChoice>,
     /// Systems of the ODE experiments, comma-separated [default: each experiment's own].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub system: Vec<hits::SystemKind>,
@@ -111,19 +113,25 @@ impl Experiment {
     }
 }
 
-/// The `--device` choices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeviceArg {
-    /// The CPU (the default).
-    Cpu,
-    /// The first CUDA GPU (needs the `cuda` feature).
-    Cuda,
-}
-
 impl ReproduceArgs {
-    /// Whether `--cuda` or `--device cuda` was given.
+    /// The device asked for: `--device`, `--cuda` (= `--device cuda`), else the CPU.
+    pub fn device_choice(&self) -> DeviceChoice {
+        if self.cuda {
+            DeviceChoice::Cuda
+        } else {
+            self.device.unwrap_or_default()
+        }
+    }
+
+    /// Whether a GPU was asked for (`--cuda`, `--device cuda` or `--device auto`).
     pub fn wants_cuda(&self) -> bool {
-        self.cuda || self.device == Some(DeviceArg::Cuda)
+        self.device_choice() != DeviceChoice::Cpu
+    }
+
+    /// The device to train on ([`hits::stepper::device::select_device`]): an error for
+    /// `--device cuda` where CUDA is not usable.
+    pub fn device(&self) -> hits::Result<candle_core::Device> {
+        select_device(self.device_choice())
     }
 }
 
@@ -139,6 +147,10 @@ pub(super) fn results_root(args: &ReproduceArgs, quick: bool) -> PathBuf {
 
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
     let quick = args.quick || hits::data::quick_mode();
+    // A GPU asked for strictly and not usable: an error before any work.
+    if args.device_choice() == DeviceChoice::Cuda {
+        args.device()?;
+    }
     // The ODE steppers are small nets: one thread per matrix product, one stepper per core.
     if args.experiment.trains_small_nets() {
         hits::stepper::device::one_thread_per_matmul();

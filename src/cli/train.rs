@@ -19,7 +19,8 @@ use hits::experiments::ode::ensure_data;
 use hits::problem::OdeProblem;
 use hits::progress::Progress;
 use hits::stepper::{
-    checkpoint_stem, device, preflight, train_hierarchy, HierarchyPlan, TrainConfig,
+    checkpoint_stem, device::select_device, device::DeviceChoice, preflight, train_hierarchy,
+    HierarchyPlan, TrainConfig,
 };
 use ndarray::Array3;
 
@@ -60,9 +61,11 @@ pub struct TrainArgs {
     /// Train all step sizes together with stacked weights (same results, fewer kernel calls).
     #[arg(long)]
     pub batched: bool,
-    /// Device to train on.
+    /// Where to train: `cpu`; `cuda` (needs a `--features cuda` build and a GPU, otherwise an
+    /// error, exit status 1, before any work); `auto` (CUDA when usable, else the CPU with a
+    /// notice).
     #[arg(long, value_enum, default_value = "cpu")]
-    pub device: DeviceArg,
+    pub device: DeviceChoice,
     /// Short run for smoke tests (also HITS_QUICK=1); reads <data>/quick/, writes <out>/quick/.
     #[arg(long)]
     pub quick: bool,
@@ -90,16 +93,12 @@ pub struct TrainArgs {
     pub seed: u32,
 }
 
-/// Where to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeviceArg {
-    Cpu,
-    Cuda,
-}
-
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    // Small nets: one thread per matrix product, one stepper per core (see the function).
-    if !args.batched {
+    // The device first: `--device cuda` where CUDA is not usable is refused before any work.
+    let dev = select_device(args.device)?;
+    // Small nets: one thread per matrix product, one stepper per core (see the function; on
+    // CUDA it changes nothing that matters).
+    if !args.batched && dev.is_cpu() {
         hits::stepper::device::one_thread_per_matmul();
     }
     let quick = args.quick || hits::data::quick_mode();
@@ -135,7 +134,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         resume: args.resume,
         overwrite: args.overwrite,
     };
-    let dev = device(args.device == DeviceArg::Cpu)?;
     // Settings, step sizes, the output folder (locked) and what it holds: before any data.
     let checked = preflight(&plan, &cfg, &dev)?;
     if let Some(n) = checked.lock.as_ref().and_then(|l| l.removed_note()) {

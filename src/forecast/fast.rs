@@ -10,6 +10,10 @@
 //! for register-blocked matrix-vector loops (latency of one state). Weights are copied once, at
 //! construction. `f32` throughout; results agree with the candle forward to rounding.
 //!
+//! CPU-only: [`super::StepperSet`] uses it only when forecasting on the CPU; on a CUDA device
+//! candle's own forward of the [`ResNetStepper`] runs there instead (`tools/gpu_check.sh`
+//! compares the two). [`CpuResNet::new`] copies the weights from any device, once.
+//!
 //! ```
 //! # fn main() -> hits::Result<()> {
 //! use candle_core::{Device, Module, Tensor};

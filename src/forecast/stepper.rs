@@ -127,6 +127,9 @@ pub(crate) fn check_states(what: &str, x: &Tensor, dim: usize) -> Result<usize> 
 
 /// An exact linear flow map x -> A x: the solution operator of x' = M x over `step_size * dt`
 /// is A = exp(M step_size dt).
+///
+/// CPU-only (a reference for tests): `A` lives on the CPU and [`Stepper::device`] is the CPU,
+/// so forecasts with it build their states there.
 #[derive(Debug, Clone)]
 pub struct FlowMapStepper {
     /// A^T, `[dim, dim]` f32 on the CPU (moved to the input's device on use).
@@ -186,6 +189,9 @@ impl Stepper for FlowMapStepper {
 
 /// Classic fixed-step RK4 of a [`System`] as a stepper: `substeps` steps of
 /// h = step_size dt / substeps per call, in `f64` on the CPU (rows in parallel).
+///
+/// CPU-only by design (the solver is plain Rust on `f64`): a state tensor on another device
+/// is copied to the host and the result copied back to that device, once per call.
 pub struct Rk4Stepper {
     system: Box<dyn System>,
     dt: f64,

@@ -16,6 +16,9 @@
 //!
 //! `tests/stepper_loss.rs` checks these against candle's autograd through the whole rollout
 //! and against finite differences, for the paper loss and a custom one.
+//!
+//! Device-generic: tensor operations only, on the device of the weights (no host round trip;
+//! [`super::stack::bmm`] picks K plain products on the CPU and one batched product elsewhere).
 
 use candle_core::Tensor;
 

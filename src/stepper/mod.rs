@@ -13,6 +13,7 @@
 //! | [`backward`] | hand-written gradients through the rollout |
 //! | [`adam`] | Adam with PyTorch's update and exposed state |
 //! | [`sampler`] | reproducible minibatches |
+//! | [`minibatch`] | the minibatches of a block of epochs, gathered on the device |
 //! | [`train`] | `train_net` of the original: [`TrainConfig`], [`Trainer`], [`TrainReport`] |
 //! | [`checkpoint`] | safetensors + JSON checkpoints, [`load_hierarchy`] |
 //! | [`meta`] | checkpoint metadata, training phases, the checks on load and resume |
@@ -64,6 +65,7 @@ pub mod hierarchy;
 pub mod init;
 pub mod loss;
 pub mod meta;
+pub mod minibatch;
 pub mod resnet;
 pub mod resume;
 pub mod sampler;

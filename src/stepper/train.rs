@@ -30,6 +30,7 @@ use super::adam::{Adam, AdamConfig};
 use super::backward::loss_and_grads;
 use super::loss::Loss;
 use super::meta::TrainPhase;
+use super::minibatch::{Block, Pool};
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
 use super::stack::{index_tensor, recurrent_loss, unstack_row, StackedNet};
@@ -355,15 +356,35 @@ impl Trainer {
 
     /// Train until epoch `until` (capped at the configured maximum) or until every stepper has
     /// stopped. `progress` is called at each validation check, once per stepper.
+    ///
+    /// Between checks nothing is read back from the device: the minibatches of the epochs up
+    /// to the next check are drawn and uploaded at once ([`super::minibatch`]), and the
+    /// training losses stay on the device until the check reads them.
     pub fn run(&mut self, until: usize, progress: &mut dyn FnMut(&Progress)) -> Result<()> {
         // Also covers trainers made by `resume`.
         self.check_loss()?;
         let until = until.min(self.cfg.epochs);
         let mut mark = (Instant::now(), self.epoch);
+        let mut batches: Option<(Pool, Block)> = None;
         while self.epoch < until && !self.active.is_empty() {
             let started = Instant::now();
             self.epoch += 1;
-            let losses = self.train_epoch()?;
+            let stale = match &batches {
+                Some((pool, block)) => pool.active != self.active || !block.contains(self.epoch),
+                None => true,
+            };
+            if stale {
+                let pool = match batches.take() {
+                    Some((pool, _)) if pool.active == self.active => pool,
+                    _ => Pool::new(&self.members, &self.active)?,
+                };
+                let check = self.epoch.div_ceil(self.cfg.eval_every) * self.cfg.eval_every;
+                let last = check.min(until);
+                let block = pool.block(&self.members, self.epoch, last, self.cfg.batch_size)?;
+                batches = Some((pool, block));
+            }
+            let (pool, block) = batches.as_ref().expect("made above");
+            let losses = self.train_epoch(pool, block)?;
             if self.epoch % self.cfg.eval_every == 0 || self.epoch == self.cfg.epochs {
                 let rate = (self.epoch - mark.1) as f64 / mark.0.elapsed().as_secs_f64().max(1e-9);
                 self.seconds += started.elapsed().as_secs_f64();
@@ -376,28 +397,13 @@ impl Trainer {
         Ok(())
     }
 
-    /// One Adam step of every active stepper; returns their training losses (before the step).
-    fn train_epoch(&mut self) -> Result<Tensor> {
-        let nf = self.cfg.n_forward;
-        let mut xs = Vec::with_capacity(self.active.len());
-        let mut ts: Vec<Vec<Tensor>> = vec![Vec::with_capacity(self.active.len()); nf];
+    /// One Adam step of every active stepper on its minibatch of this epoch (from `block`);
+    /// returns their training losses (before the step), still on the device.
+    fn train_epoch(&mut self, pool: &Pool, block: &Block) -> Result<Tensor> {
+        let (x, targets) = block.gather(pool, self.epoch)?;
         for &i in &self.active {
-            let m = &mut self.members[i];
-            let idx = m
-                .sampler
-                .indices(self.epoch, m.data.train.len(), self.cfg.batch_size);
-            let idx = index_tensor(&idx, m.data.train.x.device())?;
-            xs.push(m.data.train.x.index_select(&idx, 0)?);
-            for (t, steps) in ts.iter_mut().zip(&m.train_steps) {
-                t.push(steps.index_select(&idx, 0)?);
-            }
-            m.epochs = self.epoch;
+            self.members[i].epochs = self.epoch;
         }
-        let x = Tensor::stack(&xs, 0)?;
-        let targets = ts
-            .iter()
-            .map(|t| Tensor::stack(t, 0))
-            .collect::<candle_core::Result<Vec<_>>>()?;
         let (w, b) = self.net.detached();
         let (loss, grads) =
             loss_and_grads(&w, &b, &x, &targets, &self.cfg.loss, self.cfg.loss_weight)?;
@@ -417,21 +423,27 @@ impl Trainer {
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<()> {
         let (w, b) = self.net.detached();
-        let mut keep = Vec::with_capacity(self.active.len());
-        for (row, &i) in self.active.clone().iter().enumerate() {
+        // Every stepper's validation loss first, then one read-back for all of them.
+        let mut vals = Vec::with_capacity(self.active.len());
+        for (row, &i) in self.active.iter().enumerate() {
             let sel = |t: &Tensor| t.narrow(0, row, 1);
             let ws = w.iter().map(sel).collect::<candle_core::Result<Vec<_>>>()?;
             let bs = b.iter().map(sel).collect::<candle_core::Result<Vec<_>>>()?;
-            let m = &mut self.members[i];
-            let val = recurrent_loss(
+            let m = &self.members[i];
+            vals.push(recurrent_loss(
                 &ws,
                 &bs,
                 &m.data.val.x.unsqueeze(0)?,
                 &m.data.val.ys.unsqueeze(0)?,
                 &self.cfg.loss,
                 self.cfg.loss_weight,
-            )?;
-            let val = val.to_vec1::<f32>()?[0] as f64;
+            )?);
+        }
+        let vals = Tensor::cat(&vals, 0)?.to_vec1::<f32>()?;
+        let mut keep = Vec::with_capacity(self.active.len());
+        for (row, &i) in self.active.clone().iter().enumerate() {
+            let m = &mut self.members[i];
+            let val = vals[row] as f64;
             let train = train_losses[row] as f64;
             if !(train.is_finite() && val.is_finite()) {
                 return Err(diverged(m.step_size, self.epoch, train, val, m.best_val));

@@ -17,7 +17,9 @@ pub struct TrainWindows {
 }
 
 impl TrainWindows {
-    /// From f64 arrays (e.g. `hits::data::Windows`), converted to f32 on `device`.
+    /// From f64 arrays (e.g. `hits::data::Windows`), converted to f32 on `device`: converted
+    /// on the host and uploaded once, before training (the trainer then gathers its
+    /// minibatches on the device, [`super::minibatch`]).
     pub fn from_arrays(x: ArrayView2<f64>, ys: ArrayView3<f64>, device: &Device) -> Result<Self> {
         let (n, d) = x.dim();
         let (n2, nf, d2) = ys.dim();

@@ -5,14 +5,13 @@ use std::time::Instant;
 
 use hits::experiments::fig2;
 use hits::progress::Progress;
-use hits::stepper::device;
 
 use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut cfg = hits::problem::harmonic().select(quick);
-    let dev = device(!args.wants_cuda())?;
+    let dev = args.device()?;
     cfg.batched = dev.is_cuda();
     eprintln!(
         "Figure 2{}: harmonic oscillator, {} / {} / {} trajectories of {} points, steppers {:?} x dt {}, {} epochs",

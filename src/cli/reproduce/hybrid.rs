@@ -9,13 +9,12 @@ use hits::experiments::multiscale_hits::ORIGINAL_MODELS;
 use hits::experiments::ode::ensure_data;
 use hits::forecast::StepperSet;
 use hits::problem::OdeProblem;
-use hits::stepper::device;
 
 use super::multiscale_hits::{config, obtain_with_progress, systems};
 use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
-    let dev = device(!args.wants_cuda())?;
+    let dev = args.device()?;
     let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
     for kind in systems(args) {
         let start = Instant::now();

@@ -9,7 +9,6 @@ use hits::experiments::ode::{ensure_data, ensure_steppers_with_reports};
 use hits::experiments::training::{loss_figure, training_table};
 use hits::io::write_bytes_atomic;
 use hits::progress::Progress;
-use hits::stepper::device;
 use hits::SystemKind;
 
 use super::ReproduceArgs;
@@ -20,7 +19,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     } else {
         args.system.clone()
     };
-    let dev = device(!args.wants_cuda())?;
+    let dev = args.device()?;
     for system in systems {
         let start = Instant::now();
         let mut cfg = system.problem().select(quick);

@@ -10,7 +10,6 @@ use hits::experiments::multiscale_hits::{
 use hits::experiments::ode::ensure_data;
 use hits::problem::OdeProblem;
 use hits::progress::Progress;
-use hits::stepper::device;
 use hits::SystemKind;
 
 use super::ReproduceArgs;
@@ -79,7 +78,7 @@ pub(super) fn obtain_with_progress(
 }
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
-    let dev = device(!args.wants_cuda())?;
+    let dev = args.device()?;
     let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
     for kind in systems(args) {
         let start = Instant::now();

@@ -3,7 +3,6 @@
 use std::time::Instant;
 
 use hits::experiments::noisy::{self, NoisyConfig};
-use hits::stepper::device;
 
 use super::ReproduceArgs;
 
@@ -18,7 +17,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         cfg.problems = args.system.iter().map(|k| k.problem()).collect();
     }
     cfg.epoch_cap = args.epochs;
-    let dev = device(!args.wants_cuda())?;
+    let dev = args.device()?;
     cfg.batched = dev.is_cuda();
     if args.pretrained {
         eprintln!("--pretrained: the public models exist at noise 0 only; the noisy study trains its own steppers");

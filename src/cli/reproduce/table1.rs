@@ -19,7 +19,6 @@ use anyhow::Context;
 use hits::experiments::table1::report::{csv_table, markdown_table, Table1Result};
 use hits::experiments::table1::run::{load_data, run_table1};
 use hits::experiments::table1::{SeqData, Table1Config};
-use hits::stepper::device;
 
 use super::ReproduceArgs;
 use crate::cli::data::{DataArgs, SequenceName};
@@ -43,7 +42,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             .map(|s| SeqData::parse(s))
             .collect::<hits::Result<_>>()?
     };
-    let dev = device(!args.wants_cuda())?;
+    let dev = args.device()?;
     let data_root = if quick {
         args.data_dir.join("quick")
     } else {
