@@ -12,6 +12,10 @@
 #                  executed copies and HTML pages in notebooks/.executed/ (index.html)
 #   pages          tools/check_html_render.py: chromium shows the figures of index.html and of one
 #                  notebook page (screenshots in notebooks/.executed/screenshots/)
+#   slurm          tools/test_slurm.sh: a one-node Slurm on 127.0.0.1 (tools/local_slurm.sh,
+#                  installed when missing), a quick `hits sweep` plan submitted through it and
+#                  checked against the one-process run, and a failing task named by `collect`;
+#                  SKIPPED, saying why, where no Slurm may be started (not root on Debian)
 # Every phase runs even when an earlier one failed (one run reports everything), except those
 # that need what a failed phase makes. Each phase prints `== phase NAME: ok|FAILED in N s`; a
 # table of all phases closes the run. Exit status 1 when any phase failed.
@@ -63,6 +67,7 @@ cargo_build() { cargo test --release --no-run "${cargo_args[@]}"; }
 cargo_tests() { needs build && cargo test --release "${cargo_args[@]}"; }
 notebooks() { needs setup && tools/run_notebooks.py; }
 pages() { needs notebooks && needs browser-setup && tools/check_html_render.py; }
+slurm_test() { needs build && tools/test_slurm.sh; }
 
 phase setup ./setup.sh -q
 phase browser-setup ./setup.sh -q --browser
@@ -71,6 +76,7 @@ phase build cargo_build
 phase cargo-test cargo_tests
 phase notebooks notebooks
 phase pages pages
+phase slurm slurm_test
 
 echo "== phases"
 printf '%s\n' "${summary[@]}"

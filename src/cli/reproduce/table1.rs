@@ -137,10 +137,11 @@ pub(crate) fn ensure_sequence(
             dir.display(),
             d.name().to_lowercase()
         );
+        // `hits data --quick` adds the `quick/` itself
         crate::cli::data::run(DataArgs {
             which: sequence_name(d),
             quick,
-            out: data_root.clone(),
+            out: args.data_dir.clone(),
             input: None,
             downscale: None,
         })
