@@ -225,3 +225,134 @@ fn a_failed_task_exits_non_zero_and_collect_names_it() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The files of `dir` whose names end with `ext`, sorted.
+fn files_with(dir: &Path, ext: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(ext))
+        .collect();
+    v.sort();
+    v
+}
+
+fn same_files(a: &Path, b: &Path, ext: &str, expected: usize) {
+    let names = files_with(a, ext);
+    assert_eq!(names.len(), expected, "{}: {names:?}", a.display());
+    for n in &names {
+        let (x, y) = (
+            std::fs::read(a.join(n)).unwrap(),
+            std::fs::read(b.join(n)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{n} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+#[test]
+fn a_quick_table1_sweep_equals_the_one_process_run() {
+    let root = fresh_dir("table1");
+    let (one, sw) = (root.join("one"), root.join("sweep"));
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&sw).unwrap();
+    ok(&one, &["reproduce", "table1", "--quick", "--data", "fluid"]);
+    ok(
+        &sw,
+        &[
+            "sweep",
+            "plan",
+            "--experiment",
+            "table1",
+            "--quick",
+            "--data",
+            "fluid",
+            "--out",
+            "plan.json",
+        ],
+    );
+    let run = ok(&sw, &["sweep", "run", "plan.json", "--all"]);
+    assert!(run.contains("task 1 (Fluid-hits): done"), "{run}");
+    let collected = ok(&sw, &["sweep", "collect", "plan.json"]);
+    assert!(collected.contains("6 of 6 tasks done"), "{collected}");
+    let dir = |d: &Path| d.join("results/table1/Fluid-quick");
+    // the generated sequences of the four models, byte for byte
+    same_files(&dir(&one), &dir(&sw), ".npy", 4);
+    let rows = |d: &Path| -> Vec<(String, f64)> {
+        json(&dir(d).join("result.json"))["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["model"].as_str().unwrap().to_string(),
+                    r["mse"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(rows(&one), rows(&sw));
+    assert!(sw.join("results/table1/TABLE1-quick.md").exists());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_data_folder_sweep_equals_hits_train_and_forecast() {
+    let root = fresh_dir("given");
+    let (one, sw) = (root.join("one"), root.join("sweep"));
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&sw).unwrap();
+    ok(
+        &root,
+        &[
+            "generate",
+            "--system",
+            "hyperbolic",
+            "--quick",
+            "--out",
+            "made",
+        ],
+    );
+    let d = root.join("made/quick/Hyperbolic");
+    let d = d.to_str().unwrap();
+    ok(
+        &one,
+        &["train", "--data-dir", d, "--step-sizes", "1,2,4", "--quick"],
+    );
+    ok(
+        &one,
+        &[
+            "forecast",
+            "--data-dir",
+            d,
+            "--quick",
+            "--models",
+            "models/quick/Hyperbolic",
+        ],
+    );
+    ok(
+        &sw,
+        &[
+            "sweep",
+            "plan",
+            "--data-dir",
+            d,
+            "--steps",
+            "1,2,4",
+            "--quick",
+            "--out",
+            "plan.json",
+        ],
+    );
+    ok(&sw, &["sweep", "run", "plan.json", "--all"]);
+    ok(&sw, &["sweep", "collect", "plan.json"]);
+    let models = |r: &Path| r.join("models/quick/Hyperbolic");
+    same_files(&models(&one), &models(&sw), ".safetensors", 6);
+    let results = |r: &Path| r.join("results/quick/Hyperbolic");
+    same_files(&results(&one), &results(&sw), ".npy", 2);
+    std::fs::remove_dir_all(&root).unwrap();
+}
