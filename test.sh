@@ -20,6 +20,10 @@
 #                  executed copies and HTML pages in notebooks/.executed/ (index.html)
 #   pages          tools/check_html_render.py: chromium shows the figures of index.html and of one
 #                  notebook page (screenshots in notebooks/.executed/screenshots/)
+#   slurm          tools/test_slurm.sh: a one-node Slurm on 127.0.0.1 (tools/local_slurm.sh,
+#                  installed when missing), a quick `hits sweep` plan submitted through it and
+#                  checked against the one-process run, and a failing task named by `collect`;
+#                  SKIPPED, saying why, where no Slurm may be started (not root on Debian)
 # Every phase runs even when an earlier one failed (one run reports everything), except those
 # that need what a failed phase makes. Each phase prints `== phase NAME: ok|FAILED in N s`; a
 # table of all phases closes the run. Exit status 1 when any phase failed.
@@ -75,6 +79,7 @@ cuda_build() {
 }
 notebooks() { needs setup && tools/run_notebooks.py; }
 pages() { needs notebooks && needs browser-setup && tools/check_html_render.py; }
+slurm_test() { needs build && tools/test_slurm.sh; }
 
 phase setup ./setup.sh -q
 phase browser-setup ./setup.sh -q --browser
@@ -84,6 +89,7 @@ phase cargo-test cargo_tests
 phase cuda-build cuda_build
 phase notebooks notebooks
 phase pages pages
+phase slurm slurm_test
 
 echo "== phases"
 printf '%s\n' "${summary[@]}"

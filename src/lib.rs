@@ -36,6 +36,7 @@ pub mod rng;
 pub mod sequence;
 pub mod solvers;
 pub mod stepper;
+pub mod sweep;
 pub mod systems;
 
 pub use error::{Error, Result, SolverError};

@@ -10,6 +10,7 @@ mod generate;
 mod import_torch;
 mod problem;
 mod reproduce;
+mod sweep;
 mod train;
 
 /// Multiscale hierarchical neural time-steppers (HiTS): data, training, forecasting, figures.
@@ -34,6 +35,8 @@ pub enum Command {
     Forecast(forecast::ForecastArgs),
     /// Reproduce a figure or table of the paper end to end, writing results/ (fig2: Figure 2).
     Reproduce(reproduce::ReproduceArgs),
+    /// A heavy experiment as independent tasks: plan, run one task, Slurm scripts, collect.
+    Sweep(sweep::SweepArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -44,5 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImportTorch(args) => import_torch::run(args),
         Command::Forecast(args) => forecast::run(args),
         Command::Reproduce(args) => reproduce::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use hits::stepper::device::{select_device, DeviceChoice};
 
-mod all_ode;
+pub(crate) mod all_ode;
 mod data_generation;
 mod fig2;
 mod hybrid;
@@ -17,7 +17,7 @@ mod increment;
 mod model_training;
 mod multiscale_hits;
 mod noisy;
-mod table1;
+pub(crate) mod table1;
 
 /// Arguments of `hits reproduce`.
 #[derive(Debug, clap::Args)]
@@ -137,7 +137,7 @@ impl ReproduceArgs {
 
 /// Where an experiment's folder goes: `<out>/`, or `<out>/quick/` in quick mode (so a quick
 /// run never overwrites a full one).
-pub(super) fn results_root(args: &ReproduceArgs, quick: bool) -> PathBuf {
+pub(crate) fn results_root(args: &ReproduceArgs, quick: bool) -> PathBuf {
     if quick {
         args.out.join("quick")
     } else {

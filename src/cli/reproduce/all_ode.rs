@@ -76,16 +76,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         write_bytes_atomic(&stamp, settings.as_bytes())?;
         timings.push((name, Some(t0.elapsed().as_secs_f64())));
     }
-    let note = if quick {
-        " (QUICK run: tiny data and nets, not the paper's sizes)".to_string()
-    } else {
-        match args.epochs {
-            Some(cap) => format!(" (paper sizes, training capped at {cap} epochs per stepper)"),
-            None => String::new(),
-        }
-    };
-    // Every system, so runs of single systems add up to one report ("not run" for the others).
-    let report = write_report(&root, &hits::SystemKind::NONLINEAR.map(|k| k.name()), &note)?;
+    let report = write_ode_report(&root, quick, args.epochs)?;
     println!(
         "\nall-ode finished in {:.1} s:",
         start.elapsed().as_secs_f64()
@@ -98,6 +89,28 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     }
     println!("wrote {}", report.display());
     Ok(())
+}
+
+/// `<root>/REPORT.md` of an ODE run (every system, so runs of single systems add up to one
+/// report, "not run" for the others); also what `hits sweep collect` writes.
+pub(crate) fn write_ode_report(
+    root: &Path,
+    quick: bool,
+    epochs: Option<usize>,
+) -> anyhow::Result<PathBuf> {
+    let note = if quick {
+        " (QUICK run: tiny data and nets, not the paper's sizes)".to_string()
+    } else {
+        match epochs {
+            Some(cap) => format!(" (paper sizes, training capped at {cap} epochs per stepper)"),
+            None => String::new(),
+        }
+    };
+    Ok(write_report(
+        root,
+        &hits::SystemKind::NONLINEAR.map(|k| k.name()),
+        &note,
+    )?)
 }
 
 /// True when `stamp` holds `settings` and is newer than every file under `inputs`.

@@ -12,12 +12,12 @@
 //! under `<out>/table1/<Name>/` with the same settings are reused, so an interrupted run resumes;
 //! HiTS steppers resume mid-training from `<models>/table1/<Name>/hits/`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use hits::experiments::table1::report::{csv_table, markdown_table, Table1Result};
-use hits::experiments::table1::run::{load_data, run_table1};
+use hits::experiments::table1::run::{load_data, run_table1, SeqSet};
 use hits::experiments::table1::{SeqData, Table1Config};
 
 use super::ReproduceArgs;
@@ -43,65 +43,12 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             .collect::<hits::Result<_>>()?
     };
     let dev = args.device()?;
-    let data_root = if quick {
-        args.data_dir.join("quick")
-    } else {
-        args.data_dir.clone()
-    };
-    let out_root = args.out.join("table1");
-    let suffix = if quick { "-quick" } else { "" };
     let mut results: Vec<Table1Result> = Vec::new();
     for d in sets {
         let t0 = Instant::now();
-        let mut cfg = Table1Config::select(d, quick);
-        if let Some(e) = args.epochs {
-            cfg = cfg.with_epochs(e);
-        }
-        if let Some(e) = args.baseline_epochs {
-            cfg = cfg.with_baseline_epochs(e);
-        }
-        if !args.hidden.is_empty() {
-            cfg.hits.widths = args.hidden.clone();
-        }
-        cfg.hits.validate().with_context(|| {
-            format!(
-                "{d}: --hidden needs one width per step {:?}",
-                cfg.hits.steps
-            )
-        })?;
-        let dir = data_root.join(d.name());
-        if !dir.join("data.npy").exists() {
-            eprintln!(
-                "{d}: no {}, making it (as `hits data {}`)",
-                dir.display(),
-                d.name().to_lowercase()
-            );
-            crate::cli::data::run(DataArgs {
-                which: sequence_name(d),
-                quick,
-                out: data_root.clone(),
-                input: None,
-                downscale: None,
-            })
-            .with_context(|| format!("making the {d} data"))?;
-        }
-        let data = load_data(&dir, &cfg).with_context(|| format!("loading {}", dir.display()))?;
-        eprintln!(
-            "{d}{}: {} frames x {} features{}",
-            if quick { " (quick)" } else { "" },
-            data.n_frames(),
-            data.dim(),
-            if data.meta.synthetic {
-                " (made here)"
-            } else {
-                ""
-            }
-        );
-        let out = out_root.join(format!("{}{suffix}", d.name()));
-        let models = args
-            .models
-            .join("table1")
-            .join(format!("{}{suffix}", d.name()));
+        let cfg = config(args, d, quick)?;
+        let data = ensure_sequence(args, d, &cfg, quick)?;
+        let (out, models) = folders(args, d, quick);
         let result = run_table1(&data, &cfg, &dev, Some(&models), Some(&out), &mut |line| {
             eprintln!("{d}: {line}")
         })?;
@@ -112,16 +59,25 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         println!("{d}: {:.1} s", t0.elapsed().as_secs_f64());
         results.push(result);
     }
-    // The summary holds every data set with a stored result, from this run or earlier ones.
+    write_stored_summary(args, quick, &results)?;
+    println!("total {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `TABLE1.md` / `.csv` of every data set with a stored result: `results` of this run, else
+/// `<out>/table1/<Name>[-quick]/result.json` of an earlier one (or of a sweep's tasks).
+pub(crate) fn write_stored_summary(
+    args: &ReproduceArgs,
+    quick: bool,
+    results: &[Table1Result],
+) -> anyhow::Result<()> {
     let mut all = Vec::new();
     for d in SeqData::ALL {
         if let Some(r) = results.iter().find(|r| r.data == d) {
             all.push(r.clone());
             continue;
         }
-        let path = out_root
-            .join(format!("{}{suffix}", d.name()))
-            .join("result.json");
+        let path = folders(args, d, quick).0.join("result.json");
         if path.exists() {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
@@ -131,12 +87,97 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             );
         }
     }
-    write_summary(&out_root, &all, quick)?;
-    println!("total {:.1} s", start.elapsed().as_secs_f64());
-    Ok(())
+    write_summary(&args.out.join("table1"), &all, quick)
 }
 
-fn write_summary(out_root: &Path, results: &[Table1Result], quick: bool) -> anyhow::Result<()> {
+/// The settings of data set `d` under `args` (quick mode, `--epochs`, `--baseline-epochs`,
+/// `--hidden`), checked.
+pub(crate) fn config(
+    args: &ReproduceArgs,
+    d: SeqData,
+    quick: bool,
+) -> anyhow::Result<Table1Config> {
+    let mut cfg = Table1Config::select(d, quick);
+    if let Some(e) = args.epochs {
+        cfg = cfg.with_epochs(e);
+    }
+    if let Some(e) = args.baseline_epochs {
+        cfg = cfg.with_baseline_epochs(e);
+    }
+    if !args.hidden.is_empty() {
+        cfg.hits.widths = args.hidden.clone();
+    }
+    cfg.hits.validate().with_context(|| {
+        format!(
+            "{d}: --hidden needs one width per step {:?}",
+            cfg.hits.steps
+        )
+    })?;
+    Ok(cfg)
+}
+
+/// The data set `d`, made first (as `hits data <name>`) when `<data-dir>/<Name>/` (quick:
+/// `<data-dir>/quick/<Name>/`) has none.
+pub(crate) fn ensure_sequence(
+    args: &ReproduceArgs,
+    d: SeqData,
+    cfg: &Table1Config,
+    quick: bool,
+) -> anyhow::Result<SeqSet> {
+    let data_root = if quick {
+        args.data_dir.join("quick")
+    } else {
+        args.data_dir.clone()
+    };
+    let dir = data_root.join(d.name());
+    if !dir.join("data.npy").exists() {
+        eprintln!(
+            "{d}: no {}, making it (as `hits data {}`)",
+            dir.display(),
+            d.name().to_lowercase()
+        );
+        // `hits data --quick` adds the `quick/` itself
+        crate::cli::data::run(DataArgs {
+            which: sequence_name(d),
+            quick,
+            out: args.data_dir.clone(),
+            input: None,
+            downscale: None,
+        })
+        .with_context(|| format!("making the {d} data"))?;
+    }
+    let data = load_data(&dir, cfg).with_context(|| format!("loading {}", dir.display()))?;
+    eprintln!(
+        "{d}{}: {} frames x {} features{}",
+        if quick { " (quick)" } else { "" },
+        data.n_frames(),
+        data.dim(),
+        if data.meta.synthetic {
+            " (made here)"
+        } else {
+            ""
+        }
+    );
+    Ok(data)
+}
+
+/// Where data set `d`'s results and models go: `<out>/table1/<Name>[-quick]/` and
+/// `<models>/table1/<Name>[-quick]/`.
+pub(crate) fn folders(args: &ReproduceArgs, d: SeqData, quick: bool) -> (PathBuf, PathBuf) {
+    let suffix = if quick { "-quick" } else { "" };
+    let name = format!("{}{suffix}", d.name());
+    (
+        args.out.join("table1").join(&name),
+        args.models.join("table1").join(name),
+    )
+}
+
+/// Write `<out>/table1/TABLE1.md` and `.csv` (quick: `TABLE1-quick.*`) from `results`.
+pub(crate) fn write_summary(
+    out_root: &Path,
+    results: &[Table1Result],
+    quick: bool,
+) -> anyhow::Result<()> {
     let stem = if quick { "TABLE1-quick" } else { "TABLE1" };
     let (md, csv) = (
         out_root.join(format!("{stem}.md")),

@@ -1,0 +1,319 @@
+//! Running one task safely: which task (the index from the command line or the scheduler),
+//! its folder's lock, its status file, its inputs, and publishing what it trained.
+//!
+//! Every task has a folder `<sweep_dir>/tasks/<id>/`, locked ([`FolderLock`]) while the task
+//! runs, so a second copy of the same task is refused naming the first one's PID. Its
+//! `status.json` ([`TaskStatus`]) says `running` (with host and PID; a task killed by the
+//! scheduler stays so), `done` or `failed` (with the exit code and the error), written
+//! atomically. A task whose status is `done` is skipped when run again.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Plan, Task};
+use crate::io::{write_bytes_atomic, FolderLock};
+use crate::{Error, Result};
+
+/// The environment variables a task index is read from when `--index` is not given, in the
+/// order they are tried, with the offset to subtract (GNU parallel's `PARALLEL_SEQ` counts
+/// from 1, the others from 0).
+pub const INDEX_VARIABLES: [(&str, usize); 3] = [
+    ("SLURM_ARRAY_TASK_ID", 0),
+    ("JOB_COMPLETION_INDEX", 0),
+    ("PARALLEL_SEQ", 1),
+];
+
+/// The task index: `--index` when given (it wins), else the first variable of
+/// [`INDEX_VARIABLES`] that is set. Returns the index and where it came from.
+pub fn resolve_index(
+    given: Option<usize>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(usize, String)> {
+    if let Some(i) = given {
+        return Ok((i, "--index".into()));
+    }
+    for (var, offset) in INDEX_VARIABLES {
+        let Some(value) = env(var) else { continue };
+        let n: usize = value.trim().parse().map_err(|_| {
+            Error::invalid(
+                var,
+                format!("{value:?} is not a task index (a whole number)"),
+            )
+        })?;
+        let i = n.checked_sub(offset).ok_or_else(|| {
+            Error::invalid(
+                var,
+                format!("{n}: counts from {offset}, so it cannot be {n}"),
+            )
+        })?;
+        return Ok((i, var.to_string()));
+    }
+    Err(Error::invalid(
+        "--index",
+        "give --index N, or run under a scheduler that sets SLURM_ARRAY_TASK_ID, \
+         JOB_COMPLETION_INDEX or PARALLEL_SEQ",
+    ))
+}
+
+/// What a task's `status.json` says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskStatus {
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub host: String,
+    pub pid: u32,
+    /// Unix seconds.
+    pub started: u64,
+    pub finished: Option<u64>,
+    pub seconds: Option<f64>,
+    /// The exit code of a failed task (1: an error).
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+    /// The scheduler's job (`SLURM_JOB_ID`), when there is one.
+    pub job: Option<String>,
+    /// The log file the scheduler writes (`HITS_SWEEP_LOG`, set by the sbatch script).
+    pub log: Option<PathBuf>,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The status file of a task folder.
+pub fn status_path(task_dir: &Path) -> PathBuf {
+    task_dir.join("status.json")
+}
+
+/// The status of a task (none when it never started).
+pub fn read_status(task_dir: &Path) -> Result<Option<TaskStatus>> {
+    let path = status_path(task_dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::bad_file(&path, format!("not a task status: {e}")))
+}
+
+/// Whether a task has finished successfully.
+pub fn is_done(plan: &Plan, task: &Task) -> bool {
+    matches!(read_status(&plan.task_dir(task)), Ok(Some(s)) if s.state == "done")
+}
+
+/// A running task: its lock, and the status written when it ends.
+#[derive(Debug)]
+pub struct RunningTask {
+    pub dir: PathBuf,
+    _lock: FolderLock,
+    status: TaskStatus,
+    start: Instant,
+}
+
+impl RunningTask {
+    /// Lock the task's folder (refused when another copy runs it) and mark it `running`;
+    /// `None` when it is `done` already (checked under the lock) and `redo` is false.
+    pub fn start(plan: &Plan, task: &Task, redo: bool) -> Result<Option<RunningTask>> {
+        let dir = plan.task_dir(task);
+        let lock = FolderLock::acquire(&dir, &format!("hits sweep run, task {}", task.index))
+            .map_err(|e| match e {
+                Error::InUse { holder, .. } => Error::invalid(
+                    "task",
+                    format!(
+                        "task {} ({}) is already running ({holder} holds {}); not starting a \
+                         second copy",
+                        task.index,
+                        task.id,
+                        dir.display()
+                    ),
+                ),
+                e => e,
+            })?;
+        if !redo && matches!(read_status(&dir)?, Some(s) if s.state == "done") {
+            return Ok(None);
+        }
+        let status = TaskStatus {
+            state: "running".into(),
+            host: host(),
+            pid: std::process::id(),
+            started: now(),
+            finished: None,
+            seconds: None,
+            exit_code: None,
+            error: None,
+            job: std::env::var("SLURM_JOB_ID").ok(),
+            log: std::env::var_os("HITS_SWEEP_LOG").map(PathBuf::from),
+        };
+        let t = RunningTask {
+            dir,
+            _lock: lock,
+            status,
+            start: Instant::now(),
+        };
+        t.write()?;
+        Ok(Some(t))
+    }
+
+    fn write(&self) -> Result<()> {
+        let text = serde_json::to_string_pretty(&self.status)? + "\n";
+        write_bytes_atomic(&status_path(&self.dir), text.as_bytes())
+    }
+
+    /// Mark the task `done` (and let go of its folder).
+    pub fn done(mut self) -> Result<f64> {
+        let secs = self.start.elapsed().as_secs_f64();
+        self.status.state = "done".into();
+        self.status.finished = Some(now());
+        self.status.seconds = Some(secs);
+        self.write()?;
+        Ok(secs)
+    }
+
+    /// Mark the task `failed` with `exit_code` and the error's text.
+    pub fn failed(mut self, exit_code: i32, error: &str) -> Result<()> {
+        self.status.state = "failed".into();
+        self.status.finished = Some(now());
+        self.status.seconds = Some(self.start.elapsed().as_secs_f64());
+        self.status.exit_code = Some(exit_code);
+        self.status.error = Some(error.to_string());
+        self.write()
+    }
+}
+
+/// The inputs of `task` that are not done yet.
+pub fn missing_inputs<'a>(plan: &'a Plan, task: &Task) -> Vec<&'a Task> {
+    task.depends_on
+        .iter()
+        .filter_map(|&d| plan.tasks.get(d))
+        .filter(|t| !is_done(plan, t))
+        .collect()
+}
+
+/// Error naming the missing inputs of `task`, or (with `wait`) poll until they are done, up to
+/// `wait` (a line every minute), then the same error.
+pub fn require_inputs(plan: &Plan, task: &Task, wait: Option<Duration>) -> Result<()> {
+    let start = Instant::now();
+    let mut said = None::<Instant>;
+    loop {
+        let missing = missing_inputs(plan, task);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let list = missing
+            .iter()
+            .take(8)
+            .map(|t| format!("{} ({})", t.index, t.id))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = missing.len().saturating_sub(8);
+        let list = if more > 0 {
+            format!("{list} and {more} more")
+        } else {
+            list
+        };
+        match wait {
+            Some(w) if start.elapsed() < w => {
+                if said.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                    eprintln!(
+                        "task {} ({}): waiting for {} input task(s): {list}",
+                        task.index,
+                        task.id,
+                        missing.len()
+                    );
+                    said = Some(Instant::now());
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "task inputs",
+                    format!(
+                        "task {} ({}) needs {} task(s) that are not done: {list}; run them \
+                         first, or give --wait",
+                        task.index,
+                        task.id,
+                        missing.len()
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Lock `dir`, waiting (a line every minute) while another process holds it, up to
+/// `patience`.
+pub fn lock_waiting(dir: &Path, purpose: &str, patience: Duration) -> Result<FolderLock> {
+    let start = Instant::now();
+    let mut said = None::<Instant>;
+    loop {
+        match FolderLock::acquire(dir, purpose) {
+            Err(Error::InUse { holder, .. }) if start.elapsed() < patience => {
+                if said.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                    eprintln!("waiting for {} ({holder} holds it)", dir.display());
+                    said = Some(Instant::now());
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Copy the files `names` from `from` into `to` (each written atomically), holding `to`'s
+/// lock: how a training task publishes its finished checkpoint into the shared model folder.
+pub fn publish(from: &Path, to: &Path, names: &[String], patience: Duration) -> Result<()> {
+    let _lock = lock_waiting(to, "hits sweep: publishing a checkpoint", patience)?;
+    for name in names {
+        let src = from.join(name);
+        let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+        write_bytes_atomic(&to.join(name), &bytes)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_comes_from_the_flag_then_slurm_then_kubernetes_then_parallel() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let all = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("JOB_COMPLETION_INDEX", "5"),
+            ("PARALLEL_SEQ", "7"),
+        ]);
+        assert_eq!(resolve_index(Some(1), &all).unwrap().0, 1);
+        assert_eq!(resolve_index(None, &all).unwrap().0, 3);
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "5"), ("PARALLEL_SEQ", "7")]);
+        assert_eq!(resolve_index(None, k8s).unwrap().0, 5);
+        assert_eq!(
+            resolve_index(None, env(&[("PARALLEL_SEQ", "7")]))
+                .unwrap()
+                .0,
+            6
+        );
+        let zero = resolve_index(None, env(&[("PARALLEL_SEQ", "0")])).unwrap_err();
+        assert!(zero.to_string().contains("counts from 1"), "{zero}");
+        let bad = resolve_index(None, env(&[("SLURM_ARRAY_TASK_ID", "x")])).unwrap_err();
+        assert!(bad.to_string().contains("SLURM_ARRAY_TASK_ID"), "{bad}");
+        assert!(resolve_index(None, env(&[])).is_err());
+    }
+}
