@@ -3,31 +3,12 @@
 //!
 //! Its own test binary: `one_thread_per_matmul` changes the process environment.
 
+mod cli_common;
+
 use candle_core::Device;
+use cli_common::rotations as trajectories;
 use hits::stepper::device::one_thread_per_matmul;
 use hits::stepper::{train_hierarchy, HierarchyPlan, TrainConfig};
-use ndarray::Array3;
-
-/// Harmonic-oscillator trajectories `[n, points, 2]` from a small LCG.
-fn trajectories(n: usize, points: usize, seed: u64) -> Array3<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    let mut u = move || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut a = Array3::zeros((n, points, 2));
-    for i in 0..n {
-        let (r, phi) = (0.5 + u(), 6.0 * u());
-        for k in 0..points {
-            let t = 0.05 * k as f64 + phi;
-            a[[i, k, 0]] = r * t.sin();
-            a[[i, k, 1]] = r * t.cos();
-        }
-    }
-    a
-}
 
 #[test]
 fn steppers_trained_side_by_side_equal_steppers_trained_alone() {

@@ -278,17 +278,7 @@ pub fn table1(data: &[String], quick: bool, root: PathBuf, settings: Settings) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings() -> Settings {
-        Settings {
-            data_dir: "data".into(),
-            models: "models".into(),
-            out: "results".into(),
-            sweep_dir: "sweep".into(),
-            epochs: None,
-            baseline_epochs: None,
-        }
-    }
+    use crate::sweep::plan::tests::settings;
 
     #[test]
     fn all_ode_has_one_training_task_per_system_noise_and_step() {

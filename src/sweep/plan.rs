@@ -293,10 +293,11 @@ pub fn noise_tag(noise: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn settings() -> Settings {
+    /// Default folders, no epoch caps (shared by the sweep modules' tests).
+    pub(crate) fn settings() -> Settings {
         Settings {
             data_dir: "data".into(),
             models: "models".into(),
