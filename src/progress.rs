@@ -161,11 +161,9 @@ impl Progress {
             return;
         }
         let now = Instant::now();
-        let tenths = if self.total == 0 {
-            10
-        } else {
-            (pos.min(self.total) * 10) / self.total
-        };
+        let tenths = (pos.min(self.total) * 10)
+            .checked_div(self.total)
+            .unwrap_or(10);
         let due = tenths > st.tenths || now.duration_since(st.last_print) >= self.interval;
         let line = match &st.output {
             Output::Lines(_) if finish => Some(self.done_line(pos)),
@@ -198,11 +196,9 @@ impl Progress {
     fn progress_line(&self, pos: u64, message: &str) -> String {
         let secs = self.start.elapsed().as_secs_f64();
         let rate = if secs > 0.0 { pos as f64 / secs } else { 0.0 };
-        let pct = if self.total == 0 {
-            100
-        } else {
-            pos.min(self.total) * 100 / self.total
-        };
+        let pct = (pos.min(self.total) * 100)
+            .checked_div(self.total)
+            .unwrap_or(100);
         let eta = if rate > 0.0 {
             format_duration(self.total.saturating_sub(pos) as f64 / rate)
         } else {

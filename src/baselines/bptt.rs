@@ -150,7 +150,7 @@ pub(crate) fn lstm_loss_and_grads(
 pub(crate) fn active_modules(t: usize, g: usize) -> usize {
     let mut k = 1;
     let mut period = 4usize;
-    while k < g && t % period == 0 {
+    while k < g && t.is_multiple_of(period) {
         k += 1;
         period = period.saturating_mul(4);
     }

@@ -254,7 +254,7 @@ impl CwRnn {
             .iter()
             .flat_map(|&s| {
                 self.periods.iter().flat_map(move |&p| {
-                    std::iter::repeat_n(f32::from(u8::from((s + k) % p == 0)), m)
+                    std::iter::repeat_n(f32::from(u8::from((s + k).is_multiple_of(p))), m)
                 })
             })
             .collect();

@@ -105,7 +105,7 @@ impl CpuResNet {
     /// Advance `n` rows of `x` (`[n, dim]` row-major) into `out` (same size).
     pub fn forward_rows(&self, x: &[f32], out: &mut [f32]) -> Result<()> {
         let dim = self.arch[0];
-        if x.len() % dim != 0 || out.len() != x.len() {
+        if !x.len().is_multiple_of(dim) || out.len() != x.len() {
             return Err(Error::shape(
                 "CpuResNet rows",
                 format!("[n, {dim}] in and out"),
@@ -127,7 +127,7 @@ impl CpuResNet {
     /// thread steps its own block of rows through all the calls.
     pub fn repeat_rows(&self, x: &[f32], n_calls: usize, out: &mut [f32]) -> Result<()> {
         let dim = self.arch[0];
-        if x.len() % dim != 0 || out.len() != x.len() * n_calls {
+        if !x.len().is_multiple_of(dim) || out.len() != x.len() * n_calls {
             return Err(Error::shape(
                 "CpuResNet rollout",
                 format!("[n, {dim}] in, [{n_calls}, n, {dim}] out"),

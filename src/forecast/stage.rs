@@ -120,7 +120,7 @@ fn stream_gather(dst: &mut [MaybeUninit<f64>], block: &[f64], m: usize, i: usize
     {
         use std::arch::x86_64::{_mm_set_pd, _mm_stream_pd};
         let mut e = 0;
-        if (dst.as_ptr() as usize) % 16 != 0 && n > 0 {
+        if !(dst.as_ptr() as usize).is_multiple_of(16) && n > 0 {
             dst[0].write(block[i]);
             e = 1;
         }

@@ -154,7 +154,7 @@ impl KsConfig {
 }
 
 fn check_grid(n_x: usize, length: f64) -> Result<()> {
-    if n_x < 4 || n_x % 2 != 0 {
+    if n_x < 4 || !n_x.is_multiple_of(2) {
         return Err(Error::invalid(
             "n_x",
             format!("number of grid points must be even and at least 4, got {n_x}"),

@@ -149,6 +149,18 @@ pub struct Solution {
     pub stats: Stats,
 }
 
+/// Check that a batch of states is `[n, dim]`; `what` names it in the error.
+pub(crate) fn check_states(what: &str, shape: &[usize], dim: usize) -> crate::Result<()> {
+    if shape.get(1) != Some(&dim) {
+        return Err(crate::Error::shape(
+            what,
+            format!("[n, {dim}]"),
+            format!("{shape:?}"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,16 +183,4 @@ mod tests {
             100.0 * f64::EPSILON
         );
     }
-}
-
-/// Check that a batch of states is `[n, dim]`; `what` names it in the error.
-pub(crate) fn check_states(what: &str, shape: &[usize], dim: usize) -> crate::Result<()> {
-    if shape.get(1) != Some(&dim) {
-        return Err(crate::Error::shape(
-            what,
-            format!("[n, {dim}]"),
-            format!("{shape:?}"),
-        ));
-    }
-    Ok(())
 }

@@ -73,6 +73,7 @@ pub mod stack;
 pub mod state_file;
 pub mod torch_import;
 pub mod train;
+pub mod train_config;
 pub mod windows;
 
 pub use adam::{Adam, AdamConfig};

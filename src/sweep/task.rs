@@ -300,8 +300,8 @@ mod tests {
             ("JOB_COMPLETION_INDEX", "5"),
             ("PARALLEL_SEQ", "7"),
         ]);
-        assert_eq!(resolve_index(Some(1), &all).unwrap().0, 1);
-        assert_eq!(resolve_index(None, &all).unwrap().0, 3);
+        assert_eq!(resolve_index(Some(1), all).unwrap().0, 1);
+        assert_eq!(resolve_index(None, all).unwrap().0, 3);
         let k8s = env(&[("JOB_COMPLETION_INDEX", "5"), ("PARALLEL_SEQ", "7")]);
         assert_eq!(resolve_index(None, k8s).unwrap().0, 5);
         assert_eq!(

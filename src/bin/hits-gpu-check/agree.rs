@@ -27,7 +27,7 @@ pub fn rotations(n: usize, points: usize, seed: u64) -> Array3<f64> {
     Array3::from_shape_fn((n, points, 2), |(i, t, d)| {
         let u = ((i as u64 * 7919 + seed * 104_729) % 1000) as f64 / 1000.0;
         let r = 0.5 + u;
-        let phase = 6.283_185_307 * ((i as f64 * 0.618_034 + seed as f64 * 0.1) % 1.0);
+        let phase = std::f64::consts::TAU * ((i as f64 * 0.618_034 + seed as f64 * 0.1) % 1.0);
         let a = phase - 0.01 * t as f64;
         if d == 0 {
             r * a.cos()
