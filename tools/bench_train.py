@@ -1,4 +1,5 @@
-"""Time the original train_net (tools/original_hits.py) per epoch on the CPU with 2 threads:
+"""Time the original train_net (tools/original_hits.py) per epoch on the CPU with
+HITS_TORCH_THREADS threads (default 2):
 arch [2,128,128,128,2], batch 320, n_forward 5, 1600 training / 320 validation windows."""
 import sys
 import time

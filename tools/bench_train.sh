@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-2}"
 tools/cpu_header.sh
 cargo bench --bench train
-tools/.venv/bin/python tools/bench_train.py
+# the original at 1 and at 2 threads (which is faster varies with the machine and its load)
+HITS_TORCH_THREADS=1 tools/.venv/bin/python tools/bench_train.py
+HITS_TORCH_THREADS=2 tools/.venv/bin/python tools/bench_train.py
