@@ -49,6 +49,7 @@ mod display;
 mod figure;
 mod heatmap;
 mod images;
+mod joins;
 mod lines;
 pub mod markdown;
 mod output;
