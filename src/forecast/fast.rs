@@ -3,7 +3,9 @@
 //! Same maths as [`crate::stepper::ResNetStepper`]: x + MLP(x), MLP = Linear, ReLU, ...,
 //! Linear. Instead of one candle op (and one freshly allocated, zeroed tensor) per matmul, bias,
 //! ReLU and residual, each layer here is ONE `gemm` call on reused buffers, the bias preloaded
-//! into the destination (`dst = bias + h W^T`) and ReLU applied in place. A batch is split into
+//! into the destination (`dst = bias + h W^T`) and ReLU applied in place. On CPUs with AVX-512
+//! the layers with a multiple of 16 outputs (the hidden ones) run instead through
+//! [`super::panel`]: weights packed once, bias and ReLU inside one register-blocked kernel. A batch is split into
 //! row blocks over the rayon pool (one per thread, at least [`MIN_ROWS_PER_TASK`] and at most
 //! [`ROWS_PER_TASK`] rows each); a rollout ([`Stepper::step_repeated`]) keeps each thread on its
 //! own rows for all its steps. Batches of at most [`SMALL_BATCH`] rows skip the matrix product
@@ -34,6 +36,7 @@ use candle_core::{DType, Device, Tensor};
 use rayon::prelude::*;
 
 use super::matvec;
+use super::panel::PackedLayer;
 use super::stepper::{check_states, Stepper};
 use crate::stepper::ResNetStepper;
 use crate::{Error, Result};
@@ -47,6 +50,11 @@ pub const MIN_ROWS_PER_TASK: usize = 64;
 /// Batches up to this many rows use the matrix-vector path, row by row.
 pub const SMALL_BATCH: usize = 4;
 
+/// Layers with fewer outputs than this (the read-out to the state) use the matrix-vector
+/// path at every batch size: a matrix product with so few columns costs more in packing and
+/// dispatch than its arithmetic.
+pub const NARROW: usize = 16;
+
 /// A CPU copy of a [`ResNetStepper`] with a fused forward (see the module docs).
 #[derive(Debug, Clone)]
 pub struct CpuResNet {
@@ -54,6 +62,8 @@ pub struct CpuResNet {
     layers: Vec<(Vec<f32>, Vec<f32>)>,
     /// `W^T [in, out]` row-major per layer (for the matrix-vector path).
     transposed: Vec<Vec<f32>>,
+    /// The AVX-512 packing per layer, where this CPU and the layer's width allow it.
+    packed: Vec<Option<PackedLayer>>,
     arch: Vec<usize>,
     step_size: usize,
 }
@@ -93,10 +103,16 @@ impl CpuResNet {
                 }
                 wt
             })
+            .collect::<Vec<_>>();
+        let packed = transposed
+            .iter()
+            .enumerate()
+            .map(|(i, wt)| PackedLayer::new(arch[i], arch[i + 1], wt))
             .collect();
         Ok(CpuResNet {
             layers,
             transposed,
+            packed,
             arch: stepper.arch().to_vec(),
             step_size: stepper.step_size(),
         })
@@ -188,20 +204,25 @@ impl CpuResNet {
                 } else {
                     (&b[..n * k], &mut a[..n * m])
                 };
-                if n <= SMALL_BATCH {
+                // the packed kernel applies the ReLU itself, before its one store
+                let mut relu_applied = false;
+                if n <= SMALL_BATCH || m < NARROW {
                     for (sr, dr) in src.chunks_exact(k).zip(dst.chunks_exact_mut(m)) {
                         matvec::affine_row(sr, w, &self.transposed[i], bias, dr);
                     }
+                } else if let Some(packed) = &self.packed[i] {
+                    packed.apply(src, bias, dst, i < last);
+                    relu_applied = i < last;
                 } else {
                     affine_gemm(n, k, m, src, w, bias, dst);
                 }
-                if i < last {
-                    for v in dst.iter_mut() {
-                        *v = v.max(0.0);
-                    }
-                } else {
+                if i == last {
                     for ((o, d), xv) in out.iter_mut().zip(dst.iter()).zip(x) {
                         *o = xv + d;
+                    }
+                } else if !relu_applied {
+                    for v in dst.iter_mut() {
+                        *v = v.max(0.0);
                     }
                 }
             }

@@ -40,6 +40,7 @@ pub mod fast;
 pub mod hybrid;
 pub mod interp;
 mod matvec;
+mod panel;
 pub mod metrics;
 pub mod multiscale;
 pub mod paper;
