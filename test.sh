@@ -9,13 +9,19 @@
 #   cargo-test     cargo test --release: library, binary, integration and doc tests (benches are
 #                  not run: they are timing programs, see benches/); among them
 #                  tests/gpu_check.rs, the prepared GPU check's dry run (tools/gpu_check.sh)
-#   cuda-build     cargo build --release --features cuda --bins --tests, in the environment of
-#                  tools/cuda_env.sh (nvcc 13.0 and link stubs, no GPU needed; prepared once in
-#                  ~/.cache/hits-cuda, ~10 s cold, instant warm); the same target folder, so only
-#                  candle, cudarc and hits build again. Nothing CUDA-built runs here (a cuda
-#                  binary needs the GPU machine's driver); it proves the CUDA path compiles.
-#                  Measured: cold ~20 min on 2 busy cores (candle-kernels' PTX), warm a few
-#                  minutes (hits itself).
+#   cuda-build     cargo build --release --features cuda --lib --bins --test T for each test T
+#                  with a `feature = "cuda"` of its own (tests/cli_device.rs), in the
+#                  environment of tools/cuda_env.sh (nvcc 13.0 and link stubs, no GPU needed;
+#                  prepared once in ~/.cache/hits-cuda, ~10 s cold, instant warm); the same target
+#                  folder, so only candle, cudarc and hits build again. The library and the
+#                  binaries hold every `cfg(feature = "cuda")` of the crate; the other test
+#                  programs have none of their own and are not built a second time (they took
+#                  ~130 CPU-s of cargo's --timings report, about a minute). Nothing CUDA-built runs
+#                  here (a cuda binary needs the GPU machine's driver); it proves the CUDA path
+#                  compiles.
+#                  Measured 2026-12-02, idle 2 cores, after the `build` phase: 675 s with all test
+#                  programs, of which 435 s are candle-kernels' nvcc (PTX and its static MoE/GGUF
+#                  kernels, which candle always builds), 140 s candle-core, 105 s hits.
 #   notebooks      tools/run_notebooks.py: every notebook headless in quick mode (HITS_QUICK=1),
 #                  executed copies and HTML pages in notebooks/.executed/ (index.html)
 #   pages          tools/check_html_render.py: chromium shows the figures of index.html and of one
@@ -74,8 +80,14 @@ tool_tests() { needs setup && tools/test_notebook_tools.py; }
 cargo_build() { cargo test --release --no-run "${cargo_args[@]}"; }
 cargo_tests() { needs build && cargo test --release "${cargo_args[@]}"; }
 cuda_build() {
+    # the test programs with code of their own under the feature (tests/cli_device.rs today)
+    local t cuda_tests=()
+    for t in $(grep -l 'feature = "cuda"' tests/*.rs); do
+        cuda_tests+=(--test "$(basename "$t" .rs)")
+    done
     # a subshell: the CUDA variables stay out of the other phases
-    (source tools/cuda_env.sh && cargo build --release --features cuda --bins --tests)
+    (source tools/cuda_env.sh &&
+        cargo build --release --features cuda --lib --bins "${cuda_tests[@]}")
 }
 notebooks() { needs setup && tools/run_notebooks.py; }
 pages() { needs notebooks && needs browser-setup && tools/check_html_render.py; }
