@@ -184,10 +184,14 @@ mod tests {
 
     /// A deterministic pseudo-random vector in [-1, 1).
     fn numbers(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..len)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
             })
             .collect()
@@ -201,7 +205,13 @@ mod tests {
         }
         // rows: whole tiles, every remainder, one row; outputs: whole panels, a 16-wide last
         // panel, a single 16-wide panel; inputs: the stepper's 2 and 128 and an odd count.
-        for (n, k, m) in [(160, 128, 128), (25, 2, 128), (13, 37, 48), (1, 5, 16), (11, 128, 144)] {
+        for (n, k, m) in [
+            (160, 128, 128),
+            (25, 2, 128),
+            (13, 37, 48),
+            (1, 5, 16),
+            (11, 128, 144),
+        ] {
             let src = numbers(n * k, 1 + n as u64);
             let wt = numbers(k * m, 2 + m as u64);
             let bias = numbers(m, 3 + k as u64);
@@ -232,8 +242,14 @@ mod tests {
     #[test]
     fn layers_the_kernel_cannot_take_are_left_to_gemm() {
         let wt = numbers(128 * 2, 9);
-        assert!(PackedLayer::new(128, 2, &wt).is_none(), "2 outputs: not a multiple of 16");
-        assert!(PackedLayer::new(4, 20, &numbers(80, 1)).is_none(), "20 outputs");
+        assert!(
+            PackedLayer::new(128, 2, &wt).is_none(),
+            "2 outputs: not a multiple of 16"
+        );
+        assert!(
+            PackedLayer::new(4, 20, &numbers(80, 1)).is_none(),
+            "20 outputs"
+        );
         assert!(PackedLayer::new(0, 16, &[]).is_none(), "no inputs");
     }
 }

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, Axis};
+use ndarray::{s, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::run::ModelResult;
@@ -42,6 +42,22 @@ pub struct Table1Result {
     pub source: String,
     /// One row per model.
     pub rows: Vec<ModelResult>,
+}
+
+/// Frames of one line panel of Figure 7 for a long sequence. A sequence of more than
+/// `4 * WINDOW` frames (Bach: 2077 frames of audio, a period of a few frames) is drawn as its
+/// first and its last `WINDOW` frames side by side: all its frames in one 900-pixel panel are
+/// a solid band, and the end is where the generated sequences part. Shorter ones (Fluid 151,
+/// Flower 175 frames) are drawn whole.
+pub const WINDOW: usize = 80;
+
+/// The `[start, end)` frame windows of the line panels for `n_frames` frames.
+pub fn frame_windows(n_frames: usize) -> Vec<(usize, usize)> {
+    if n_frames > 4 * WINDOW {
+        vec![(0, WINDOW), (n_frames - WINDOW, n_frames)]
+    } else {
+        vec![(0, n_frames)]
+    }
 }
 
 fn fmt_mse(v: Option<f64>) -> String {
@@ -174,6 +190,7 @@ impl Table1Result {
             .panels(panels))
     }
 
+    /// One panel per drawn coordinate and frame window (see [`WINDOW`]), truth and every model.
     fn coordinates(&self, truth: &Array2<f64>) -> Result<Figure> {
         const COLORS: [Color; 4] = [
             Color(214, 39, 40),
@@ -181,36 +198,48 @@ impl Table1Result {
             Color(44, 160, 44),
             Color(255, 127, 14),
         ];
-        let t: Vec<f64> = (0..self.n_frames).map(|i| i as f64).collect();
+        let windows = frame_windows(self.n_frames);
         let mut coords = vec![0, 1.min(self.dim - 1), self.dim / 2, self.dim - 1];
         coords.dedup();
-        let panels = coords.iter().map(|&c| {
-            let mut axes = Axes::new()
-                .x_label("frame t")
-                .y_label(format!("z[{c}]"))
-                .series(
-                    Series::line(&t, &truth.index_axis(Axis(1), c).to_vec())
-                        .label("truth")
-                        .color(Color(0, 0, 0))
-                        .width(3),
-                );
-            for (m, color) in self.rows.iter().zip(COLORS.iter().cycle()) {
-                axes = axes.series(
-                    Series::line(&t, &m.generated.index_axis(Axis(1), c).to_vec())
-                        .label(m.model.clone())
-                        .color(*color),
-                );
+        let mut panels = Vec::with_capacity(coords.len() * windows.len());
+        for &c in &coords {
+            for &(a, b) in &windows {
+                let t: Vec<f64> = (a..b).map(|i| i as f64).collect();
+                let cut = |z: &Array2<f64>| z.slice(s![a..b, c]).to_vec();
+                let mut axes = Axes::new()
+                    .x_label(if windows.len() > 1 {
+                        format!(
+                            "frame t ({} of {})",
+                            if a == 0 { "first" } else { "last" },
+                            self.n_frames
+                        )
+                    } else {
+                        "frame t".to_string()
+                    })
+                    .y_label(format!("z[{c}]"))
+                    .series(
+                        Series::line(&t, &cut(truth))
+                            .label("truth")
+                            .color(Color(0, 0, 0))
+                            .width(3),
+                    );
+                for (m, color) in self.rows.iter().zip(COLORS.iter().cycle()) {
+                    axes = axes.series(
+                        Series::line(&t, &cut(&m.generated))
+                            .label(m.model.clone())
+                            .color(*color),
+                    );
+                }
+                panels.push(axes);
             }
-            axes
-        });
-        let n = coords.len();
+        }
         Ok(Figure::new()
             .title(format!(
                 "Figure 7, {}: coordinates generated from the first frame",
                 self.data
             ))
-            .grid(n, 1)
-            .size(900, 240 * n as u32)
+            .grid(coords.len(), windows.len())
+            .size(900, 240 * coords.len() as u32)
             .panels(panels))
     }
 
@@ -245,5 +274,21 @@ impl Table1Result {
         fig.save(&paths[3])?;
         fig.save(&paths[4])?;
         Ok(paths)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_sequences_are_drawn_as_their_first_and_last_window() {
+        assert_eq!(frame_windows(151), vec![(0, 151)]);
+        assert_eq!(frame_windows(175), vec![(0, 175)]);
+        assert_eq!(frame_windows(4 * WINDOW), vec![(0, 4 * WINDOW)]);
+        assert_eq!(
+            frame_windows(2077),
+            vec![(0, WINDOW), (2077 - WINDOW, 2077)]
+        );
     }
 }
