@@ -5,11 +5,13 @@
 //! ReLU and residual, each layer here is ONE `gemm` call on reused buffers, the bias preloaded
 //! into the destination (`dst = bias + h W^T`) and ReLU applied in place. On CPUs with AVX-512
 //! the layers with a multiple of 16 outputs (the hidden ones) run instead through
-//! [`super::panel`]: weights packed once, bias and ReLU inside one register-blocked kernel. A batch is split into
-//! row blocks over the rayon pool (one per thread, at least [`MIN_ROWS_PER_TASK`] and at most
-//! [`ROWS_PER_TASK`] rows each); a rollout ([`Stepper::step_repeated`]) keeps each thread on its
-//! own rows for all its steps. Batches of at most [`SMALL_BATCH`] rows skip the matrix product
-//! for register-blocked matrix-vector loops (latency of one state). Weights are copied once, at
+//! `src/forecast/panel.rs`: weights packed once, bias and ReLU inside one register-blocked kernel. A
+//! batch is split into row blocks (one per thread, at least [`MIN_ROWS_PER_TASK`] and at most
+//! [`ROWS_PER_TASK`] rows each): the calling thread steps the first block while the rayon pool
+//! takes the others, so waking the pool overlaps with work. A rollout
+//! ([`Stepper::step_repeated`]) keeps each thread on its own rows for all its steps. Batches of
+//! at most [`SMALL_BATCH`] rows skip the matrix product for register-blocked matrix-vector loops
+//! (latency of one state). Weights are copied once, at
 //! construction. `f32` throughout; results agree with the candle forward to rounding.
 //!
 //! CPU-only: [`super::StepperSet`] uses it only when forecasting on the CPU; on a CUDA device
@@ -132,9 +134,18 @@ impl CpuResNet {
         if x.len() <= block {
             self.forward_block(x, out);
         } else {
-            x.par_chunks(block)
-                .zip(out.par_chunks_mut(block))
-                .for_each(|(xi, oi)| self.forward_block(xi, oi));
+            // The calling thread steps the first block itself while the pool takes the others:
+            // the pool's wake-up overlaps with that work instead of preceding all of it.
+            rayon::in_place_scope(|scope| {
+                let mut blocks = x.chunks(block).zip(out.chunks_mut(block));
+                let first = blocks.next();
+                for (xi, oi) in blocks {
+                    scope.spawn(move |_| self.forward_block(xi, oi));
+                }
+                if let Some((xi, oi)) = first {
+                    self.forward_block(xi, oi);
+                }
+            });
         }
         Ok(())
     }
