@@ -5,14 +5,15 @@
 //! ReLU and residual, each layer here is ONE `gemm` call on reused buffers, the bias preloaded
 //! into the destination (`dst = bias + h W^T`) and ReLU applied in place. On CPUs with AVX-512
 //! the layers with a multiple of 16 outputs (the hidden ones) run instead through
-//! `src/forecast/panel.rs`: weights packed once, bias and ReLU inside one register-blocked kernel. A
-//! batch is split into row blocks (one per thread, at least [`MIN_ROWS_PER_TASK`] and at most
-//! [`ROWS_PER_TASK`] rows each): the calling thread steps the first block while the rayon pool
-//! takes the others, so waking the pool overlaps with work. A rollout
-//! ([`Stepper::step_repeated`]) keeps each thread on its own rows for all its steps. Batches of
-//! at most [`SMALL_BATCH`] rows skip the matrix product for register-blocked matrix-vector loops
-//! (latency of one state). Weights are copied once, at
-//! construction. `f32` throughout; results agree with the candle forward to rounding.
+//! `src/forecast/panel.rs`: weights packed once, bias and ReLU inside one register-blocked
+//! kernel; layers with fewer than [`NARROW`] outputs (the read-out) take the matrix-vector
+//! loops at every batch size. A batch is split into row blocks (one per thread, at least
+//! [`MIN_ROWS_PER_TASK`] and at most [`ROWS_PER_TASK`] rows each): the calling thread steps the
+//! first block while the rayon pool takes the others, so waking the pool overlaps with work. A
+//! rollout ([`Stepper::step_repeated`]) keeps each thread on its own rows for all its steps.
+//! Batches of at most [`SMALL_BATCH`] rows skip the matrix product for register-blocked
+//! matrix-vector loops (latency of one state). Weights are copied once, at construction. `f32`
+//! throughout; results agree with the candle forward to rounding.
 //!
 //! CPU-only: [`super::StepperSet`] uses it only when forecasting on the CPU; on a CUDA device
 //! candle's own forward of the [`ResNetStepper`] runs there instead (`tools/gpu_check.sh`

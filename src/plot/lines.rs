@@ -285,13 +285,16 @@ impl Axes {
             let mut first = true;
             for seg in segments {
                 let mut elems: Vec<DynElement<DB, (f64, f64)>> = Vec::new();
-                if draw_lines && seg.len() > 1 && s.width > 1 {
-                    let to_px = |p: (f64, f64)| chart.backend_coord(&p);
-                    for piece in super::joins::split_at_sharp_turns(&seg, to_px) {
-                        elems.push(PathElement::new(piece, line_style).into_dyn());
+                if draw_lines && seg.len() > 1 {
+                    if s.width > 1 {
+                        // wide lines: no joins at sharp turns (see joins.rs)
+                        let to_px = |p: (f64, f64)| chart.backend_coord(&p);
+                        for piece in super::joins::split_at_sharp_turns(&seg, to_px) {
+                            elems.push(PathElement::new(piece, line_style).into_dyn());
+                        }
+                    } else {
+                        elems.push(PathElement::new(seg.clone(), line_style).into_dyn());
                     }
-                } else if draw_lines && seg.len() > 1 {
-                    elems.push(PathElement::new(seg.clone(), line_style).into_dyn());
                 }
                 if draw_points {
                     for &p in &seg {
