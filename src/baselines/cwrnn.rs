@@ -334,6 +334,13 @@ fn block_mask(cfg: &CwRnnConfig, device: &Device) -> Result<Tensor> {
 }
 
 impl Unroll for CwRnn {
+    fn identity(&self) -> String {
+        format!(
+            "CW-RNN dim {} hidden {} modules {}",
+            self.dim, self.cfg.hidden, self.cfg.n_modules
+        )
+    }
+
     fn unroll(&self, xs: &Tensor, starts: &[usize]) -> candle_core::Result<Tensor> {
         self.readout(&self.hidden_states(xs, starts)?)
     }

@@ -274,6 +274,10 @@ fn lstm_cell(gates: &Tensor, cell: &Tensor, h: usize) -> candle_core::Result<(Te
 }
 
 impl Unroll for Lstm {
+    fn identity(&self) -> String {
+        format!("LSTM dim {} hidden {}", self.dim, self.hidden)
+    }
+
     fn unroll(&self, xs: &Tensor, _starts: &[usize]) -> candle_core::Result<Tensor> {
         self.readout(&self.hidden_states(xs)?)
     }

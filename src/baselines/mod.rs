@@ -23,6 +23,7 @@
 //! | [`cwrnn`] | [`CwRnn`]: clockwork RNN, modules with periods `4^i` |
 //! | [`train`] | [`BaselineTrainConfig`], [`TrainHistory`]: whole-sequence or truncated-window training |
 //! | [`whole`] | the whole-sequence loop (one Adam step per epoch, best weights kept) |
+//! | [`state`] | its training state on disk, continued exactly after an interruption |
 //! | [`bptt`] | hand-written back-propagation through time of the LSTM and CW-RNN |
 //! | [`sizing`] | [`parameter_count`], [`match_parameters`]: the sizing rule (roundest size within 2 %) |
 //! | [`save`] | safetensors + JSON checkpoints |
@@ -49,6 +50,7 @@ pub mod lstm;
 mod reservoir;
 pub mod save;
 pub mod sizing;
+pub mod state;
 pub mod train;
 pub mod whole;
 

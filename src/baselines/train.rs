@@ -66,6 +66,12 @@ pub struct BaselineTrainConfig {
     pub eval_every: usize,
     /// Stop once the kept loss is at most this (whole-sequence training).
     pub target_loss: f64,
+    /// Whole-sequence training: where the training state is kept (written at every look at the
+    /// loss and at least every [`super::state::SAVE_EVERY`] of training) and, when the file is
+    /// there, what training continues from, exactly ([`super::state`]). `None`: nothing is
+    /// written. A place, not a setting: it is not serialised.
+    #[serde(skip)]
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl BaselineTrainConfig {
@@ -79,6 +85,7 @@ impl BaselineTrainConfig {
             seed: 0,
             eval_every: 1000,
             target_loss: 1e-8,
+            state_file: None,
         }
     }
 
@@ -183,6 +190,10 @@ impl TrainHistory {
 /// A recurrent baseline as the trainers see it (implemented by the trainable baselines on their
 /// parameter `Var`s, in the order of their tensor names).
 pub(crate) trait Unroll {
+    /// What the model is, e.g. `LSTM dim 512 hidden 740`: a training state is continued only by
+    /// the model it was saved from.
+    fn identity(&self) -> String;
+
     /// Predictions `[B, T, dim]` of frames `t + 1` from inputs `xs [B, T, dim]`, window `b`
     /// starting at absolute frame `starts[b]` from the zero state (for candle's autograd).
     fn unroll(&self, xs: &Tensor, starts: &[usize]) -> candle_core::Result<Tensor>;

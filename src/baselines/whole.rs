@@ -13,12 +13,16 @@
 //! One forward and one backward pass over all `n_frames - 1` steps per epoch: the gradients
 //! come from [`super::bptt`] (candle's autograd would hold a graph 4000 steps deep for KS and
 //! materialise one `[h, 4h]` weight gradient per step). See [`super::train`] for the settings.
+//!
+//! With [`BaselineTrainConfig::state_file`] the loop keeps its state on disk and continues from
+//! it exactly ([`super::state`]).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use candle_core::{Device, Tensor, Var};
 use ndarray::{s, ArrayView2};
 
+use super::state::{StateFile, SAVE_EVERY};
 use super::train::{adam, finite_loss, sequence_tensor, BaselineTrainConfig, TrainHistory, Unroll};
 use crate::Result;
 
@@ -42,8 +46,25 @@ pub(crate) fn train_whole(
         ..TrainHistory::default()
     };
     let mut kept: Option<Vec<Tensor>> = None;
+    let state = match &train.state_file {
+        Some(path) => Some(StateFile::new(path, model.identity(), train, seq)?),
+        None => None,
+    };
+    let mut first = 1;
+    if let Some(resumed) = state
+        .as_ref()
+        .map(|st| st.load(vars, &mut adam, train.epochs))
+        .transpose()?
+        .flatten()
+    {
+        first = resumed.epoch + 1;
+        history = resumed.history;
+        kept = resumed.kept;
+    }
+    let before = Duration::from_secs_f64(history.seconds);
     let start = Instant::now();
-    for epoch in 1..=train.epochs {
+    let mut saved = Instant::now();
+    for epoch in first..=train.epochs {
         if history.best_loss <= train.target_loss {
             history.stopped_early = true;
             break;
@@ -67,8 +88,19 @@ pub(crate) fn train_whole(
         }
         let grads: Vec<Option<Tensor>> = grads.into_iter().map(Some).collect();
         adam.step_with(vars, &grads)?;
+        if let Some(st) = &state {
+            let look = epoch % train.eval_every == 0;
+            if look || (epoch < train.epochs && saved.elapsed() >= SAVE_EVERY) {
+                history.seconds = (before + start.elapsed()).as_secs_f64();
+                st.save(epoch, vars, &adam, &history, kept.as_deref())?;
+                saved = Instant::now();
+                if !look {
+                    progress(epoch, value);
+                }
+            }
+        }
     }
-    history.seconds = start.elapsed().as_secs_f64();
+    history.seconds = (before + start.elapsed()).as_secs_f64();
     // The last epoch is always looked at, so `kept` is set unless training never ran.
     let kept = match kept {
         Some(k) => k,

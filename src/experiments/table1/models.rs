@@ -29,6 +29,7 @@ use crate::baselines::{
     match_parameters, parameter_count, BaselineKind, BaselineTrainConfig, BaselineWindows, CwRnn,
     CwRnnConfig, Esn, EsnConfig, Lstm, LstmConfig, SequenceModel,
 };
+use crate::stepper::checkpoint::with_suffix;
 use crate::Result;
 
 impl SequenceModel for SeqHits {
@@ -70,9 +71,20 @@ pub fn esn_config(n: usize, n_frames: usize) -> EsnConfig {
     }
 }
 
+/// Where the whole-sequence training state of baseline `kind` is kept under `models`:
+/// `<models>/<lstm|cwrnn>.state.safetensors` ([`crate::baselines::state`]).
+pub fn baseline_state_path(models: &Path, kind: BaselineKind) -> std::path::PathBuf {
+    with_suffix(
+        &super::run::model_stem(models, kind.name()),
+        ".state.safetensors",
+    )
+}
+
 /// Train (fit) baseline `kind` sized to `hits_params` on the normalised sequence, generate it
 /// from frame 0 and score it. With `models`, the trained weights are saved as
-/// `models/<lstm|esn|cwrnn>.safetensors` + `.json`. `progress(epoch, loss)` as in training.
+/// `models/<lstm|esn|cwrnn>.safetensors` + `.json`, and whole-sequence training keeps its state
+/// in [`baseline_state_path`] (continued exactly when present; kept after training, so that a
+/// later run with a higher epoch cap goes on from it). `progress(epoch, loss)` as in training.
 /// Truncated windows (an option, not the default) are cut to half the sequence when longer.
 pub fn run_baseline(
     kind: BaselineKind,
@@ -90,11 +102,17 @@ pub fn run_baseline(
     if let Some(d) = models {
         std::fs::create_dir_all(d).map_err(|e| crate::Error::io(d, e))?;
     }
-    let train = fit_windows(&cfg.baseline, data.n_frames());
+    let mut train = fit_windows(&cfg.baseline, data.n_frames());
+    if train.windows == BaselineWindows::WholeSequence {
+        train.state_file = models.map(|d| baseline_state_path(d, kind));
+    }
     let t0 = Instant::now();
+    // Gradient training reports its own time, over every run that continued it.
+    let mut trained_seconds = None;
     let (model, detail): (Box<dyn SequenceModel>, String) = match kind {
         BaselineKind::Lstm => {
             let (m, h) = Lstm::train(seq.view(), &LstmConfig { hidden }, &train, device, progress)?;
+            trained_seconds = Some(h.seconds);
             if let Some(stem) = &stem {
                 m.save(stem, Some(&h))?;
             }
@@ -111,6 +129,7 @@ pub fn run_baseline(
                 n_modules: cfg.sizing.cwrnn_modules,
             };
             let (m, h) = CwRnn::train(seq.view(), &c, &train, device, progress)?;
+            trained_seconds = Some(h.seconds);
             if let Some(stem) = &stem {
                 m.save(stem, Some(&h))?;
             }
@@ -141,7 +160,7 @@ pub fn run_baseline(
             (Box::new(m), detail)
         }
     };
-    let train_seconds = t0.elapsed().as_secs_f64();
+    let train_seconds = trained_seconds.unwrap_or_else(|| t0.elapsed().as_secs_f64());
     let t1 = Instant::now();
     let generated = model.generate(seq.row(0), data.n_frames())?;
     let generate_seconds = t1.elapsed().as_secs_f64();

@@ -15,10 +15,11 @@ use candle_core::Device;
 use ndarray::{s, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::models::{baseline_size, run_baseline};
+use super::models::{baseline_size, baseline_state_path, run_baseline};
 use super::report::Table1Result;
 use super::seq_hits::{train_seq_hits, SeqHits};
 use super::Table1Config;
+use crate::baselines::state::saved_epoch;
 use crate::baselines::BaselineKind;
 use crate::data::npy::write_array_atomic;
 use crate::io::write_bytes_atomic;
@@ -247,6 +248,14 @@ pub fn run_table1(
             "{kind}: size {size}, {n} weights ({:+.2} % of HiTS's {hits_params})",
             100.0 * (n as f64 / hits_params as f64 - 1.0)
         ));
+        if let Some(path) = models.map(|m| baseline_state_path(m, kind)) {
+            if let Some(e) = saved_epoch(&path)? {
+                log(&format!(
+                    "{kind}: continuing from {} (epoch {e} done)",
+                    path.display()
+                ));
+            }
+        }
         let name = kind.name();
         let (_, r) = run_baseline(kind, data, cfg, hits_params, device, models, &mut |e, l| {
             log(&format!("{name} epoch {e}: loss {l:.3e}"))
