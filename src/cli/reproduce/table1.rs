@@ -10,7 +10,9 @@
 //! `<out>/table1/TABLE1.md` and `TABLE1.csv` (quick: `TABLE1-quick.*`) hold every row beside the paper's (of this run and of
 //! earlier runs stored there). Models stored
 //! under `<out>/table1/<Name>/` with the same settings are reused, so an interrupted run resumes;
-//! HiTS steppers resume mid-training from `<models>/table1/<Name>/hits/`.
+//! HiTS steppers resume mid-training from `<models>/table1/<Name>/hits/`, the LSTM and CW-RNN
+//! from `<models>/table1/<Name>/<lstm|cwrnn>.state.safetensors` (saved at every look at the
+//! loss and at least every 5 minutes).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
