@@ -122,43 +122,23 @@ impl Rk4Lanes {
 
     /// `n_steps` RK4 steps of size `h` from time `t0` (step `k` starts at `t0 + k h`), calling
     /// `after_step(k + 1, previous, current)` (SoA states) after each: the place to store or
-    /// interpolate outputs. On x86-64 CPUs with AVX-512F (8 `f64` per instruction) or AVX2 (4)
-    /// the whole loop, `after_step` and (for a concrete system type) the right-hand side are
-    /// compiled for that extension, chosen at run time: the same operations in the same order
-    /// (no fused multiply-adds: Rust never contracts `a * b + c`), so the same numbers.
+    /// interpolate outputs. On x86-64 CPUs with AVX2 the whole loop, `after_step` and (for a
+    /// concrete system type) the right-hand side are compiled for AVX2 (4 `f64` per instruction),
+    /// chosen at run time: the same operations in the same order (no fused multiply-adds: Rust
+    /// never contracts `a * b + c`), so the same numbers. An AVX-512F build was measured slower
+    /// on an AVX-512 AMD EPYC (RK4 alone, 320 states x 5120 steps: median 3.5 ms against AVX2's
+    /// 2.9 ms, `BENCHMARKS.md`) and is not kept.
     pub fn run<S, F>(&mut self, system: &S, t0: f64, h: f64, n_steps: usize, after_step: F)
     where
         S: System + ?Sized,
         F: FnMut(usize, &[f64], &[f64]),
     {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            unsafe { self.run_avx512(system, t0, h, n_steps, after_step) };
-            return;
-        }
-        #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
             unsafe { self.run_avx2(system, t0, h, n_steps, after_step) };
             return;
         }
-        self.run_plain(system, t0, h, n_steps, after_step);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn run_avx512<S, F>(
-        &mut self,
-        system: &S,
-        t0: f64,
-        h: f64,
-        n_steps: usize,
-        after_step: F,
-    ) where
-        S: System + ?Sized,
-        F: FnMut(usize, &[f64], &[f64]),
-    {
         self.run_plain(system, t0, h, n_steps, after_step);
     }
 
@@ -270,7 +250,7 @@ mod tests {
         }
     }
 
-    /// 200 steps of 13 lanes by `step` and by `run` (the run-time choice of AVX-512F / AVX2 /
+    /// 200 steps of 13 lanes by `step` and by `run` (the run-time choice of AVX2 /
     /// plain code, with the system's right-hand side inlined when its type is known) against
     /// the scalar loop, bit for bit.
     fn check_lanes<S: System + ?Sized>(system: &S, h: f64) {
