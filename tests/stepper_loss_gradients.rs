@@ -23,6 +23,11 @@ fn mse_closure() -> Loss {
 /// K stacked nets [2, 5, 5, 2] as f64 parameters `W_0, b_0, W_1, ...`, starts `[K, B, 2]` and
 /// targets `[K, B, NF, 2]` (other trajectories for each net).
 fn tiny_case() -> (Vec<Tensor>, Tensor, Tensor) {
+    case_with_rows(B)
+}
+
+/// [`tiny_case`] with `b` rows per net.
+fn case_with_rows(b: usize) -> (Vec<Tensor>, Tensor, Tensor) {
     let dev = Device::Cpu;
     let layers: Vec<Vec<(Tensor, Tensor)>> = (0..K as u32)
         .map(|k| {
@@ -39,12 +44,12 @@ fn tiny_case() -> (Vec<Tensor>, Tensor, Tensor) {
         .flat_map(|(w, b)| [w, b])
         .map(|t| t.to_dtype(DType::F64).unwrap())
         .collect();
-    let traj = rotation_trajectories(K * B, NF + 1, 0.3, 4);
+    let traj = rotation_trajectories(K * b, NF + 1, 0.3, 4);
     let flat = |s: ndarray::ArrayView3<f64>| s.iter().cloned().collect::<Vec<_>>();
-    let x = Tensor::from_vec(flat(traj.slice(ndarray::s![.., 0..1, ..])), (K, B, 2), &dev);
+    let x = Tensor::from_vec(flat(traj.slice(ndarray::s![.., 0..1, ..])), (K, b, 2), &dev);
     let ys = Tensor::from_vec(
         flat(traj.slice(ndarray::s![.., 1.., ..])),
-        (K, B, NF, 2),
+        (K, b, NF, 2),
         &dev,
     );
     (params, x.unwrap(), ys.unwrap())
@@ -62,6 +67,47 @@ fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
         && a.iter()
             .zip(b)
             .all(|(x, y)| (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())))
+}
+
+/// A CPU minibatch of at least `SPLIT_ROWS` rows is rolled out and differentiated in row
+/// blocks (here of 151 and 150 rows) whose gradients are summed: still candle's autograd
+/// through the whole rollout of the whole batch, also where the paper loss's max couples the
+/// rows (w = 0.7).
+#[test]
+fn split_minibatch_gradients_equal_autograd() {
+    use hits::stepper::backward::{ROW_BLOCKS, SPLIT_ROWS};
+    let rows = SPLIT_ROWS + 45;
+    assert!(rows.div_ceil(ROW_BLOCKS) < rows, "the batch is split");
+    let (params, x, ys) = case_with_rows(rows);
+    let targets = steps(&ys);
+    for (what, loss, w) in [
+        ("paper w = 1", Loss::paper(), 1.0),
+        ("paper w = 0.7", Loss::paper(), 0.7),
+        ("l1", l1(), 1.0),
+    ] {
+        let (wv, bv) = split(&params);
+        let (values, grads) = loss_and_grads(&wv, &bv, &x, &targets, &loss, w).unwrap();
+        let vars: Vec<Var> = params
+            .iter()
+            .map(|p| Var::from_tensor(p).unwrap())
+            .collect();
+        let tracked: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+        let (tw, tb) = split(&tracked);
+        let want = recurrent_loss(&tw, &tb, &x, &ys, &loss, w).unwrap();
+        assert!(
+            close(&vec1(&values), &vec1(&want), 1e-13),
+            "{what}: loss values"
+        );
+        let store = want.sum_all().unwrap().backward().unwrap();
+        assert_eq!(grads.len(), vars.len(), "{what}");
+        for (i, v) in vars.iter().enumerate() {
+            let auto = vec1(store.get(v.as_tensor()).unwrap());
+            assert!(
+                close(&vec1(&grads[i]), &auto, 1e-12),
+                "{what}: param {i} vs autograd"
+            );
+        }
+    }
 }
 
 /// The gradients training uses (hand-written through the rollout, the loss's own gradient

@@ -133,10 +133,25 @@ impl Rollout {
     }
 }
 
+/// Rows of a CPU minibatch at and above which [`loss_and_grads`] splits it into
+/// [`ROW_BLOCKS`] blocks run side by side.
+pub const SPLIT_ROWS: usize = 256;
+
+/// Row blocks of a split CPU minibatch. Fixed, not the machine's thread count, so the numbers
+/// are the same on every machine (one core runs the blocks one after the other).
+pub const ROW_BLOCKS: usize = 2;
+
 /// The loss `L_k` of each stacked net (`[K]`) and the gradients of `sum_k L_k` with respect to
 /// `W_0, b_0, W_1, b_1, ...` (the order of [`super::stack::StackedNet::vars`]), for starts
 /// `x: [K, B, dim]`, targets `targets[t]: [K, B, dim]` (step `t + 1`), `loss` with mean/max
 /// weight `w` (paper loss only). Weights and biases are detached tensors.
+///
+/// On the CPU a minibatch of at least [`SPLIT_ROWS`] rows is rolled out and differentiated in
+/// [`ROW_BLOCKS`] row blocks on rayon's pool (the loss itself, which may couple the rows
+/// through its max, sees the whole batch), and the blocks' weight gradients are summed: with
+/// single-threaded matrix products ([`super::device::one_thread_per_matmul`]) one stepper then
+/// trains on every core. The sum regroups the gradient's terms (rounding at the level of
+/// `f32`'s epsilon against one block); other devices take the whole batch in one pass.
 pub fn loss_and_grads(
     weights: &[Tensor],
     biases: &[Tensor],
@@ -146,8 +161,52 @@ pub fn loss_and_grads(
     w: f64,
 ) -> Result<(Tensor, Vec<Tensor>)> {
     check_starts_and_targets(x, targets)?;
-    let rollout = Rollout::run(weights, biases, x, targets.len())?;
-    let (values, pred_grads) = loss.values_and_grads(w, &rollout.predictions, targets)?;
-    let grads = rollout.backward(weights, &pred_grads)?;
+    let n_steps = targets.len();
+    let rows = x.dim(1)?;
+    if !x.device().is_cpu() || rows < SPLIT_ROWS {
+        let rollout = Rollout::run(weights, biases, x, n_steps)?;
+        let (values, pred_grads) = loss.values_and_grads(w, &rollout.predictions, targets)?;
+        let grads = rollout.backward(weights, &pred_grads)?;
+        return Ok((values, grads));
+    }
+    let block = rows.div_ceil(ROW_BLOCKS);
+    let blocks: Vec<(usize, usize)> = (0..rows)
+        .step_by(block)
+        .map(|start| (start, block.min(rows - start)))
+        .collect();
+    let rollouts = in_parallel(&blocks, |&(start, len)| {
+        Rollout::run(weights, biases, &x.narrow(1, start, len)?.contiguous()?, n_steps)
+    })?;
+    let predictions = (0..n_steps)
+        .map(|t| {
+            let parts: Vec<&Tensor> = rollouts.iter().map(|r| &r.predictions[t]).collect();
+            Tensor::cat(&parts, 1)
+        })
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    let (values, pred_grads) = loss.values_and_grads(w, &predictions, targets)?;
+    let jobs: Vec<(&Rollout, (usize, usize))> = rollouts.iter().zip(blocks).collect();
+    let per_block = in_parallel(&jobs, |&(rollout, (start, len))| {
+        let grads = pred_grads
+            .iter()
+            .map(|g| g.narrow(1, start, len)?.contiguous())
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        rollout.backward(weights, &grads)
+    })?;
+    let mut per_block = per_block.into_iter();
+    let mut grads = per_block.next().expect("at least one block (rows >= SPLIT_ROWS)");
+    for more in per_block {
+        for (acc, g) in grads.iter_mut().zip(more) {
+            *acc = (&*acc + g)?;
+        }
+    }
     Ok((values, grads))
+}
+
+/// `f` of every item on rayon's pool, in order; the first error.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync + Send,
+) -> Result<Vec<R>> {
+    use rayon::prelude::*;
+    items.par_iter().map(f).collect()
 }
