@@ -23,13 +23,13 @@ fn mse_closure() -> Loss {
 /// K stacked nets [2, 5, 5, 2] as f64 parameters `W_0, b_0, W_1, ...`, starts `[K, B, 2]` and
 /// targets `[K, B, NF, 2]` (other trajectories for each net).
 fn tiny_case() -> (Vec<Tensor>, Tensor, Tensor) {
-    case_with_rows(B)
+    case_with(K, B)
 }
 
-/// [`tiny_case`] with `b` rows per net.
-fn case_with_rows(b: usize) -> (Vec<Tensor>, Tensor, Tensor) {
+/// [`tiny_case`] with `k` nets and `b` rows per net.
+fn case_with(k: usize, b: usize) -> (Vec<Tensor>, Tensor, Tensor) {
     let dev = Device::Cpu;
-    let layers: Vec<Vec<(Tensor, Tensor)>> = (0..K as u32)
+    let layers: Vec<Vec<(Tensor, Tensor)>> = (0..k as u32)
         .map(|k| {
             ResNetStepper::new(&[2, 5, 5, 2], 1, 0.1, 3 + k, &dev)
                 .unwrap()
@@ -44,12 +44,12 @@ fn case_with_rows(b: usize) -> (Vec<Tensor>, Tensor, Tensor) {
         .flat_map(|(w, b)| [w, b])
         .map(|t| t.to_dtype(DType::F64).unwrap())
         .collect();
-    let traj = rotation_trajectories(K * b, NF + 1, 0.3, 4);
+    let traj = rotation_trajectories(k * b, NF + 1, 0.3, 4);
     let flat = |s: ndarray::ArrayView3<f64>| s.iter().cloned().collect::<Vec<_>>();
-    let x = Tensor::from_vec(flat(traj.slice(ndarray::s![.., 0..1, ..])), (K, b, 2), &dev);
+    let x = Tensor::from_vec(flat(traj.slice(ndarray::s![.., 0..1, ..])), (k, b, 2), &dev);
     let ys = Tensor::from_vec(
         flat(traj.slice(ndarray::s![.., 1.., ..])),
-        (K, b, NF, 2),
+        (k, b, NF, 2),
         &dev,
     );
     (params, x.unwrap(), ys.unwrap())
@@ -69,8 +69,8 @@ fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
             .all(|(x, y)| (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())))
 }
 
-/// A CPU minibatch of at least `SPLIT_ROWS` rows is rolled out and differentiated in row
-/// blocks (here of 151 and 150 rows) whose gradients are summed: still candle's autograd
+/// A CPU minibatch of one net with at least `SPLIT_ROWS` rows is rolled out and differentiated
+/// in row blocks (here of 151 and 150 rows) whose gradients are summed: still candle's autograd
 /// through the whole rollout of the whole batch, also where the paper loss's max couples the
 /// rows (w = 0.7).
 #[test]
@@ -78,7 +78,7 @@ fn split_minibatch_gradients_equal_autograd() {
     use hits::stepper::backward::{ROW_BLOCKS, SPLIT_ROWS};
     let rows = SPLIT_ROWS + 45;
     assert!(rows.div_ceil(ROW_BLOCKS) < rows, "the batch is split");
-    let (params, x, ys) = case_with_rows(rows);
+    let (params, x, ys) = case_with(1, rows);
     let targets = steps(&ys);
     for (what, loss, w) in [
         ("paper w = 1", Loss::paper(), 1.0),

@@ -146,8 +146,9 @@ pub const ROW_BLOCKS: usize = 2;
 /// `x: [K, B, dim]`, targets `targets[t]: [K, B, dim]` (step `t + 1`), `loss` with mean/max
 /// weight `w` (paper loss only). Weights and biases are detached tensors.
 ///
-/// On the CPU a minibatch of at least [`SPLIT_ROWS`] rows is rolled out and differentiated in
-/// [`ROW_BLOCKS`] row blocks on rayon's pool (the loss itself, which may couple the rows
+/// On the CPU a minibatch of one net (K = 1; stacks of several keep one block, measured faster)
+/// with at least [`SPLIT_ROWS`] rows is rolled out and differentiated in [`ROW_BLOCKS`] row
+/// blocks on rayon's pool (the loss itself, which may couple the rows
 /// through its max, sees the whole batch), and the blocks' weight gradients are summed: with
 /// single-threaded matrix products ([`super::device::one_thread_per_matmul`]) one stepper then
 /// trains on every core. The sum regroups the gradient's terms (rounding at the level of
@@ -163,7 +164,7 @@ pub fn loss_and_grads(
     check_starts_and_targets(x, targets)?;
     let n_steps = targets.len();
     let rows = x.dim(1)?;
-    if !x.device().is_cpu() || rows < SPLIT_ROWS {
+    if !x.device().is_cpu() || x.dim(0)? > 1 || rows < SPLIT_ROWS {
         let rollout = Rollout::run(weights, biases, x, n_steps)?;
         let (values, pred_grads) = loss.values_and_grads(w, &rollout.predictions, targets)?;
         let grads = rollout.backward(weights, &pred_grads)?;
@@ -175,7 +176,12 @@ pub fn loss_and_grads(
         .map(|start| (start, block.min(rows - start)))
         .collect();
     let rollouts = in_parallel(&blocks, |&(start, len)| {
-        Rollout::run(weights, biases, &x.narrow(1, start, len)?.contiguous()?, n_steps)
+        Rollout::run(
+            weights,
+            biases,
+            &x.narrow(1, start, len)?.contiguous()?,
+            n_steps,
+        )
     })?;
     let predictions = (0..n_steps)
         .map(|t| {
@@ -193,7 +199,9 @@ pub fn loss_and_grads(
         rollout.backward(weights, &grads)
     })?;
     let mut per_block = per_block.into_iter();
-    let mut grads = per_block.next().expect("at least one block (rows >= SPLIT_ROWS)");
+    let mut grads = per_block
+        .next()
+        .expect("at least one block (rows >= SPLIT_ROWS)");
     for more in per_block {
         for (acc, g) in grads.iter_mut().zip(more) {
             *acc = (&*acc + g)?;
@@ -202,11 +210,89 @@ pub fn loss_and_grads(
     Ok((values, grads))
 }
 
-/// `f` of every item on rayon's pool, in order; the first error.
+/// `f` of every item, in order; the first error. On rayon's pool, unless the cores are already
+/// kept busy (on a rayon pool thread, or while two or more threads of
+/// [`super::train_hierarchy`] each train their own stepper, see [`BusyTrainer`]): there the
+/// hand-offs cost more than they gain. Either way the same blocks and the same sums, so the
+/// same numbers.
 fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> Result<R> + Sync + Send,
 ) -> Result<Vec<R>> {
     use rayon::prelude::*;
+    let busy = BUSY_TRAINERS.load(std::sync::atomic::Ordering::Relaxed) > 1;
+    if busy || rayon::current_thread_index().is_some() {
+        return items.iter().map(f).collect();
+    }
     items.par_iter().map(f).collect()
+}
+
+/// How many [`BusyTrainer`]s are alive in this process.
+static BUSY_TRAINERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Held by a thread that trains beside others on a core of its own (the threads of
+/// [`super::train_hierarchy`]): while two or more are held, [`loss_and_grads`] runs its row
+/// blocks one after the other; when one trainer is left, on every core again.
+pub(crate) struct BusyTrainer(());
+
+impl BusyTrainer {
+    pub(crate) fn start() -> Self {
+        BUSY_TRAINERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        BusyTrainer(())
+    }
+}
+
+impl Drop for BusyTrainer {
+    fn drop(&mut self) {
+        BUSY_TRAINERS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn filled(dims: &[usize], salt: usize) -> Tensor {
+        let n: usize = dims.iter().product();
+        let v: Vec<f32> = (0..n)
+            .map(|i| (((i * 7919 + salt * 104_729) % 1013) as f32 / 506.5 - 1.0) * 0.3)
+            .collect();
+        Tensor::from_vec(v, dims, &Device::Cpu).unwrap()
+    }
+
+    /// The row blocks give the same numbers whether they run side by side or (while trainers
+    /// keep the cores busy) one after the other.
+    #[test]
+    fn row_blocks_give_the_same_numbers_in_parallel_and_in_turn() {
+        let arch = [2, 16, 16, 2];
+        let rows = SPLIT_ROWS + 45;
+        let weights: Vec<Tensor> = arch
+            .windows(2)
+            .enumerate()
+            .map(|(l, w)| filled(&[1, w[0], w[1]], l))
+            .collect();
+        let biases: Vec<Tensor> = arch[1..]
+            .iter()
+            .enumerate()
+            .map(|(l, &o)| filled(&[1, 1, o], 10 + l))
+            .collect();
+        let x = filled(&[1, rows, 2], 20);
+        let targets: Vec<Tensor> = (0..3).map(|t| filled(&[1, rows, 2], 30 + t)).collect();
+        let run = || loss_and_grads(&weights, &biases, &x, &targets, &Loss::paper(), 0.7).unwrap();
+        let flat = |(v, g): (Tensor, Vec<Tensor>)| {
+            let mut all = v.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            for t in g {
+                all.extend(t.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+            }
+            all
+        };
+        let side_by_side = flat(run());
+        let in_turn = {
+            let _busy = (BusyTrainer::start(), BusyTrainer::start());
+            flat(run())
+        };
+        assert_eq!(side_by_side, in_turn);
+        assert!(side_by_side.iter().all(|v| v.is_finite()));
+    }
 }

@@ -283,6 +283,7 @@ fn train_groups_parallel(
                 let next = &next;
                 scope.spawn(
                     move || -> Result<Vec<(usize, (ResNetStepper, TrainReport))>> {
+                        let _busy = super::backward::BusyTrainer::start();
                         let mut out = Vec::new();
                         let mut report = |p: &Progress| {
                             let _ = tx.send(p.clone());
