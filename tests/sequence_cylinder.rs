@@ -4,7 +4,9 @@
 use std::f64::consts::PI;
 
 use hits::sequence::cylinder::obstacle::WallLinks;
-use hits::sequence::cylinder::{simulate, CylinderConfig, Lattice, XBoundary, YBoundary};
+use hits::sequence::cylinder::{
+    simulate, simulate_with_progress, CylinderConfig, Lattice, XBoundary, YBoundary,
+};
 use hits::sequence::fixed_step::FixedStepper;
 
 /// Taylor-Green vortex u = U0 sin(kx) cos(ky), v = -U0 cos(kx) sin(ky) on a periodic n x n
@@ -74,7 +76,15 @@ fn taylor_green_error_is_sensitive_to_viscosity() {
 #[test]
 fn quick_run_shapes_and_values() {
     let cfg = CylinderConfig::quick();
-    let run = simulate(&cfg).unwrap();
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+    let run = simulate_with_progress(&cfg, &mut |step, total| calls.push((step, total))).unwrap();
+    // Progress: about a hundred calls, steps rising from 0, below the one total.
+    let (spinup, per_snap) = cfg.schedule().unwrap();
+    let total = spinup + (cfg.n_snapshots - 1) * per_snap;
+    assert!((90..=101).contains(&calls.len()), "{} calls", calls.len());
+    assert_eq!(calls[0], (0, total));
+    assert!(calls.windows(2).all(|w| w[0].0 < w[1].0));
+    assert!(calls.iter().all(|&(s, t)| t == total && s < total));
     assert_eq!((run.nx, run.ny), (91, 41));
     assert_eq!(run.u.dim(), (91 * 41, cfg.n_snapshots));
     assert!(run.u.iter().all(|v| v.is_finite()));

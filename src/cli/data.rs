@@ -210,7 +210,21 @@ fn make_fluid(dir: &Path, input: Option<&Path>, quick: bool) -> anyhow::Result<(
                 cylinder::CylinderConfig::default()
             };
             let t = Instant::now();
-            let run = cylinder::simulate(&cfg)?;
+            let mut shown = Instant::now();
+            let run = cylinder::simulate_with_progress(&cfg, &mut |step, total| {
+                if shown.elapsed().as_secs_f64() >= 30.0 {
+                    shown = Instant::now();
+                    let done = step as f64 / total as f64;
+                    let spent = t.elapsed().as_secs_f64();
+                    say!(
+                        "cylinder wake: lattice step {step} of {total} ({:.0} %), {:.0} s so far, \
+                         about {:.0} s to go",
+                        100.0 * done,
+                        spent,
+                        spent * (1.0 - done) / done.max(1e-9)
+                    );
+                }
+            })?;
             say!(
                 "cylinder wake (lattice Boltzmann, Re {}): {} x {} grid, {} snapshots every {} D/U in {:.1} s \
                  ({:.3e} cell updates/s)",

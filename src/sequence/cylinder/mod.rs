@@ -279,6 +279,15 @@ fn sponge_profile(cfg: &CylinderConfig, nx: usize, ny: usize) -> Vec<f64> {
 
 /// Run the lattice-Boltzmann simulation described by `cfg`.
 pub fn simulate(cfg: &CylinderConfig) -> Result<CylinderRun> {
+    simulate_with_progress(cfg, &mut |_, _| {})
+}
+
+/// [`simulate`], calling `progress(step, total)` with the lattice steps done and to do, about a
+/// hundred times over the run (spin-up included).
+pub fn simulate_with_progress(
+    cfg: &CylinderConfig,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<CylinderRun> {
     let (spinup, per_snap) = cfg.schedule()?;
     let cells = cfg.cells_per_diameter as f64;
     let h = 1.0 / cells;
@@ -359,6 +368,9 @@ pub fn simulate(cfg: &CylinderConfig) -> Result<CylinderRun> {
         }
         if step == total {
             break;
+        }
+        if step % total.div_ceil(100).max(1) == 0 {
+            progress(step, total);
         }
         let start = Instant::now();
         lattice.step(&mut state);
