@@ -261,7 +261,7 @@ fn cpu_seconds() -> f64 {
 /// Whole-sequence epochs of the LSTM and CW-RNN (5 modules) sized by the rule to each data set's
 /// HiTS, on a synthetic sequence of the data set's shape; the KS ESN of 1570 fitted once.
 #[test]
-#[ignore]
+#[ignore = "a timing run at the paper's sizes (minutes), not a check: run it with --ignored --nocapture"]
 fn table1_size_timing() {
     // (data, features, frames, LSTM hidden, CW-RNN hidden) as the sizing rule gives them
     let sets = [

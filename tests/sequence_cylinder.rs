@@ -227,7 +227,7 @@ fn bad_inputs_are_named() {
 
 /// The paper run: `cargo test --release --test sequence_cylinder -- --ignored --nocapture`
 #[test]
-#[ignore]
+#[ignore = "the full-size lattice-Boltzmann run (minutes): run it with --ignored --nocapture"]
 fn paper_run() {
     let cfg = CylinderConfig::default();
     let start = std::time::Instant::now();

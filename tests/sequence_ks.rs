@@ -228,7 +228,7 @@ fn bad_inputs_are_named() {
 
 /// The paper's run (512 x 4001), timed. `cargo test --release --test sequence_ks -- --ignored --nocapture`
 #[test]
-#[ignore]
+#[ignore = "the paper's 512 x 4001 KS run, timed (minutes): run it with --ignored --nocapture"]
 fn paper_run_timing() {
     let start = std::time::Instant::now();
     let u = simulate(&KsConfig::default()).unwrap();
