@@ -85,29 +85,44 @@ fn split_minibatch_gradients_equal_autograd() {
         ("paper w = 0.7", Loss::paper(), 0.7),
         ("l1", l1(), 1.0),
     ] {
-        let (wv, bv) = split(&params);
-        let (values, grads) = loss_and_grads(&wv, &bv, &x, &targets, &loss, w).unwrap();
-        let vars: Vec<Var> = params
-            .iter()
-            .map(|p| Var::from_tensor(p).unwrap())
-            .collect();
-        let tracked: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
-        let (tw, tb) = split(&tracked);
-        let want = recurrent_loss(&tw, &tb, &x, &ys, &loss, w).unwrap();
-        assert!(
-            close(&vec1(&values), &vec1(&want), 1e-13),
-            "{what}: loss values"
-        );
-        let store = want.sum_all().unwrap().backward().unwrap();
-        assert_eq!(grads.len(), vars.len(), "{what}");
-        for (i, v) in vars.iter().enumerate() {
-            let auto = vec1(store.get(v.as_tensor()).unwrap());
-            assert!(
-                close(&vec1(&grads[i]), &auto, 1e-12),
-                "{what}: param {i} vs autograd"
-            );
-        }
+        training_equals_autograd(what, &params, &x, &ys, &targets, &loss, w);
     }
+}
+
+/// The loss values and gradients of training (`loss_and_grads`) for `params` against candle's
+/// autograd through the rollout and the loss, as validation computes them; returns them.
+fn training_equals_autograd(
+    what: &str,
+    params: &[Tensor],
+    x: &Tensor,
+    ys: &Tensor,
+    targets: &[Tensor],
+    loss: &Loss,
+    w: f64,
+) -> (Tensor, Vec<Tensor>) {
+    let (wv, bv) = split(params);
+    let (values, grads) = loss_and_grads(&wv, &bv, x, targets, loss, w).unwrap();
+    let vars: Vec<Var> = params
+        .iter()
+        .map(|p| Var::from_tensor(p).unwrap())
+        .collect();
+    let tracked: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    let (tw, tb) = split(&tracked);
+    let want = recurrent_loss(&tw, &tb, x, ys, loss, w).unwrap();
+    assert!(
+        close(&vec1(&values), &vec1(&want), 1e-13),
+        "{what}: loss values"
+    );
+    let store = want.sum_all().unwrap().backward().unwrap();
+    assert_eq!(grads.len(), vars.len(), "{what}");
+    for (i, v) in vars.iter().enumerate() {
+        let auto = vec1(store.get(v.as_tensor()).unwrap());
+        assert!(
+            close(&vec1(&grads[i]), &auto, 1e-12),
+            "{what}: param {i} vs autograd"
+        );
+    }
+    (values, grads)
 }
 
 /// The gradients training uses (hand-written through the rollout, the loss's own gradient
@@ -126,29 +141,7 @@ fn training_gradients_equal_autograd_and_finite_differences() {
     ];
     let mut checked = 0;
     for (what, loss, w) in &cases {
-        let (wv, bv) = split(&params);
-        let (values, grads) = loss_and_grads(&wv, &bv, &x, &targets, loss, *w).unwrap();
-
-        // Autograd through the rollout and the loss, as validation computes it.
-        let vars: Vec<Var> = params
-            .iter()
-            .map(|p| Var::from_tensor(p).unwrap())
-            .collect();
-        let tracked: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
-        let (tw, tb) = split(&tracked);
-        let want = recurrent_loss(&tw, &tb, &x, &ys, loss, *w).unwrap();
-        assert!(
-            close(&vec1(&values), &vec1(&want), 1e-13),
-            "{what}: loss values"
-        );
-        let store = want.sum_all().unwrap().backward().unwrap();
-        for (i, v) in vars.iter().enumerate() {
-            let auto = vec1(store.get(v.as_tensor()).unwrap());
-            assert!(
-                close(&vec1(&grads[i]), &auto, 1e-12),
-                "{what}: param {i} vs autograd"
-            );
-        }
+        let (values, grads) = training_equals_autograd(what, &params, &x, &ys, &targets, loss, *w);
 
         // Finite differences of sum_k L_k.
         let total = |ps: &[Tensor]| -> f64 {
