@@ -148,8 +148,8 @@ pub const ROW_BLOCKS: usize = 2;
 ///
 /// On the CPU a minibatch of one net (K = 1; stacks of several keep one block, measured faster)
 /// with at least [`SPLIT_ROWS`] rows is rolled out and differentiated in [`ROW_BLOCKS`] row
-/// blocks on rayon's pool (the loss itself, which may couple the rows
-/// through its max, sees the whole batch), and the blocks' weight gradients are summed: with
+/// blocks on rayon's pool (the loss itself, which may couple the rows through its max, sees the
+/// whole batch), and the blocks' weight gradients are summed: with
 /// single-threaded matrix products ([`super::device::one_thread_per_matmul`]) one stepper then
 /// trains on every core. The sum regroups the gradient's terms (rounding at the level of
 /// `f32`'s epsilon against one block); other devices take the whole batch in one pass.
@@ -163,18 +163,7 @@ pub fn loss_and_grads(
 ) -> Result<(Tensor, Vec<Tensor>)> {
     check_starts_and_targets(x, targets)?;
     let n_steps = targets.len();
-    let rows = x.dim(1)?;
-    if !x.device().is_cpu() || x.dim(0)? > 1 || rows < SPLIT_ROWS {
-        let rollout = Rollout::run(weights, biases, x, n_steps)?;
-        let (values, pred_grads) = loss.values_and_grads(w, &rollout.predictions, targets)?;
-        let grads = rollout.backward(weights, &pred_grads)?;
-        return Ok((values, grads));
-    }
-    let block = rows.div_ceil(ROW_BLOCKS);
-    let blocks: Vec<(usize, usize)> = (0..rows)
-        .step_by(block)
-        .map(|start| (start, block.min(rows - start)))
-        .collect();
+    let blocks = row_blocks(x)?;
     let rollouts = in_parallel(&blocks, |&(start, len)| {
         Rollout::run(
             weights,
@@ -201,7 +190,7 @@ pub fn loss_and_grads(
     let mut per_block = per_block.into_iter();
     let mut grads = per_block
         .next()
-        .expect("at least one block (rows >= SPLIT_ROWS)");
+        .expect("row_blocks gives at least one block");
     for more in per_block {
         for (acc, g) in grads.iter_mut().zip(more) {
             *acc = (&*acc + g)?;
@@ -210,18 +199,34 @@ pub fn loss_and_grads(
     Ok((values, grads))
 }
 
-/// `f` of every item, in order; the first error. On rayon's pool, unless the cores are already
-/// kept busy (on a rayon pool thread, or while two or more threads of
-/// [`super::train_hierarchy`] each train their own stepper, see [`BusyTrainer`]): there the
-/// hand-offs cost more than they gain. Either way the same blocks and the same sums, so the
-/// same numbers.
+/// The row blocks `(start, len)` of [`loss_and_grads`] for starts `x: [K, B, dim]`: one block of
+/// the whole batch, or [`ROW_BLOCKS`] on the CPU for one net (K = 1) with at least
+/// [`SPLIT_ROWS`] rows. One block is the whole tensors, untouched (candle's `narrow` of the full
+/// range, `contiguous` of a contiguous tensor and `cat` of one part return it as it is).
+fn row_blocks(x: &Tensor) -> Result<Vec<(usize, usize)>> {
+    let (k, rows, _) = x.dims3()?;
+    if !x.device().is_cpu() || k > 1 || rows < SPLIT_ROWS {
+        return Ok(vec![(0, rows)]);
+    }
+    let block = rows.div_ceil(ROW_BLOCKS);
+    Ok((0..rows)
+        .step_by(block)
+        .map(|start| (start, block.min(rows - start)))
+        .collect())
+}
+
+/// `f` of every item, in order; the first error. A single item on this thread; several on
+/// rayon's pool, unless the cores are already kept busy (on a rayon pool thread, or while two or
+/// more threads of [`super::train_hierarchy`] each train their own stepper, see
+/// [`BusyTrainer`]): there the hand-offs cost more than they gain. Either way the same blocks
+/// and the same sums, so the same numbers.
 fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> Result<R> + Sync + Send,
 ) -> Result<Vec<R>> {
     use rayon::prelude::*;
     let busy = BUSY_TRAINERS.load(std::sync::atomic::Ordering::Relaxed) > 1;
-    if busy || rayon::current_thread_index().is_some() {
+    if items.len() < 2 || busy || rayon::current_thread_index().is_some() {
         return items.iter().map(f).collect();
     }
     items.par_iter().map(f).collect()

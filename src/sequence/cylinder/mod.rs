@@ -331,6 +331,7 @@ pub fn simulate_with_progress(
     let (mut drag, mut lift) = (Vec::new(), Vec::new());
     let mut stepping = 0.0;
     let mut snap = 0;
+    let report_every = total.div_ceil(100).max(1);
     for step in 0..=total {
         if step >= spinup && (step - spinup) % per_snap == 0 {
             let (_, ux, _) = lattice.macroscopic(&state);
@@ -369,7 +370,7 @@ pub fn simulate_with_progress(
         if step == total {
             break;
         }
-        if step % total.div_ceil(100).max(1) == 0 {
+        if step % report_every == 0 {
             progress(step, total);
         }
         let start = Instant::now();
