@@ -159,8 +159,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         cfg.epochs,
         if args.batched {
             "batched".to_string()
-        } else if candle_core::utils::get_num_threads() == 1 && rayon::current_num_threads() > 1 {
-            format!("{} at once (one per core)", rayon::current_num_threads())
+        } else if candle_core::utils::get_num_threads() == 1
+            && rayon::current_num_threads().min(plan.steps.len()) > 1
+        {
+            let at_once = rayon::current_num_threads().min(plan.steps.len());
+            format!("{at_once} at once (one per core)")
         } else {
             "one after the other".to_string()
         },
