@@ -411,7 +411,10 @@ fn stored_sequences_round_trip() {
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.contains(".tmp") || name.contains("hits-tmp")
+        })
         .collect();
     assert!(leftovers.is_empty());
 }

@@ -66,7 +66,7 @@ pub struct DataArgs {
 
 /// Run `hits data`.
 pub fn run(args: DataArgs) -> anyhow::Result<()> {
-    let quick = args.quick || hits::data::quick_mode();
+    let quick = args.quick || hits::data::quick_mode()?;
     let dir = quick_root(&args.out, quick).join(args.which.dir_name());
     let t0 = Instant::now();
     match args.which {

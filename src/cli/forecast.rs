@@ -57,8 +57,8 @@ pub struct ForecastArgs {
     /// (written by `hits generate`; quick mode <data>/quick/<System>/).
     #[arg(long, default_value = "data", conflicts_with = "data_dir")]
     pub data: PathBuf,
-    /// Noise level of the data and models (0.0, 0.01, 0.02).
-    #[arg(long, default_value_t = 0.0)]
+    /// Noise level of the data and models (0.0, 0.01, 0.02), in [0, 1].
+    #[arg(long, default_value_t = 0.0, value_parser = crate::cli::parse_noise)]
     pub noise: f64,
     /// Output root; files go to <out>/<folder>/ (quick mode <out>/quick/<folder>/).
     #[arg(long, default_value = "results")]
@@ -88,12 +88,9 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     } else {
         args.device
     })?;
-    let quick = args.quick || hits::data::quick_mode();
+    let quick = args.quick || hits::data::quick_mode()?;
     let problem = args.problem.problem(quick)?;
     let name = problem.name.clone();
-    if !(args.noise.is_finite() && args.noise >= 0.0) {
-        anyhow::bail!("--noise must be finite and >= 0, got {}", args.noise);
-    }
     if let Some(h) = args.hybrid.iter().find(|h| !(h.is_finite() && **h > 0.0)) {
         anyhow::bail!("--hybrid: every RK4 step must be a positive number of dt, got {h}");
     }

@@ -33,7 +33,7 @@ pub struct GenerateArgs {
     /// Noise levels, comma-separated: each adds noise * (std over time, averaged over
     /// trajectories, per component) * N(0, 1). The paper uses 0.0 and, for the noise study,
     /// 0.01 and 0.02.
-    #[arg(long, value_delimiter = ',', default_value = "0.0", value_parser = parse_noise)]
+    #[arg(long, value_delimiter = ',', default_value = "0.0", value_parser = crate::cli::parse_noise)]
     pub noise: Vec<f64>,
 
     /// Quick mode: 32/16/16 train/val/test trajectories (full length) instead of the paper's
@@ -69,23 +69,12 @@ fn parse_systems(s: &str) -> Result<Systems, String> {
         .map_err(|e| e.to_string())
 }
 
-fn parse_noise(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number"))?;
-    if !(v.is_finite() && v >= 0.0) {
-        return Err(format!("noise must be finite and >= 0, got {s}"));
-    }
-    Ok(v)
-}
-
 /// Run `hits generate`.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     if args.noise.is_empty() {
         bail!("--noise: give at least one noise level, e.g. --noise 0.0,0.01,0.02");
     }
-    let quick = args.quick || quick_mode();
+    let quick = args.quick || quick_mode()?;
     let start = Instant::now();
     // The problems, with the seed asked for.
     let problems: Vec<_> = args

@@ -80,7 +80,7 @@ pub fn run(args: ImportTorchArgs) -> anyhow::Result<()> {
         }
     };
     let problem = system.problem();
-    let quick = args.quick || hits::data::quick_mode();
+    let quick = args.quick || hits::data::quick_mode()?;
     let out = args.out.clone().unwrap_or_else(|| {
         quick_root(&PathBuf::from("models"), quick)
             .join("imported")

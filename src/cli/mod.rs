@@ -13,6 +13,15 @@ mod reproduce;
 mod sweep;
 mod train;
 
+/// `--noise` of every command: a number in [0, 1] ([`hits::data::check_noise`]).
+pub(crate) fn parse_noise(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    hits::data::check_noise(v).map_err(|e| e.to_string())
+}
+
 /// Multiscale hierarchical neural time-steppers (HiTS): data, training, forecasting, figures.
 #[derive(Debug, Parser)]
 #[command(name = "hits", version, about, long_about = None)]
@@ -40,6 +49,8 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // refused up front, also where --quick would make its value moot
+    hits::data::quick_mode()?;
     match cli.command {
         Command::Data(args) => data::run(args),
         Command::Generate(args) => generate::run(args),

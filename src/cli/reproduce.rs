@@ -146,7 +146,7 @@ pub(crate) fn results_root(args: &ReproduceArgs, quick: bool) -> PathBuf {
 }
 
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
-    let quick = args.quick || hits::data::quick_mode();
+    let quick = args.quick || hits::data::quick_mode()?;
     // A GPU asked for strictly and not usable: an error before any work.
     if args.device_choice() == DeviceChoice::Cuda {
         args.device()?;

@@ -63,7 +63,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub systems: Vec<SystemKind>,
     /// Noise levels to train at, comma-separated (0 among them).
-    #[arg(long, value_delimiter = ',', default_value = "0")]
+    #[arg(long, value_delimiter = ',', default_value = "0", value_parser = crate::cli::parse_noise)]
     pub noise: Vec<f64>,
     /// table1: data sets, comma-separated: ks, bach, fluid, flower [default: all].
     #[arg(long, value_delimiter = ',')]
@@ -187,7 +187,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
 }
 
 fn plan(a: PlanArgs) -> anyhow::Result<()> {
-    let quick = a.quick || hits::data::quick_mode();
+    let quick = a.quick || hits::data::quick_mode()?;
     if a.epochs == Some(0) || a.baseline_epochs == Some(0) {
         anyhow::bail!("--epochs and --baseline-epochs must be at least 1");
     }

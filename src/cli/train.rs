@@ -85,8 +85,8 @@ pub struct TrainArgs {
     /// mode <out>/quick/<folder>/); <folder> is the system's or the data folder's name.
     #[arg(long, default_value = "models")]
     pub out: PathBuf,
-    /// Noise level of the data set.
-    #[arg(long, default_value_t = 0.0)]
+    /// Noise level of the data set, in [0, 1].
+    #[arg(long, default_value_t = 0.0, value_parser = crate::cli::parse_noise)]
     pub noise: f64,
     /// Seed of initial weights (stepper k: seed + k) and minibatches.
     #[arg(long, default_value_t = 0)]
@@ -101,7 +101,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if !args.batched && dev.is_cpu() {
         hits::stepper::device::one_thread_per_matmul();
     }
-    let quick = args.quick || hits::data::quick_mode();
+    let quick = args.quick || hits::data::quick_mode()?;
     let problem = args.problem.problem(quick)?;
     let dim = problem.dim();
     let arch = args.arch.clone().unwrap_or_else(|| problem.arch.clone());

@@ -29,6 +29,11 @@ use serde::{Deserialize, Serialize};
 use super::npy::python_float;
 use crate::{Error, Result};
 
+/// `train_noise0.01.npy`: the file of one split (see [`super::split_path`]).
+pub fn split_file_name(split: &str, noise: f64) -> String {
+    format!("{split}_noise{}.npy", python_float(noise))
+}
+
 /// The file name of the metadata in a data folder.
 pub const DATASET_FILE: &str = "dataset.json";
 
@@ -70,6 +75,12 @@ pub struct DataSetMeta {
     pub seed: Option<u64>,
     /// The complete noise levels, sorted by noise.
     pub levels: Vec<NoiseLevel>,
+    /// Files hits is (re)writing right now: listed before a level's splits are written and
+    /// cleared once they are all in place, so that the rerun of an interrupted `hits generate`
+    /// knows these files are its own to replace. Any other `.npy` in the folder that no level
+    /// lists is a file hits did not write, and is never replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writing: Vec<String>,
 }
 
 impl DataSetMeta {
@@ -83,6 +94,7 @@ impl DataSetMeta {
             provenance: provenance.into(),
             seed: None,
             levels: Vec::new(),
+            writing: Vec::new(),
         }
     }
 
@@ -114,7 +126,61 @@ impl DataSetMeta {
                 ),
             ));
         }
+        meta.check_names(&path)?;
         Ok(Some(meta))
+    }
+
+    /// Every file name the metadata gives is a plain name inside the folder, and the one hits
+    /// writes for its split and noise level (`train_noise0.01.npy`): a foreign or damaged
+    /// `dataset.json` naming `../x` or `/some/where` can make hits read, replace or delete
+    /// nothing outside the data set.
+    fn check_names(&self, path: &Path) -> Result<()> {
+        let bad = |msg: String| Err(Error::bad_file(path, msg));
+        // the name names the folders of the models and results trained on this data
+        crate::io::plain_name(&self.name, "name", path)?;
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return bad(format!("field dt: {} is not a positive time step", self.dt));
+        }
+        for (i, level) in self.levels.iter().enumerate() {
+            if !level.noise.is_finite() {
+                return bad(format!(
+                    "field levels[{i}].noise: {} is not a number",
+                    level.noise
+                ));
+            }
+            for (split, f) in &level.splits {
+                let field = format!("levels[{i}].splits.{split}.file");
+                crate::io::plain_name(&f.file, &field, path)?;
+                let expected = split_file_name(split, level.noise);
+                if !super::SPLITS.contains(&split.as_str()) || f.file != expected {
+                    return bad(format!(
+                        "field {field}: {:?} is not the file of the {split} split at noise {} \
+                         ({expected}); refused",
+                        f.file,
+                        python_float(level.noise)
+                    ));
+                }
+            }
+        }
+        for (i, name) in self.writing.iter().enumerate() {
+            crate::io::plain_name(name, &format!("writing[{i}]"), path)?;
+            if !name.ends_with(".npy") {
+                return bad(format!(
+                    "field writing[{i}]: {name:?} is not a .npy file; refused"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether hits wrote (or is writing) the file `name` of this folder: some level lists it,
+    /// or it is in [`DataSetMeta::writing`].
+    pub fn owns(&self, name: &str) -> bool {
+        self.writing.iter().any(|w| w == name)
+            || self
+                .levels
+                .iter()
+                .any(|l| l.splits.values().any(|f| f.file == name))
     }
 
     /// Write `<dir>/dataset.json` atomically.

@@ -84,9 +84,44 @@ impl Sizes {
     }
 }
 
-/// True when the environment variable `HITS_QUICK` is set to a non-empty value other than `0`.
-pub fn quick_mode() -> bool {
-    std::env::var("HITS_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
+/// Whether the environment asks for quick mode: `HITS_QUICK` set to `1`, `true` or `yes`
+/// (quick) or `0`, `false`, `no`, empty or unset (full size), ignoring ASCII case and
+/// surrounding spaces. Anything else (`HITS_QUICK=fals`, `=2`) is an error naming the variable,
+/// never a guess.
+pub fn quick_mode() -> Result<bool> {
+    match std::env::var_os("HITS_QUICK") {
+        None => Ok(false),
+        Some(v) => parse_quick(&v.to_string_lossy()),
+    }
+}
+
+/// A measurement-noise level, checked: a fraction of the signal's spread in [0, 1] (the paper
+/// uses 0, 0.01 and 0.02; AHiTS goes to 0.2). `5` (500 %) or a negative or non-finite level is
+/// an error naming the value.
+pub fn check_noise(noise: f64) -> Result<f64> {
+    if noise.is_finite() && (0.0..=1.0).contains(&noise) {
+        Ok(noise)
+    } else {
+        Err(crate::Error::invalid(
+            "noise",
+            format!(
+                "{noise} is not a noise level in [0, 1] (a fraction of the signal's spread: \
+                 0.01 is 1 %)"
+            ),
+        ))
+    }
+}
+
+/// The value of `HITS_QUICK` read as [`quick_mode`] does.
+pub fn parse_quick(value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "" | "0" | "false" | "no" => Ok(false),
+        _ => Err(crate::Error::invalid(
+            "HITS_QUICK",
+            format!("{value:?}: use 1, true or yes for quick mode, 0, false or no (or unset) for full size"),
+        )),
+    }
 }
 
 /// `<root>/quick` in quick mode, `root` otherwise: where a command's quick-mode files go, so a
@@ -103,7 +138,7 @@ pub fn quick_root(root: &Path, quick: bool) -> PathBuf {
 /// The file of one split: `<dir>/<split>_noise<noise>.npy`, with the noise level formatted
 /// as Python's `'{}'.format(float)` does (`0.0`, `0.01`, `0.02`, `1e-05`).
 pub fn split_path(dir: &Path, split: &str, noise: f64) -> PathBuf {
-    dir.join(format!("{split}_noise{}.npy", npy::python_float(noise)))
+    dir.join(meta::split_file_name(split, noise))
 }
 
 impl DataSet {

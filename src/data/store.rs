@@ -20,7 +20,7 @@ use ndarray::Array3;
 use super::finite::check_finite;
 use super::meta::{DataSetMeta, NoiseLevel, SplitFile, DATASET_FILE};
 use super::npy::{python_float, read_array3, read_array3_hashed, write_array_atomic_hashed};
-use super::{split_path, DataSet, SPLITS};
+use super::{check_noise, split_path, DataSet, SPLITS};
 use crate::io::FolderLock;
 use crate::problem::OdeProblem;
 use crate::{Error, Result};
@@ -232,24 +232,23 @@ impl DataSet {
         origin: &DataSetMeta,
         replace: bool,
     ) -> Result<Vec<PathBuf>> {
-        if !(noise.is_finite() && noise >= 0.0) {
-            return Err(Error::invalid(
-                "noise",
-                format!("must be finite and >= 0, got {noise}"),
-            ));
-        }
+        check_noise(noise)?;
         let _lock = FolderLock::acquire(dir, "writing a data set")?;
+        let meta_path = DataSetMeta::path_in(dir);
         let fresh = DataSetMeta {
             levels: Vec::new(),
+            writing: Vec::new(),
             ..origin.clone()
         };
-        let mut meta = match DataSetMeta::read(dir)? {
+        let old = DataSetMeta::read(dir)?;
+        let mut meta = match &old {
             Some(old) => match old.origin_differs(&fresh) {
-                None => old,
+                None => old.clone(),
                 Some(_) if replace => {
-                    for level in &old.levels {
-                        for f in level.splits.values() {
-                            let p = dir.join(&f.file);
+                    for (i, level) in old.levels.iter().enumerate() {
+                        for (split, f) in &level.splits {
+                            let field = format!("levels[{i}].splits.{split}.file");
+                            let p = crate::io::inside(dir, &f.file, &field, &meta_path)?;
                             if p.exists() {
                                 std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
                             }
@@ -273,21 +272,47 @@ impl DataSet {
             },
             None => fresh,
         };
+        // Never replace a file hits did not write: one that no level of dataset.json lists
+        // (a user's own .npy in the folder, or a folder without dataset.json).
+        let names: Vec<String> = SPLITS
+            .iter()
+            .map(|split| super::meta::split_file_name(split, noise))
+            .collect();
+        for name in &names {
+            let path = dir.join(name);
+            let ours = old.as_ref().is_some_and(|m| m.owns(name));
+            if std::fs::symlink_metadata(&path).is_ok() && !ours {
+                return Err(Error::bad_file(
+                    &path,
+                    format!(
+                        "exists, but hits did not write it ({}): hits never replaces files of \
+                         your own; move it away or write the data set to another folder",
+                        if old.is_some() {
+                            format!("{DATASET_FILE} does not list it")
+                        } else {
+                            format!("the folder has no {DATASET_FILE}")
+                        }
+                    ),
+                ));
+            }
+        }
         meta.remove_level(noise);
+        // added to what earlier interrupted writes left listed (their levels are still ours)
+        for name in &names {
+            if !meta.writing.contains(name) {
+                meta.writing.push(name.clone());
+            }
+        }
         meta.write(dir)?;
         let mut splits = BTreeMap::new();
         let mut paths = Vec::new();
         for (split, a) in SPLITS.iter().zip(self.splits()) {
             let path = split_path(dir, split, noise);
             let sha256 = write_array_atomic_hashed(&path, a)?;
-            let file = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
             splits.insert(
                 split.to_string(),
                 SplitFile {
-                    file,
+                    file: super::meta::split_file_name(split, noise),
                     shape: a.shape().to_vec(),
                     dtype: "<f8".into(),
                     sha256,
@@ -296,6 +321,7 @@ impl DataSet {
             paths.push(path);
         }
         meta.insert_level(NoiseLevel { noise, splits });
+        meta.writing.retain(|w| !names.contains(w));
         meta.write(dir)?;
         Ok(paths)
     }

@@ -3,7 +3,7 @@
 //!
 //! Every file `hits` writes (data sets, checkpoints, figures, tables) goes through
 //! [`write_atomic`], so a reader, or a run resumed after an interrupt, never sees a half-written
-//! file. The content is written to a hidden temporary sibling `.<name>.tmp<pid>-<n>` (same
+//! file. The content is written to a hidden temporary sibling `.hits-tmp-<pid>-<n>.<name>` (same
 //! folder, so the rename stays on one file system; `n` counts the writes of this process, so
 //! two threads never share a temporary file), flushed to disk, then renamed over the target;
 //! the folder is synced so that the rename itself survives a power cut. On failure the
@@ -25,9 +25,11 @@
 //! # }
 //! ```
 
+mod confine;
 mod lock;
 mod stale;
 
+pub use confine::{inside, plain_name};
 pub use lock::{FolderLock, LOCK_FILE};
 pub use stale::{is_temp_name, remove_stale_temp_files, StaleFile};
 
@@ -69,6 +71,61 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Open `path` for reading as data: only a regular file (or a link to one) is opened, so a
+/// FIFO, a device or a folder named like a data file is an error naming it instead of a read
+/// that hangs or never ends.
+pub fn open_data_file(path: &Path) -> Result<std::fs::File> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    // the name may have been replaced between the two calls: check what was opened
+    let opened = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !opened.is_file() {
+        return Err(not_regular(path, &opened));
+    }
+    Ok(file)
+}
+
+/// The whole content of a regular file (see [`open_data_file`]).
+pub fn read_data_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = open_data_file(path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
+}
+
+/// The content of a regular text file (see [`open_data_file`]); not UTF-8 is an error naming it.
+pub fn read_data_text(path: &Path) -> Result<String> {
+    String::from_utf8(read_data_file(path)?).map_err(|_| Error::bad_file(path, "not UTF-8 text"))
+}
+
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> Error {
+    let ft = meta.file_type();
+    let what = if ft.is_dir() {
+        "a folder"
+    } else if is_fifo(&ft) {
+        "a FIFO (named pipe)"
+    } else {
+        "not a regular file"
+    };
+    Error::bad_file(path, format!("{what}, not a data file; refused"))
+}
+
+#[cfg(unix)]
+fn is_fifo(ft: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    ft.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
+}
+
 /// Make a rename in `dir` durable (best effort: not every platform can sync a folder).
 pub(crate) fn sync_dir(dir: &Path) {
     let dir = if dir.as_os_str().is_empty() {
@@ -81,7 +138,7 @@ pub(crate) fn sync_dir(dir: &Path) {
     }
 }
 
-/// `<dir>/.<name>.tmp<pid>-<n>`: a hidden sibling of `path`, unique within this process.
+/// `<dir>/.hits-tmp-<pid>-<n>.<name>`: a hidden sibling of `path`, unique within this process.
 fn temp_path(path: &Path) -> Result<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().ok_or_else(|| {
@@ -90,13 +147,13 @@ fn temp_path(path: &Path) -> Result<PathBuf> {
             format!("{} has no file name", path.display()),
         )
     })?;
-    let mut tmp = std::ffi::OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!(
-        ".tmp{}-{}",
+    let mut tmp = std::ffi::OsString::from(format!(
+        "{}{}-{}.",
+        stale::TEMP_PREFIX,
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
+    tmp.push(name);
     Ok(path.with_file_name(tmp))
 }
 

@@ -12,35 +12,32 @@ pub struct StaleFile {
     pub bytes: u64,
 }
 
-/// True for the names of temporary files `hits` writes (`.<name>.tmp<pid>-<n>`, the older
-/// `.<name>.tmp<pid>`) and those of the `tempfile` crate (`.tmp` + 6 characters), which older
-/// versions left by way of the safetensors writer.
+/// The start of every temporary name `hits` writes: `.hits-tmp-<pid>-<n>.<name>`.
+pub(crate) const TEMP_PREFIX: &str = ".hits-tmp-";
+
+/// True for the names of temporary files `hits` writes, `.hits-tmp-<pid>-<n>.<name>`, and only
+/// those: a user's `.notes.tmp123` or `.tmpAb12Cd` is never taken for one (earlier versions
+/// wrote `.<name>.tmp<pid>-<n>`; such leftovers are no longer removed, since a user's file can
+/// look the same).
 pub fn is_temp_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix('.') else {
-        return false;
-    };
-    if let Some(tail) = rest.strip_prefix("tmp") {
-        if tail.len() == 6 && tail.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return true;
-        }
+    temp_parts(name).is_some()
+}
+
+/// The process id and target name of a `hits` temporary name.
+fn temp_parts(name: &str) -> Option<(u32, &str)> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?;
+    let (pid, rest) = rest.split_once('-')?;
+    let (n, target) = rest.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(pid) && digits(n)) || target.is_empty() {
+        return None;
     }
-    match rest.rfind(".tmp") {
-        Some(i) if i > 0 => {
-            let tail = &rest[i + 4..];
-            let (pid, n) = tail.split_once('-').unwrap_or((tail, "0"));
-            !pid.is_empty()
-                && pid.chars().all(|c| c.is_ascii_digit())
-                && !n.is_empty()
-                && n.chars().all(|c| c.is_ascii_digit())
-        }
-        _ => false,
-    }
+    Some((pid.parse().ok()?, target))
 }
 
 /// The process id in a `hits` temporary name, if there is one.
 fn pid_of(name: &str) -> Option<u32> {
-    let tail = &name[name.rfind(".tmp")? + 4..];
-    tail.split_once('-').map_or(tail, |(p, _)| p).parse().ok()
+    temp_parts(name).map(|(pid, _)| pid)
 }
 
 /// Whether process `pid` is alive, where the platform can tell (`/proc` on Linux); `None`
@@ -95,23 +92,28 @@ mod tests {
     #[test]
     fn temporary_names() {
         for name in [
-            ".model_D1_noise0.0.json.tmp123",
-            ".train_noise0.0.npy.tmp99-4",
-            ".tmpAb12Cd",
+            ".hits-tmp-123-0.model_D1_noise0.0.json",
+            ".hits-tmp-99-4.train_noise0.0.npy",
+            ".hits-tmp-99-4..hidden",
         ] {
             assert!(is_temp_name(name), "{name}");
         }
+        // a user's files, however temporary they look, and the older hits pattern
         for name in [
             "train_noise0.0.npy",
             ".hits.lock",
-            ".tmp",
-            ".x.tmp",
-            ".x.tmp12-",
-            ".x.tmpab",
+            ".notes.tmp123",
+            ".model.json.tmp99-4",
+            ".tmpAb12Cd",
+            ".hits-tmp-",
+            ".hits-tmp-12-3.",
+            ".hits-tmp-12.x",
+            ".hits-tmp-a-1.x",
+            "hits-tmp-1-2.x",
         ] {
             assert!(!is_temp_name(name), "{name}");
         }
-        assert_eq!(pid_of(".a.npy.tmp42-7"), Some(42));
+        assert_eq!(pid_of(".hits-tmp-42-7.a.npy"), Some(42));
     }
 
     #[test]
@@ -119,10 +121,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hits-stale-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // PID 4194304 is above Linux's largest pid_max: never alive.
-        let dead = dir.join(".a.npy.tmp4194304-0");
-        let live = dir.join(format!(".b.npy.tmp{}-0", std::process::id()));
+        let dead = dir.join(".hits-tmp-4194304-0.a.npy");
+        let live = dir.join(format!(".hits-tmp-{}-0.b.npy", std::process::id()));
         let keep = dir.join("a.npy");
-        for p in [&dead, &live, &keep] {
+        let users = dir.join(".notes.tmp123");
+        for p in [&dead, &live, &keep, &users] {
             std::fs::write(p, b"12345").unwrap();
         }
         let removed = remove_stale_temp_files(&dir).unwrap();
@@ -133,7 +136,7 @@ mod tests {
                 bytes: 5
             }]
         );
-        assert!(!dead.exists() && live.exists() && keep.exists());
+        assert!(!dead.exists() && live.exists() && keep.exists() && users.exists());
         assert!(remove_stale_temp_files(&dir.join("missing"))
             .unwrap()
             .is_empty());

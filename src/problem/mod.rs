@@ -328,9 +328,20 @@ impl OdeProblem {
         self
     }
 
-    /// [`OdeProblem::quick`] when `quick` is true or `HITS_QUICK` is set, else the problem as is.
+    /// The problem with every stepper's training capped at `cap` epochs (`--epochs` of `hits
+    /// reproduce`; at least 1), its checks at most that far apart; `None` changes nothing.
+    pub fn with_epoch_cap(mut self, cap: Option<usize>) -> OdeProblem {
+        if let Some(cap) = cap {
+            self.train.epochs = self.train.epochs.min(cap.max(1));
+            self.train.eval_every = self.train.eval_every.min(self.train.epochs);
+        }
+        self
+    }
+
+    /// [`OdeProblem::quick`] when `quick` is true, else the problem as is (the caller decides,
+    /// e.g. `--quick || hits::data::quick_mode()?`; a sweep task follows its plan).
     pub fn select(self, quick: bool) -> OdeProblem {
-        if (quick || crate::data::quick_mode()) && !self.quick {
+        if quick && !self.quick {
             self.quick()
         } else {
             self

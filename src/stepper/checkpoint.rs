@@ -52,15 +52,28 @@ pub fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// The stem of a checkpoint path given as `.safetensors`, `.json` or without extension.
+/// The stem of a checkpoint path given as `.safetensors`, `.json` or without extension. The
+/// path's bytes are kept as they are (a folder whose name is not UTF-8 stays that folder).
 pub fn stem_of(path: &Path) -> PathBuf {
-    let s = path.to_string_lossy();
+    let bytes = path.as_os_str().as_encoded_bytes();
     for suf in [".state.safetensors", ".state.json", ".safetensors", ".json"] {
-        if let Some(stem) = s.strip_suffix(suf) {
-            return PathBuf::from(stem);
+        if let Some(stem) = bytes.strip_suffix(suf.as_bytes()) {
+            return path_from_bytes(stem).unwrap_or_else(|| path.to_path_buf());
         }
     }
     path.to_path_buf()
+}
+
+/// A path from the encoded bytes of another cut at an ASCII character.
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    std::str::from_utf8(bytes).ok().map(PathBuf::from)
 }
 
 fn ckpt_err(path: &Path, msg: impl Into<String>) -> Error {

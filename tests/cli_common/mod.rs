@@ -210,13 +210,13 @@ impl Lcg {
     }
 }
 
-/// Files whose names look like temporary files (hidden, `.tmp` in them).
+/// Files whose names look like temporary files (hidden, `.tmp` or `hits-tmp` in them).
 pub fn temp_files(dir: &Path) -> Vec<String> {
     tree(dir)
         .into_keys()
         .filter(|k| {
             let name = k.rsplit('/').next().unwrap_or(k);
-            name.starts_with('.') && name.contains(".tmp") || name.starts_with(".tmp")
+            name.starts_with('.') && (name.contains(".tmp") || name.contains("hits-tmp"))
         })
         .collect()
 }

@@ -10,7 +10,9 @@ use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let start = Instant::now();
-    let mut cfg = hits::problem::harmonic().select(quick);
+    let mut cfg = hits::problem::harmonic()
+        .select(quick)
+        .with_epoch_cap(args.epochs);
     let dev = args.device()?;
     cfg.batched = dev.is_cuda();
     eprintln!(

@@ -22,11 +22,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let dev = args.device()?;
     for system in systems {
         let start = Instant::now();
-        let mut cfg = system.problem().select(quick);
-        if let Some(cap) = args.epochs {
-            cfg.train.epochs = cfg.train.epochs.min(cap.max(1));
-            cfg.train.eval_every = cfg.train.eval_every.min(cfg.train.epochs);
-        }
+        let mut cfg = system.problem().select(quick).with_epoch_cap(args.epochs);
         cfg.batched = dev.is_cuda();
         eprintln!(
             "{system}{}: arch {:?}, steps {:?} x dt {}, up to {} epochs, {} on {}",

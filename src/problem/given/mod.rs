@@ -182,12 +182,10 @@ impl OdeProblem {
                 ))
             }
         };
-        let folder_name = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("data")
-            .to_string();
-        let name = meta.as_ref().map_or(folder_name, |m| m.name.clone());
+        let name = match &meta {
+            Some(m) => m.name.clone(),
+            None => folder_name(dir)?,
+        };
         let path = |s: &str| split_path(dir, s, 0.0);
         for s in ["train", "val"] {
             if !path(s).exists() {
@@ -240,6 +238,24 @@ impl OdeProblem {
         }
         Ok(p)
     }
+}
+
+/// The name of a data folder, which names its models and results: one that is not UTF-8 is
+/// refused, never replaced by another name (which would be another folder).
+fn folder_name(dir: &Path) -> Result<String> {
+    let Some(n) = dir.file_name() else {
+        return Ok("data".to_string());
+    };
+    n.to_str().map(str::to_string).ok_or_else(|| {
+        Error::invalid(
+            "data folder",
+            format!(
+                "the name of {} is not UTF-8; rename the folder (its name names the models and \
+                 results)",
+                dir.display()
+            ),
+        )
+    })
 }
 
 fn given_problem(
