@@ -103,7 +103,11 @@ pub struct PlanArgs {
     /// logs) [default: sweep/<experiment>, quick mode sweep/quick/<experiment>].
     #[arg(long)]
     pub sweep_dir: Option<PathBuf>,
-    /// The plan file to write.
+    /// Let training tasks publish over checkpoints in --models they did not make (without it
+    /// such a task fails naming the file).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The plan file to write. Re-planning a started sweep with other settings is refused.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -216,6 +220,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
         sweep_dir,
         epochs: a.epochs,
         baseline_epochs: a.baseline_epochs,
+        overwrite: a.overwrite,
     };
     let root = std::env::current_dir().context("the current folder")?;
     let plan = match experiment {
@@ -239,7 +244,9 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
             build::given(dir, a.dt, &a.steps, &a.noise, quick, root, settings)?
         }
     };
+    may_replan(&plan, &a.out)?;
     plan.save(&a.out)?;
+    plan.save(&plan.record_path())?;
     for stage in hits::sweep::Stage::ALL {
         let tasks = plan.stage(stage);
         if let (Some(first), Some(last)) = (tasks.first(), tasks.last()) {
@@ -261,9 +268,79 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuse to write `new` to `out` when that would make a started sweep's plan describe other
+/// work: `out` holding the plan of a started sweep with other settings, or `new`'s sweep
+/// folder holding started tasks planned with other settings (or with no record of their
+/// plan). The same settings again (a refresh) and a sweep not started yet are fine.
+fn may_replan(new: &Plan, out: &Path) -> anyhow::Result<()> {
+    let how = |dir: &Path| {
+        format!(
+            "plan into another folder (--sweep-dir D, and another --out to keep {}), or remove \
+             {} (and {}) to start over",
+            out.display(),
+            dir.display(),
+            out.display()
+        )
+    };
+    let mut same_as_out = false;
+    if std::fs::symlink_metadata(out).is_ok() {
+        let old = Plan::load(out).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}; {} is not a plan this hits can read, refusing to replace it (remove it or \
+                 choose another --out)",
+                out.display()
+            )
+        })?;
+        let diff = old.differences(new);
+        let started = old.started_tasks();
+        if !diff.is_empty() && started > 0 {
+            anyhow::bail!(
+                "refusing to re-plan: {} is the plan of a started sweep ({started} task(s) started \
+                 in {}) and the new plan differs: {}; {}",
+                out.display(),
+                old.sweep_dir().display(),
+                diff.join("; "),
+                how(&old.sweep_dir())
+            );
+        }
+        same_as_out = diff.is_empty() && old.sweep_dir() == new.sweep_dir();
+    }
+    let started = new.started_tasks();
+    if started == 0 {
+        return Ok(());
+    }
+    let dir = new.sweep_dir();
+    match new.recorded() {
+        Ok(Some(rec)) => {
+            let diff = rec.differences(new);
+            if !diff.is_empty() {
+                anyhow::bail!(
+                    "refusing to re-plan: {} holds {started} started task(s) of a sweep planned \
+                     with other settings ({}): {}; {}",
+                    dir.display(),
+                    new.record_path().display(),
+                    diff.join("; "),
+                    how(&dir)
+                );
+            }
+        }
+        Ok(None) if same_as_out => {}
+        Ok(None) => anyhow::bail!(
+            "refusing to re-plan: {} holds {started} started task(s) of a sweep whose plan it \
+             does not record ({} is missing), so the new plan may describe other work; {}",
+            dir.display(),
+            new.record_path().display(),
+            how(&dir)
+        ),
+        Err(e) => anyhow::bail!("refusing to re-plan: {e}; {}", how(&dir)),
+    }
+    Ok(())
+}
+
 fn run_tasks(a: RunArgs) -> anyhow::Result<()> {
     let plan_file = absolute(&a.plan)?;
     let plan = Plan::load(&plan_file)?;
+    plan.claim_folder(&plan_file)?;
     // Relative paths of the plan are relative to the folder it was made in.
     std::env::set_current_dir(&plan.root)
         .with_context(|| format!("changing to the plan's folder {}", plan.root.display()))?;
@@ -286,6 +363,7 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 fn slurm(a: SlurmArgs) -> anyhow::Result<()> {
     let plan_file = absolute(&a.plan)?;
     let plan = Plan::load(&plan_file)?;
+    plan.claim_folder(&plan_file)?;
     let file = match &a.config {
         Some(c) => SlurmOptions::load(c)?,
         None => SlurmOptions::default(),
@@ -379,6 +457,7 @@ fn slurm(a: SlurmArgs) -> anyhow::Result<()> {
 fn collect(a: CollectArgs) -> anyhow::Result<()> {
     let plan_file = absolute(&a.plan)?;
     let plan = Plan::load(&plan_file)?;
+    plan.claim_folder(&plan_file)?;
     std::env::set_current_dir(&plan.root)
         .with_context(|| format!("changing to the plan's folder {}", plan.root.display()))?;
     for p in work::write_reports(&plan)? {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{Plan, Task};
 use super::slurm::log_path;
-use super::task::{read_status, TaskStatus};
+use super::task::{output_problems, read_status, TaskStatus};
 use crate::io::write_bytes_atomic;
 use crate::Result;
 
@@ -49,6 +49,9 @@ pub enum State {
     /// `running` in its status: running now, or killed (out of time or memory).
     Running(TaskStatus),
     Done(TaskStatus),
+    /// `done` in its status, but outputs it recorded are missing or changed (each said):
+    /// not done.
+    Changed(TaskStatus, Vec<String>),
     Failed(TaskStatus),
     /// A status file that cannot be read.
     Unreadable(String),
@@ -59,9 +62,13 @@ pub fn states(plan: &Plan) -> Vec<(&Task, State)> {
     plan.tasks
         .iter()
         .map(|t| {
-            let st = match read_status(&plan.task_dir(t)) {
+            let status = plan.task_dir(t).and_then(|d| read_status(&d));
+            let st = match status {
                 Ok(None) => State::NotStarted,
-                Ok(Some(s)) if s.state == "done" => State::Done(s),
+                Ok(Some(s)) if s.state == "done" => match output_problems(plan, &s) {
+                    p if p.is_empty() => State::Done(s),
+                    p => State::Changed(s, p),
+                },
                 Ok(Some(s)) if s.state == "failed" => State::Failed(s),
                 Ok(Some(s)) => State::Running(s),
                 Err(e) => State::Unreadable(e.to_string()),
@@ -118,6 +125,13 @@ pub fn status_lines(plan: &Plan) -> (Vec<String>, usize) {
                     .next()
                     .unwrap_or(""),
                 show(log_of(plan, t, Some(st)))
+            ),
+            State::Changed(_, problems) => format!(
+                "missing: task {} ({}): finished, but its outputs are not as it wrote them: {}; \
+                 it runs again when run",
+                t.index,
+                t.id,
+                problems.join("; ")
             ),
             State::Unreadable(e) => format!("FAILED: task {} ({}): {e}", t.index, t.id),
         };

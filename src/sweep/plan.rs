@@ -64,6 +64,11 @@ pub struct Settings {
     pub epochs: Option<usize>,
     /// Table 1: epochs of the LSTM and CW-RNN (`--baseline-epochs`).
     pub baseline_epochs: Option<usize>,
+    /// Whether a training task may publish over a checkpoint in [`Settings::models`] that it
+    /// did not make (`hits sweep plan --overwrite`); without it such a task fails naming the
+    /// file.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// Which stage a task belongs to (Slurm runs one job array per stage, each after the last).
@@ -197,7 +202,7 @@ impl Plan {
         Ok(plan)
     }
 
-    /// Read and check a plan file.
+    /// Read and check a plan file (see [`Plan::check`]).
     pub fn load(path: &Path) -> Result<Plan> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let plan: Plan = serde_json::from_str(&text)
@@ -212,40 +217,89 @@ impl Plan {
         write_bytes_atomic(path, text.as_bytes())
     }
 
-    fn check(&self, path: &Path) -> Result<()> {
+    /// Check everything a plan file could get wrong, naming `source` (the plan's file) and the
+    /// field: its format; the experiment name (`[A-Za-z0-9._-]`, not starting with `.`); `root`
+    /// absolute; every path and string of the settings and the tasks free of control
+    /// characters; every task id a plain name of that alphabet (see [`check_id`]), unique (also
+    /// ignoring case); every `index` its position; every stage the one of its work; every
+    /// dependency an existing task of an earlier stage (so that they can form no cycle).
+    pub fn check(&self, source: &Path) -> Result<()> {
+        let bad =
+            |field: &str, msg: String| Error::bad_file(source, format!("field {field}: {msg}"));
         if self.format != PLAN_FORMAT {
-            return Err(Error::bad_file(
-                path,
+            return Err(bad(
+                "format",
                 format!(
                     "plan format {:?}, this hits reads {PLAN_FORMAT:?}",
                     self.format
                 ),
             ));
         }
+        check_word(&self.experiment, "experiment", source)?;
+        check_text(&self.root.to_string_lossy(), "root", source)?;
+        if !self.root.is_absolute() {
+            return Err(bad(
+                "root",
+                format!("{:?} is not an absolute folder", self.root),
+            ));
+        }
+        let s = &self.settings;
+        for (field, p) in [
+            ("settings.data_dir", &s.data_dir),
+            ("settings.models", &s.models),
+            ("settings.out", &s.out),
+            ("settings.sweep_dir", &s.sweep_dir),
+        ] {
+            check_text(&p.to_string_lossy(), field, source)?;
+        }
+        let n = self.tasks.len();
+        let mut seen = std::collections::HashMap::<String, usize>::new();
         for (i, t) in self.tasks.iter().enumerate() {
-            let bad = if t.index != i {
-                Some(format!("task {} stands at position {i}", t.index))
-            } else if t.stage != t.work.stage() {
-                Some(format!(
-                    "task {}: stage {:?} does not fit its work",
-                    t.id, t.stage
-                ))
-            } else if let Some(d) = t
-                .depends_on
-                .iter()
-                .find(|&&d| self.tasks.get(d).is_none_or(|o| o.stage >= t.stage))
-            {
-                Some(format!(
-                    "task {} depends on task {d}, which is not of an earlier stage",
-                    t.id
-                ))
-            } else if self.tasks[..i].iter().any(|o| o.id == t.id) {
-                Some(format!("task id {} is used twice", t.id))
-            } else {
-                None
-            };
-            if let Some(msg) = bad {
-                return Err(Error::bad_file(path, msg));
+            let field = |f: &str| format!("tasks[{i}].{f}");
+            if t.index != i {
+                return Err(bad(
+                    &field("index"),
+                    format!("task {} ({}) stands at position {i}", t.index, t.id),
+                ));
+            }
+            check_id(&t.id, &field("id"), source)?;
+            if let Some(j) = seen.insert(t.id.to_lowercase(), i) {
+                return Err(bad(
+                    &field("id"),
+                    format!(
+                        "task id {:?} is used twice (tasks {j} and {i}; ids must differ also \
+                         ignoring case)",
+                        t.id
+                    ),
+                ));
+            }
+            check_text(&t.equivalent, &field("equivalent"), source)?;
+            t.work.check(&field("work"), source)?;
+            if t.stage != t.work.stage() {
+                return Err(bad(
+                    &field("stage"),
+                    format!(
+                        "task {} ({}): stage {:?} does not fit its work",
+                        i, t.id, t.stage
+                    ),
+                ));
+            }
+            for &d in &t.depends_on {
+                let why = match self.tasks.get(d) {
+                    None => format!(
+                        "task {i} ({}) depends on task {d}, which does not exist (the plan has \
+                         {n} tasks)",
+                        t.id
+                    ),
+                    Some(_) if d == i => format!("task {i} ({}) depends on itself", t.id),
+                    Some(o) if o.stage >= t.stage => format!(
+                        "task {i} ({}) depends on task {d} ({}), which is not of an earlier stage \
+                         (dependencies must form no cycle)",
+                        t.id, o.id
+                    ),
+                    Some(_) => continue,
+                };
+                return Err(bad(&field("depends_on"), why));
             }
         }
         Ok(())
@@ -279,11 +333,250 @@ impl Plan {
         self.tasks.iter().filter(|t| t.stage == stage).collect()
     }
 
-    /// The folder of a task: `<sweep_dir>/tasks/<id>/` (absolute).
-    pub fn task_dir(&self, task: &Task) -> PathBuf {
+    /// The folder of a task: `<sweep_dir>/tasks/<id>/` (absolute), for an id that passes
+    /// [`check_id`] (checked again here: a plan made in memory is refused too), so it is
+    /// always one folder inside `<sweep_dir>/tasks/`.
+    pub fn task_dir(&self, task: &Task) -> Result<PathBuf> {
+        let id = check_id(&task.id, "task id", Path::new("the plan"))?;
+        Ok(self.sweep_dir().join("tasks").join(id))
+    }
+
+    /// The sweep's own folder (absolute).
+    pub fn sweep_dir(&self) -> PathBuf {
         self.resolve(&self.settings.sweep_dir)
-            .join("tasks")
-            .join(&task.id)
+    }
+
+    /// Where the sweep folder records the plan it belongs to: `<sweep_dir>/plan.json`.
+    pub fn record_path(&self) -> PathBuf {
+        self.sweep_dir().join("plan.json")
+    }
+
+    /// The number of tasks that ever started in this plan's sweep folder (those with a
+    /// `status.json` under `<sweep_dir>/tasks/`, of any plan).
+    pub fn started_tasks(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.sweep_dir().join("tasks")) else {
+            return 0;
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("status.json").exists())
+            .count()
+    }
+
+    /// What differs between two plans, field by field (`settings.epochs: null -> 5`), leaving
+    /// out what does not change a task's results: `root` (a project folder moved) and
+    /// `settings.overwrite` (a permission). Empty when they plan the same work.
+    pub fn differences(&self, other: &Plan) -> Vec<String> {
+        let value = |p: &Plan| {
+            let mut v = serde_json::to_value(p).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.remove("root");
+                if let Some(s) = m.get_mut("settings").and_then(|s| s.as_object_mut()) {
+                    s.remove("overwrite");
+                }
+            }
+            v
+        };
+        let (a, b) = (value(self), value(other));
+        let mut out = Vec::new();
+        let empty = serde_json::Map::new();
+        let (ma, mb) = (
+            a.as_object().unwrap_or(&empty),
+            b.as_object().unwrap_or(&empty),
+        );
+        let mut keys: Vec<&String> = ma.keys().chain(mb.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let null = serde_json::Value::Null;
+        for k in keys {
+            let (x, y) = (ma.get(k).unwrap_or(&null), mb.get(k).unwrap_or(&null));
+            if x == y {
+                continue;
+            }
+            match (k.as_str(), x, y) {
+                ("settings", serde_json::Value::Object(sx), serde_json::Value::Object(sy)) => {
+                    let mut sk: Vec<&String> = sx.keys().chain(sy.keys()).collect();
+                    sk.sort();
+                    sk.dedup();
+                    for f in sk {
+                        let (u, v) = (sx.get(f).unwrap_or(&null), sy.get(f).unwrap_or(&null));
+                        if u != v {
+                            out.push(format!("settings.{f}: {u} -> {v}"));
+                        }
+                    }
+                }
+                ("tasks", _, _) if self.tasks.len() != other.tasks.len() => out.push(format!(
+                    "tasks: {} -> {}",
+                    self.tasks.len(),
+                    other.tasks.len()
+                )),
+                ("tasks", _, _) => {
+                    if let Some((t, _)) = self.tasks.iter().zip(&other.tasks).find(|(t, o)| t != o)
+                    {
+                        out.push(format!("tasks[{}] ({}) differs", t.index, t.id));
+                    }
+                }
+                _ => out.push(format!("{k}: {x} -> {y}")),
+            }
+        }
+        out
+    }
+
+    /// The plan recorded in this plan's sweep folder ([`Plan::record_path`]), if any.
+    pub fn recorded(&self) -> Result<Option<Plan>> {
+        let path = self.record_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        Plan::load(&path).map(Some)
+    }
+
+    /// Make sure the sweep folder belongs to this plan before a task runs in it: record the
+    /// plan there when nothing is recorded yet, refuse (naming `source` and what differs) when
+    /// the folder was planned with other settings.
+    pub fn claim_folder(&self, source: &Path) -> Result<()> {
+        match self.recorded()? {
+            Some(rec) => {
+                let diff = rec.differences(self);
+                if !diff.is_empty() {
+                    return Err(Error::bad_file(
+                        source,
+                        format!(
+                            "this plan differs from the one its sweep folder {} was planned with \
+                             ({}): {}; plan again with `hits sweep plan` (another --sweep-dir \
+                             for other settings)",
+                            self.sweep_dir().display(),
+                            self.record_path().display(),
+                            diff.join("; ")
+                        ),
+                    ));
+                }
+                if rec.settings.overwrite != self.settings.overwrite {
+                    self.save(&self.record_path())?;
+                }
+                Ok(())
+            }
+            None => self.save(&self.record_path()),
+        }
+    }
+}
+
+/// Accept an id for a task folder: a plain name ([`crate::io::plain_name`]) of `[A-Za-z0-9._-]`
+/// that does not start with `.` (so that no two ids name one folder and none leaves
+/// `<sweep_dir>/tasks/`).
+pub fn check_id<'a>(id: &'a str, field: &str, source: &Path) -> Result<&'a str> {
+    let id = crate::io::plain_name(id, field, source)?;
+    check_word(id, field, source)
+}
+
+/// `word` if it is of `[A-Za-z0-9._-]`, not empty and not starting with `.`.
+fn check_word<'a>(word: &'a str, field: &str, source: &Path) -> Result<&'a str> {
+    let why = if word.is_empty() {
+        Some("is empty".to_string())
+    } else if word.starts_with('.') {
+        Some(format!("{word:?} starts with '.'"))
+    } else if let Some(c) = word
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c)))
+    {
+        Some(format!(
+            "{word:?} holds {c:?}; only letters, digits, '.', '_' and '-' are allowed"
+        ))
+    } else if word.len() > 200 {
+        Some(format!("is {} bytes long (at most 200)", word.len()))
+    } else {
+        None
+    };
+    match why {
+        None => Ok(word),
+        Some(why) => Err(Error::bad_file(source, format!("field {field}: {why}"))),
+    }
+}
+
+/// `text` if it holds no control character (a newline, a carriage return, a NUL, an escape):
+/// refused naming `field` and `source` otherwise.
+pub fn check_text<'a>(text: &'a str, field: &str, source: &Path) -> Result<&'a str> {
+    match text.chars().find(|c| c.is_control()) {
+        None => Ok(text),
+        Some(c) => Err(Error::bad_file(
+            source,
+            format!("field {field}: {text:?} holds the control character {c:?}; refused"),
+        )),
+    }
+}
+
+impl Work {
+    /// Check the names, paths and numbers of this work (see [`Plan::check`]).
+    fn check(&self, field: &str, source: &Path) -> Result<()> {
+        let bad = |f: &str, msg: String| {
+            Err(Error::bad_file(source, format!("field {field}.{f}: {msg}")))
+        };
+        let noise_ok = |n: f64| n.is_finite() && n >= 0.0;
+        match self {
+            Work::OdeData { noises, .. } => {
+                if let Some(n) = noises.iter().find(|n| !noise_ok(**n)) {
+                    return bad("noises", format!("noise level {n} is not finite and >= 0"));
+                }
+            }
+            Work::OdeTrain { noise, step, .. } => {
+                if !noise_ok(*noise) || *step == 0 {
+                    return bad("noise", format!("noise {noise}, step {step}"));
+                }
+            }
+            Work::OdeEval { experiment, .. } => {
+                if !ODE_EVALS.contains(&experiment.as_str()) {
+                    return bad(
+                        "experiment",
+                        format!("{experiment:?} is none of {ODE_EVALS:?}"),
+                    );
+                }
+            }
+            Work::GivenTrain {
+                data_dir,
+                dt,
+                noise,
+                step,
+            } => {
+                check_text(
+                    &data_dir.to_string_lossy(),
+                    &format!("{field}.data_dir"),
+                    source,
+                )?;
+                if !noise_ok(*noise)
+                    || *step == 0
+                    || dt.is_some_and(|d| !(d.is_finite() && d > 0.0))
+                {
+                    return bad("noise", format!("noise {noise}, step {step}, dt {dt:?}"));
+                }
+            }
+            Work::GivenForecast {
+                data_dir,
+                dt,
+                noise,
+            } => {
+                check_text(
+                    &data_dir.to_string_lossy(),
+                    &format!("{field}.data_dir"),
+                    source,
+                )?;
+                if !noise_ok(*noise) || dt.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
+                    return bad("noise", format!("noise {noise}, dt {dt:?}"));
+                }
+            }
+            Work::SeqData { data } => {
+                check_word(data, &format!("{field}.data"), source)?;
+            }
+            Work::SeqModel { data, model } => {
+                check_word(data, &format!("{field}.data"), source)?;
+                check_word(model, &format!("{field}.model"), source)?;
+            }
+            Work::Table1 { data } => {
+                for (k, d) in data.iter().enumerate() {
+                    check_word(d, &format!("{field}.data[{k}]"), source)?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -305,6 +598,7 @@ pub(crate) mod tests {
             sweep_dir: "sweep".into(),
             epochs: None,
             baseline_epochs: None,
+            overwrite: false,
         }
     }
 

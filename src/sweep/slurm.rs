@@ -10,6 +10,13 @@
 //! Nothing about a cluster is built in: partition, account, time, memory, CPUs, GPUs, modules
 //! and extra `#SBATCH` lines come from [`SlurmOptions`], read from a small JSON file and
 //! overridden by flags. Logs go to `<log_dir>/<stage>-<index>.out` (appended to on a rerun).
+//!
+//! The scripts are data, not code: every value written into them (each option, the plan's
+//! experiment, root and file, the log folder, the hits program) is refused when it holds a
+//! control character (a newline after `#SBATCH` would end the comment and make the next line
+//! a command) and is shell-quoted where it is used; the job name is made of `[A-Za-z0-9._-]`
+//! (anything else becomes `_`). Only `setup` lines are shell by design (the user's own
+//! settings file), each one line without control characters.
 
 use std::path::{Path, PathBuf};
 
@@ -51,11 +58,51 @@ pub struct SlurmOptions {
 }
 
 impl SlurmOptions {
-    /// Read a JSON settings file.
+    /// Read a JSON settings file, checked as [`SlurmOptions::check`] does (naming the file).
     pub fn load(path: &Path) -> Result<SlurmOptions> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::bad_file(path, format!("not hits sweep slurm settings: {e}")))
+        let opts: SlurmOptions = serde_json::from_str(&text)
+            .map_err(|e| Error::bad_file(path, format!("not hits sweep slurm settings: {e}")))?;
+        opts.check(Some(path))?;
+        Ok(opts)
+    }
+
+    /// Refuse any value that holds a control character, naming the field (`slurm option
+    /// partition`) and `source` (the settings file) when known; `sbatch` entries must be
+    /// options (start with `-`).
+    pub fn check(&self, source: Option<&Path>) -> Result<()> {
+        for (field, v) in [
+            ("partition", &self.partition),
+            ("account", &self.account),
+            ("time", &self.time),
+            ("mem", &self.mem),
+            ("gpus", &self.gpus),
+        ] {
+            if let Some(v) = v {
+                script_value(&format!("slurm option {field}"), v, source)?;
+            }
+        }
+        if let Some(d) = &self.log_dir {
+            script_path("slurm option log_dir", d, source)?;
+        }
+        for (list, values) in [
+            ("modules", &self.modules),
+            ("setup", &self.setup),
+            ("sbatch", &self.sbatch),
+        ] {
+            for (i, v) in values.iter().enumerate() {
+                let field = format!("slurm option {list}[{i}]");
+                script_value(&field, v, source)?;
+                if list == "sbatch" && !v.starts_with('-') {
+                    return Err(refusal(
+                        &field,
+                        format!("{v:?} is not an sbatch option (like --qos=normal)"),
+                        source,
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// These options with every field `over` sets replacing ours (lists are added).
@@ -99,11 +146,84 @@ pub fn array_list(indices: &[usize]) -> String {
     parts.join(",")
 }
 
-fn quote(s: &str) -> String {
-    if !s.is_empty()
+fn refusal(field: &str, msg: String, source: Option<&Path>) -> Error {
+    match source {
+        Some(p) => Error::bad_file(p, format!("{field}: {msg}")),
+        None => Error::invalid(field, msg),
+    }
+}
+
+/// `v` if it holds no control character (see the module docs), else an error naming `field`
+/// and `source`.
+fn script_value<'a>(field: &str, v: &'a str, source: Option<&Path>) -> Result<&'a str> {
+    match v.chars().find(|c| c.is_control()) {
+        None => Ok(v),
+        Some(c) => Err(refusal(
+            field,
+            format!(
+                "{v:?} holds the control character {c:?}; refused (it would end a line of the \
+                 sbatch script)"
+            ),
+            source,
+        )),
+    }
+}
+
+/// A path as text for a script: UTF-8 (never replaced by another name) and free of control
+/// characters.
+fn script_path<'a>(field: &str, p: &'a Path, source: Option<&Path>) -> Result<&'a str> {
+    let text = p.to_str().ok_or_else(|| {
+        refusal(
+            field,
+            format!("{} is not UTF-8; refused", p.to_string_lossy()),
+            source,
+        )
+    })?;
+    script_value(field, text, source)
+}
+
+/// `hits-<experiment>-<stage>` with every character outside `[A-Za-z0-9._-]` made `_`.
+pub fn job_name(experiment: &str, stage: Stage) -> String {
+    format!("hits-{experiment}-{}", stage.name())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `s` as one argument of an `#SBATCH` line, as sbatch reads it (only double quotes group,
+/// a backslash escapes the next character, an unescaped `#` ends the line even inside quotes;
+/// bash sees the whole line as a comment): plain words as they are, anything else in double
+/// quotes with `\`, `"` and `#` escaped.
+pub fn sbatch_quote(s: &str) -> String {
+    if is_plain(s) {
+        return s.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if matches!(c, '\\' | '"' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn is_plain(s: &str) -> bool {
+    !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
-    {
+}
+
+/// `s` quoted for the shell: plain words as they are, anything else in single quotes.
+pub fn quote(s: &str) -> String {
+    if is_plain(s) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -132,7 +252,8 @@ pub fn log_path(log_dir: &Path, stage: Stage, index: usize) -> PathBuf {
 }
 
 /// The sbatch scripts of every stage that has tasks, written to `<sweep_dir>/slurm/` by the
-/// caller: each runs `<hits> sweep run <plan_file>` for its array index.
+/// caller: each runs `<hits> sweep run <plan_file>` for its array index. Every value is
+/// checked and quoted (see the module docs); an error names the field.
 pub fn stage_scripts(
     plan: &Plan,
     plan_file: &Path,
@@ -145,8 +266,15 @@ pub fn stage_scripts(
             "--max-parallel and --cpus-per-task must be at least 1",
         ));
     }
+    opts.check(None)?;
+    let plan_text = script_path("plan file", plan_file, None)?;
+    let hits_text = script_path("hits program", hits, None)?;
+    script_value("plan experiment", &plan.experiment, Some(plan_file))?;
+    let root = script_path("plan root", &plan.root, Some(plan_file))?;
     let logs = log_dir(plan, opts);
-    let dir = plan.resolve(&plan.settings.sweep_dir).join("slurm");
+    let logs_text = script_path("slurm option log_dir", &logs, None)?;
+    let dir = plan.sweep_dir().join("slurm");
+    script_path("plan settings.sweep_dir", &dir, Some(plan_file))?;
     let mut out = Vec::new();
     for stage in Stage::ALL {
         let indices: Vec<usize> = plan.stage(stage).iter().map(|t| t.index).collect();
@@ -159,14 +287,13 @@ pub fn stage_scripts(
              # Submit all stages with submit.sh beside this file (or `hits sweep slurm --submit`).\n",
             env!("CARGO_PKG_VERSION"),
             stage.name(),
-            plan_file.display(),
+            quote(plan_text),
             indices.len()
         );
         let mut sb = |line: String| s.push_str(&format!("#SBATCH {line}\n"));
         sb(format!(
-            "--job-name=hits-{}-{}",
-            plan.experiment,
-            stage.name()
+            "--job-name={}",
+            sbatch_quote(&job_name(&plan.experiment, stage))
         ));
         sb(format!("--array={}{limit}", array_list(&indices)));
         sb(format!(
@@ -181,21 +308,17 @@ pub fn stage_scripts(
             ("gpus", &opts.gpus),
         ] {
             if let Some(v) = v {
-                sb(format!("--{flag}={}", quote(v)));
+                sb(sbatch_quote(&format!("--{flag}={v}")));
             }
         }
-        sb(format!(
-            "--output={}",
-            quote(
-                &logs
-                    .join(format!("{}-%a.out", stage.name()))
-                    .to_string_lossy()
-            )
-        ));
+        sb(sbatch_quote(&format!(
+            "--output={logs_text}/{}-%a.out",
+            stage.name()
+        )));
         sb("--open-mode=append".into());
-        sb(format!("--chdir={}", quote(&plan.root.to_string_lossy())));
+        sb(sbatch_quote(&format!("--chdir={root}")));
         for extra in &opts.sbatch {
-            sb(extra.clone());
+            sb(sbatch_quote(extra));
         }
         s.push_str("set -euo pipefail\n");
         for m in &opts.modules {
@@ -209,10 +332,10 @@ pub fn stage_scripts(
             "export HITS_SWEEP_LOG={}/{}-${{SLURM_ARRAY_TASK_ID}}.out\n\
              echo \"== task ${{SLURM_ARRAY_TASK_ID}} of job ${{SLURM_ARRAY_JOB_ID}} on $(hostname) at $(date -u +%FT%TZ)\"\n\
              exec {} sweep run {}\n",
-            quote(&logs.to_string_lossy()),
+            quote(logs_text),
             stage.name(),
-            quote(&hits.to_string_lossy()),
-            quote(&plan_file.to_string_lossy())
+            quote(hits_text),
+            quote(plan_text)
         ));
         out.push(StageScript {
             stage,
@@ -295,5 +418,8 @@ mod tests {
     fn quoting_keeps_plain_words_and_quotes_the_rest() {
         assert_eq!(quote("/a/b-c.json"), "/a/b-c.json");
         assert_eq!(quote("it's here"), "'it'\\''s here'");
+        assert_eq!(sbatch_quote("--mem=2G"), "--mem=2G");
+        assert_eq!(sbatch_quote(r#"a "b" #c\"#), r#""a \"b\" \#c\\""#);
+        assert_eq!(job_name("x $(y)", Stage::Eval), "hits-x___y_-eval");
     }
 }

@@ -5,7 +5,11 @@
 //! runs, so a second copy of the same task is refused naming the first one's PID. Its
 //! `status.json` ([`TaskStatus`]) says `running` (with host and PID; a task killed by the
 //! scheduler stays so), `done` or `failed` (with the exit code and the error), written
-//! atomically. A task whose status is `done` is skipped when run again.
+//! atomically. A finished task records in its status the files it wrote ([`OutputRecord`]:
+//! path and SHA-256); it counts as done only while they all exist with those hashes
+//! ([`is_done`], [`output_problems`]), so a task whose outputs were deleted or changed runs
+//! again, and the tasks that read them wait for it. A task that is done is skipped when run
+//! again.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{Plan, Task};
+use crate::data::hash::HashingReader;
 use crate::io::{write_bytes_atomic, FolderLock};
 use crate::{Error, Result};
 
@@ -75,6 +80,72 @@ pub struct TaskStatus {
     pub job: Option<String>,
     /// The log file the scheduler writes (`HITS_SWEEP_LOG`, set by the sbatch script).
     pub log: Option<PathBuf>,
+    /// The files a `done` task wrote, with their hashes (none recorded: a status of an
+    /// earlier hits, or a task not done).
+    #[serde(default)]
+    pub outputs: Option<Vec<OutputRecord>>,
+}
+
+/// One file a finished task wrote, as its `status.json` records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    /// Relative to the plan's root when inside it, else absolute.
+    pub path: PathBuf,
+    /// SHA-256 of its bytes, as `sha256sum` prints it.
+    pub sha256: String,
+}
+
+/// SHA-256 of a regular file's bytes (read as they pass; a FIFO or folder is an error).
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::bad_file(path, "not a regular file"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    HashingReader::new(file)
+        .finish()
+        .map_err(|e| Error::io(path, e))
+}
+
+/// The records of `files` (absolute, or relative to the current folder): each hashed, its
+/// path made relative to the plan's root when inside it.
+pub fn record_outputs(plan: &Plan, files: &[PathBuf]) -> Result<Vec<OutputRecord>> {
+    files
+        .iter()
+        .map(|f| {
+            let abs = plan.resolve(f);
+            let path = abs
+                .strip_prefix(&plan.root)
+                .map_or_else(|_| abs.clone(), Path::to_path_buf);
+            Ok(OutputRecord {
+                path,
+                sha256: file_sha256(&abs)?,
+            })
+        })
+        .collect()
+}
+
+/// Why a `done` status does not hold any more: each recorded output that is missing or whose
+/// hash changed (empty when all are there, as recorded).
+pub fn output_problems(plan: &Plan, status: &TaskStatus) -> Vec<String> {
+    let Some(outputs) = &status.outputs else {
+        return vec!["its status records no outputs (written by an earlier hits)".into()];
+    };
+    outputs
+        .iter()
+        .filter_map(|o| {
+            let abs = plan.resolve(&o.path);
+            match file_sha256(&abs) {
+                Ok(h) if h == o.sha256 => None,
+                Ok(_) => Some(format!(
+                    "{} changed since the task wrote it",
+                    o.path.display()
+                )),
+                Err(_) if !abs.exists() => Some(format!("{} is missing", o.path.display())),
+                Err(e) => Some(format!("{} cannot be read: {e}", o.path.display())),
+            }
+        })
+        .collect()
 }
 
 fn now() -> u64 {
@@ -107,25 +178,32 @@ pub fn read_status(task_dir: &Path) -> Result<Option<TaskStatus>> {
         .map_err(|e| Error::bad_file(&path, format!("not a task status: {e}")))
 }
 
-/// Whether a task has finished successfully.
+/// Whether a task has finished successfully and its recorded outputs are all there, unchanged.
 pub fn is_done(plan: &Plan, task: &Task) -> bool {
-    matches!(read_status(&plan.task_dir(task)), Ok(Some(s)) if s.state == "done")
+    let Ok(dir) = plan.task_dir(task) else {
+        return false;
+    };
+    matches!(read_status(&dir), Ok(Some(s)) if s.state == "done" && output_problems(plan, &s).is_empty())
 }
 
 /// A running task: its lock, and the status written when it ends.
 #[derive(Debug)]
 pub struct RunningTask {
     pub dir: PathBuf,
+    /// Why a task that was `done` runs again (its outputs missing or changed); empty otherwise.
+    pub rerun_because: Vec<String>,
     _lock: FolderLock,
     status: TaskStatus,
+    made_before: Vec<OutputRecord>,
     start: Instant,
 }
 
 impl RunningTask {
     /// Lock the task's folder (refused when another copy runs it) and mark it `running`;
-    /// `None` when it is `done` already (checked under the lock) and `redo` is false.
+    /// `None` when it is done already (checked under the lock: `done` with its recorded outputs
+    /// unchanged) and `redo` is false.
     pub fn start(plan: &Plan, task: &Task, redo: bool) -> Result<Option<RunningTask>> {
-        let dir = plan.task_dir(task);
+        let dir = plan.task_dir(task)?;
         let lock = FolderLock::acquire(&dir, &format!("hits sweep run, task {}", task.index))
             .map_err(|e| match e {
                 Error::InUse { holder, .. } => Error::invalid(
@@ -140,9 +218,15 @@ impl RunningTask {
                 ),
                 e => e,
             })?;
-        if !redo && matches!(read_status(&dir)?, Some(s) if s.state == "done") {
-            return Ok(None);
+        let before = read_status(&dir)?;
+        let mut rerun_because = Vec::new();
+        if let Some(b) = before.as_ref().filter(|b| b.state == "done") {
+            rerun_because = output_problems(plan, b);
+            if !redo && rerun_because.is_empty() {
+                return Ok(None);
+            }
         }
+        let made_before = before.and_then(|b| b.outputs).unwrap_or_default();
         let status = TaskStatus {
             state: "running".into(),
             host: host(),
@@ -154,11 +238,14 @@ impl RunningTask {
             error: None,
             job: std::env::var("SLURM_JOB_ID").ok(),
             log: std::env::var_os("HITS_SWEEP_LOG").map(PathBuf::from),
+            outputs: None,
         };
         let t = RunningTask {
             dir,
+            rerun_because,
             _lock: lock,
             status,
+            made_before,
             start: Instant::now(),
         };
         t.write()?;
@@ -170,10 +257,17 @@ impl RunningTask {
         write_bytes_atomic(&status_path(&self.dir), text.as_bytes())
     }
 
-    /// Mark the task `done` (and let go of its folder).
-    pub fn done(mut self) -> Result<f64> {
+    /// The outputs this task recorded the last time it was done (what it may replace).
+    pub fn made_before(&self) -> &[OutputRecord] {
+        &self.made_before
+    }
+
+    /// Mark the task `done` with the files it wrote (see [`record_outputs`]), and let go of
+    /// its folder.
+    pub fn done(mut self, outputs: Vec<OutputRecord>) -> Result<f64> {
         let secs = self.start.elapsed().as_secs_f64();
         self.status.state = "done".into();
+        self.status.outputs = Some(outputs);
         self.status.finished = Some(now());
         self.status.seconds = Some(secs);
         self.write()?;
@@ -270,16 +364,56 @@ pub fn lock_waiting(dir: &Path, purpose: &str, patience: Duration) -> Result<Fol
     }
 }
 
+/// What a publishing task may replace in the shared folder: a file with the very bytes it
+/// publishes, a file it published itself before ([`RunningTask::made_before`]), or, with the
+/// plan's `overwrite`, anything.
+#[derive(Debug, Clone, Copy)]
+pub struct MayReplace<'a> {
+    pub plan: &'a Plan,
+    pub made_before: &'a [OutputRecord],
+}
+
 /// Copy the files `names` from `from` into `to` (each written atomically), holding `to`'s
 /// lock: how a training task publishes its finished checkpoint into the shared model folder.
-pub fn publish(from: &Path, to: &Path, names: &[String], patience: Duration) -> Result<()> {
+/// A file there that this task did not make is never replaced unless the plan says
+/// `overwrite` (an error names it and says how to allow it; nothing is written then). Returns
+/// the published paths.
+pub fn publish(
+    from: &Path,
+    to: &Path,
+    names: &[String],
+    patience: Duration,
+    may: MayReplace,
+) -> Result<Vec<PathBuf>> {
     let _lock = lock_waiting(to, "hits sweep: publishing a checkpoint", patience)?;
+    let mut files = Vec::with_capacity(names.len());
     for name in names {
         let src = from.join(name);
         let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-        write_bytes_atomic(&to.join(name), &bytes)?;
+        let dest = to.join(name);
+        if !may.plan.settings.overwrite && std::fs::symlink_metadata(&dest).is_ok() {
+            let old = std::fs::read(&dest).map_err(|e| Error::io(&dest, e))?;
+            let ours = old == bytes || {
+                let h = crate::data::hash::sha256_hex(&old);
+                may.made_before
+                    .iter()
+                    .any(|o| may.plan.resolve(&o.path) == dest && o.sha256 == h)
+            };
+            if !ours {
+                return Err(Error::bad_file(
+                    &dest,
+                    "holds a checkpoint this sweep task did not make (its bytes differ from \
+                     what the task trained); not replaced. Move it away, or plan the sweep \
+                     with `hits sweep plan --overwrite` to let the sweep replace it",
+                ));
+            }
+        }
+        files.push((dest, bytes));
     }
-    Ok(())
+    for (dest, bytes) in &files {
+        write_bytes_atomic(dest, bytes)?;
+    }
+    Ok(files.into_iter().map(|(d, _)| d).collect())
 }
 
 #[cfg(test)]

@@ -16,11 +16,13 @@ use anyhow::Context;
 use hits::baselines::BaselineKind;
 use hits::experiments::ode::{ensure_data, ensure_data_levels, ensure_steppers_with_reports};
 use hits::experiments::table1::models::run_baseline;
-use hits::experiments::table1::run::{cached, run_hits, store};
+use hits::experiments::table1::run::{cached, model_stem, run_hits, store};
 use hits::experiments::table1::SeqData;
 use hits::problem::OdeProblem;
 use hits::stepper::{checkpoint_stem, device};
-use hits::sweep::task::{lock_waiting, publish, require_inputs, RunningTask};
+use hits::sweep::task::{
+    lock_waiting, publish, record_outputs, require_inputs, MayReplace, RunningTask,
+};
 use hits::sweep::{Plan, Task, Work};
 use hits::SystemKind;
 
@@ -34,24 +36,36 @@ use hits::stepper::device::DeviceChoice;
 /// How long a task waits for a shared folder another task holds (publishing, evaluating).
 const PATIENCE: Duration = Duration::from_secs(24 * 3600);
 
-/// Run task `index` of `plan` (see the module docs); skipped when done.
+/// Run task `index` of `plan` (see the module docs); skipped when done (its recorded outputs
+/// there, unchanged). When it ends, its status records the files it wrote, with their hashes.
 pub(super) fn run_task(plan: &Plan, index: usize, wait: Option<Duration>) -> anyhow::Result<()> {
     let task = plan.task(index)?;
-    let redo = !outputs_present(plan, task);
     require_inputs(plan, task, wait)?;
-    let Some(running) = RunningTask::start(plan, task, redo)? else {
+    let Some(running) = RunningTask::start(plan, task, false)? else {
         say!("task {index} ({}): done already, skipped", task.id);
         return Ok(());
     };
+    if !running.rerun_because.is_empty() {
+        say!(
+            "task {index} ({}): was done, runs again: {}",
+            task.id,
+            running.rerun_because.join("; ")
+        );
+    }
     note!(
         "== task {index} ({}), stage {}: part of `{}`",
         task.id,
         task.stage.name(),
         task.equivalent
     );
-    match run_work(plan, task, &running.dir) {
-        Ok(()) => {
-            let secs = running.done()?;
+    let result = run_work(plan, task, &running).and_then(|files| {
+        let mut files = files;
+        files.extend(owned_outputs(plan, task)?);
+        Ok(record_outputs(plan, &files)?)
+    });
+    match result {
+        Ok(outputs) => {
+            let secs = running.done(outputs)?;
             say!("task {index} ({}): done in {secs:.1} s", task.id);
             Ok(())
         }
@@ -143,28 +157,94 @@ fn published_dir(plan: &Plan, task: &Task) -> anyhow::Result<Option<PathBuf>> {
     })
 }
 
-/// Whether what a done task made is still there (a training task's published checkpoint).
-fn outputs_present(plan: &Plan, task: &Task) -> bool {
-    let (step, noise) = match task.work {
-        Work::OdeTrain { step, noise, .. } | Work::GivenTrain { step, noise, .. } => (step, noise),
-        _ => return true,
+/// The regular files of `dir` (with `deep`, of its subfolders too), hidden ones (locks,
+/// temporary files) left out, sorted; none when it does not exist.
+fn files_in(dir: &Path, deep: bool) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
     };
-    match published_dir(plan, task) {
-        Ok(Some(dir)) => checkpoint_files(step, noise)
-            .iter()
-            .take(2)
-            .all(|f| dir.join(f).exists()),
-        _ => false,
+    for e in entries {
+        let e = e.with_context(|| format!("listing {}", dir.display()))?;
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let kind = e
+            .file_type()
+            .with_context(|| format!("listing {}", dir.display()))?;
+        if kind.is_file() {
+            out.push(e.path());
+        } else if kind.is_dir() && deep {
+            out.extend(files_in(&e.path(), true)?);
+        }
     }
+    out.sort();
+    Ok(out)
 }
 
-/// Copy the finished checkpoint of `step` from the task's `private` folder to the shared one.
+/// The files a task records as its outputs besides what it published: the folders it alone
+/// writes (a data task's data folders, an evaluation's results folder) and the files of a
+/// Table 1 model or table. (A data folder's forecast shares its folder with the other noise
+/// levels' and records nothing more.)
+fn owned_outputs(plan: &Plan, task: &Task) -> anyhow::Result<Vec<PathBuf>> {
+    let s = &plan.settings;
+    let existing = |v: Vec<PathBuf>| v.into_iter().filter(|p| p.is_file()).collect::<Vec<_>>();
+    Ok(match &task.work {
+        Work::OdeData { systems, .. } => {
+            let mut v = Vec::new();
+            for &k in systems {
+                v.extend(files_in(
+                    &ode_problem(plan, k).dir_under(&s.data_dir),
+                    false,
+                )?);
+            }
+            v
+        }
+        Work::OdeEval { experiment, .. } => {
+            let args = reproduce_args(plan, Experiment::AllOde, vec![], vec![]);
+            files_in(&results_root(&args, plan.quick).join(experiment), true)?
+        }
+        Work::SeqData { data } => {
+            let d = SeqData::parse(data)?;
+            let root = if plan.quick {
+                s.data_dir.join("quick")
+            } else {
+                s.data_dir.clone()
+            };
+            files_in(&root.join(d.name()), false)?
+        }
+        Work::SeqModel { data, model } => {
+            let d = SeqData::parse(data)?;
+            let args = reproduce_args(plan, Experiment::Table1, vec![], vec![data.clone()]);
+            let (out, _) = table1::folders(&args, d, plan.quick);
+            let stem = model_stem(&out, model);
+            existing(vec![
+                stem.with_extension("json"),
+                stem.with_extension("npy"),
+            ])
+        }
+        Work::Table1 { .. } => {
+            let stem = if plan.quick { "TABLE1-quick" } else { "TABLE1" };
+            let dir = s.out.join("table1");
+            existing(vec![
+                dir.join(format!("{stem}.md")),
+                dir.join(format!("{stem}.csv")),
+            ])
+        }
+        Work::OdeTrain { .. } | Work::GivenTrain { .. } | Work::GivenForecast { .. } => vec![],
+    })
+}
+
+/// Copy the finished checkpoint of `step` from the task's `private` folder to the shared one
+/// (never over a checkpoint the task did not make, unless the plan says `overwrite`).
+/// Returns the published files.
 fn publish_checkpoint(
     private: &Path,
     shared: &Path,
     step: usize,
     noise: f64,
-) -> anyhow::Result<()> {
+    may: MayReplace,
+) -> anyhow::Result<Vec<PathBuf>> {
     // The state last: a reader finding it finds the model files it belongs to.
     let names: Vec<String> = checkpoint_files(step, noise)
         .into_iter()
@@ -176,18 +256,23 @@ fn publish_checkpoint(
             private.display()
         );
     }
-    publish(private, shared, &names, PATIENCE)?;
+    let files = publish(private, shared, &names, PATIENCE, may)?;
     say!(
         "published {} file(s) of step {step} to {}",
         names.len(),
         shared.display()
     );
-    Ok(())
+    Ok(files)
 }
 
-fn run_work(plan: &Plan, task: &Task, task_dir: &Path) -> anyhow::Result<()> {
+/// Run the task's work; returns the files it published (training), else none.
+fn run_work(plan: &Plan, task: &Task, running: &RunningTask) -> anyhow::Result<Vec<PathBuf>> {
     let s = &plan.settings;
-    let private = task_dir.join("models");
+    let private = running.dir.join("models");
+    let may = MayReplace {
+        plan,
+        made_before: running.made_before(),
+    };
     match &task.work {
         Work::OdeData { systems, noises } => {
             reproduce::run(reproduce_args(
@@ -199,7 +284,7 @@ fn run_work(plan: &Plan, task: &Task, task_dir: &Path) -> anyhow::Result<()> {
             for &k in systems {
                 ensure_data_levels(&ode_problem(plan, k), noises, &s.data_dir)?;
             }
-            Ok(())
+            Ok(vec![])
         }
         Work::OdeTrain {
             system,
@@ -228,6 +313,7 @@ fn run_work(plan: &Plan, task: &Task, task_dir: &Path) -> anyhow::Result<()> {
                 &p.dir_under(&s.models),
                 *step,
                 *noise,
+                may,
             )
         }
         Work::OdeEval {
@@ -250,7 +336,8 @@ fn run_work(plan: &Plan, task: &Task, task_dir: &Path) -> anyhow::Result<()> {
                 experiment(name)?,
                 systems.clone(),
                 vec![],
-            ))
+            ))?;
+            Ok(vec![])
         }
         Work::GivenTrain {
             data_dir,
@@ -280,7 +367,7 @@ fn run_work(plan: &Plan, task: &Task, task_dir: &Path) -> anyhow::Result<()> {
                 noise: *noise,
                 seed: 0,
             })?;
-            publish_checkpoint(&local, &shared, *step, *noise)
+            publish_checkpoint(&local, &shared, *step, *noise, may)
         }
         Work::GivenForecast {
             data_dir,
@@ -303,22 +390,26 @@ fn run_work(plan: &Plan, task: &Task, task_dir: &Path) -> anyhow::Result<()> {
                 cpu: false,
                 device: DeviceChoice::Auto,
                 quick: plan.quick,
-            })
+            })?;
+            Ok(vec![])
         }
         Work::SeqData { data } => {
             let d = SeqData::parse(data)?;
             let args = reproduce_args(plan, Experiment::Table1, vec![], vec![data.clone()]);
             let cfg = table1::config(&args, d, plan.quick)?;
             table1::ensure_sequence(&args, d, &cfg, plan.quick)?;
-            Ok(())
+            Ok(vec![])
         }
-        Work::SeqModel { data, model } => seq_model(plan, data, model),
-        Work::Table1 { data } => reproduce::run(reproduce_args(
-            plan,
-            Experiment::Table1,
-            vec![],
-            data.clone(),
-        )),
+        Work::SeqModel { data, model } => seq_model(plan, data, model).map(|()| vec![]),
+        Work::Table1 { data } => {
+            reproduce::run(reproduce_args(
+                plan,
+                Experiment::Table1,
+                vec![],
+                data.clone(),
+            ))?;
+            Ok(vec![])
+        }
     }
 }
 
