@@ -2,13 +2,17 @@
 //! arrays), GNU parallel, a Kubernetes indexed job, or a shell loop.
 //!
 //! - [`plan`]: the plan file (JSON, `format: "hits-sweep-plan/1"`) listing every task, its
-//!   stage, its work, its inputs and the one-process command it is part of; [`build`] makes
+//!   stage, its work, its inputs and the one-process command it is part of, validated when it
+//!   loads (ids are plain folder names, dependencies exist and form no cycle, no control
+//!   characters anywhere); the sweep folder records the plan it belongs to; [`build`] makes
 //!   the plans of `all-ode`, Table 1 and a data folder of one's own.
 //! - [`task`]: running one task safely: its index ([`task::resolve_index`]: `--index`, else
 //!   `SLURM_ARRAY_TASK_ID`, else `JOB_COMPLETION_INDEX`, else `PARALLEL_SEQ - 1`), a lock on
 //!   its folder (a second copy is refused), a `status.json` saying `running`, `done` or
 //!   `failed` with its exit code, its inputs checked (or waited for), and training tasks'
-//!   checkpoints published into the shared model folder.
+//!   checkpoints published into the shared model folder (never over one the task did not
+//!   make, unless the plan says `overwrite`); a finished task records its outputs with their
+//!   SHA-256 and is done only while they are there unchanged.
 //! - [`slurm`]: one sbatch script per stage (a job array with a `%` limit), each stage after
 //!   the last (`afterok`).
 //! - [`collect`]: the state of every task, with the logs of those failed or missing.

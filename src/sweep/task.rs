@@ -287,8 +287,17 @@ impl RunningTask {
 
 /// The inputs of `task` that are not done yet.
 pub fn missing_inputs<'a>(plan: &'a Plan, task: &Task) -> Vec<&'a Task> {
+    missing_inputs_among(plan, task, &std::collections::HashSet::new())
+}
+
+fn missing_inputs_among<'a>(
+    plan: &'a Plan,
+    task: &Task,
+    known_done: &std::collections::HashSet<usize>,
+) -> Vec<&'a Task> {
     task.depends_on
         .iter()
+        .filter(|d| !known_done.contains(d))
         .filter_map(|&d| plan.tasks.get(d))
         .filter(|t| !is_done(plan, t))
         .collect()
@@ -299,8 +308,15 @@ pub fn missing_inputs<'a>(plan: &'a Plan, task: &Task) -> Vec<&'a Task> {
 pub fn require_inputs(plan: &Plan, task: &Task, wait: Option<Duration>) -> Result<()> {
     let start = Instant::now();
     let mut said = None::<Instant>;
+    // inputs seen done are not hashed again on every poll of a long wait
+    let mut seen_done = std::collections::HashSet::new();
     loop {
-        let missing = missing_inputs(plan, task);
+        let missing: Vec<&Task> = missing_inputs_among(plan, task, &seen_done);
+        seen_done.extend(
+            task.depends_on
+                .iter()
+                .filter(|d| !missing.iter().any(|m| m.index == **d)),
+        );
         if missing.is_empty() {
             return Ok(());
         }
