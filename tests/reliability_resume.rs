@@ -131,6 +131,7 @@ fn resume_refuses_another_systems_checkpoints_and_imported_models() {
         system: Some("Lorenz".into()),
         noise: 0.0,
         seed: Some(0),
+        data_sha256: None,
     };
     t.save(&[checkpoint_stem(&models, 1, 0.0)], &info).unwrap();
     let before = tree(&models);
@@ -159,16 +160,29 @@ fn resume_refuses_another_systems_checkpoints_and_imported_models() {
 /// resumed each time, ends byte-identical to an uninterrupted run, with no stray files.
 #[test]
 fn training_killed_twenty_times_ends_byte_identical_to_an_uninterrupted_run() {
+    killed_twenty_times(&[], "kill");
+}
+
+/// As the unbatched mode: `--batched` training (one stacked trainer for both steppers) killed
+/// twenty times ends byte-identical to an uninterrupted batched run.
+#[test]
+fn batched_training_killed_twenty_times_ends_byte_identical_to_an_uninterrupted_run() {
+    killed_twenty_times(&["--batched"], "bkill");
+}
+
+/// `hits train` (tiny, with `extra` flags) killed twenty times at random moments and resumed
+/// each time ends with the files of an uninterrupted run, byte for byte.
+fn killed_twenty_times(extra: &[&str], name: &str) {
     // Checks every 2 epochs: saving is most of the run, so kills land inside saves.
-    let args = tiny_train(300, 2);
-    let reference = scratch("kill-ref");
+    let args = with(&tiny_train(300, 2), extra);
+    let reference = scratch(&format!("{name}-ref"));
     tiny_data(&reference.join("data"), 21);
     let t0 = Instant::now();
     let o = hits(&reference, &strs(&args));
     let whole = t0.elapsed();
     assert!(o.status.success(), "{}", text(&o));
 
-    let root = scratch("kill");
+    let root = scratch(name);
     tiny_data(&root.join("data"), 21);
     let models = root.join("models/Hyperbolic");
     let resume = with(&args, &["--resume"]);
@@ -249,4 +263,59 @@ fn batched_runs_are_refused_resumed_and_continued_the_same_way() {
         assert_eq!(meta(&a, k).history, meta(&b, k).history, "step {k}");
         assert_eq!(weights(&a, k), weights(&b, k), "step {k}");
     }
+}
+
+/// Two data folders of the same name (`Hyperbolic`) with other trajectories: `--resume` on the
+/// second refuses the checkpoints trained on the first (they record their data's SHA-256),
+/// and leaves them as they were.
+#[test]
+fn resume_refuses_checkpoints_trained_on_other_data_of_the_same_name() {
+    let root = scratch("other-data");
+    tiny_data(&root.join("data"), 21);
+    let o = hits(&root, &strs(&tiny_train(20, 10)));
+    assert!(o.status.success(), "{}", text(&o));
+    let recorded = meta(&root.join("models/Hyperbolic"), 1).data_sha256;
+    assert_eq!(
+        recorded.as_deref().map(str::len),
+        Some(64),
+        "the hash is recorded"
+    );
+    // other trajectories under the same name, in another data root
+    let other = root.join("other/Hyperbolic");
+    hits::data::DataSet::new(
+        rotations(24, 21, 7),
+        rotations(8, 21, 8),
+        rotations(8, 21, 9),
+    )
+    .unwrap()
+    .save(
+        &other,
+        0.0,
+        &hits::data::DataSetMeta::new("Hyperbolic", 0.01, "test rotations"),
+    )
+    .unwrap();
+    let models = root.join("models");
+    let before = tree(&models);
+    let args = with(&tiny_train(40, 10), &["--resume"]);
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a == "data" {
+                "other".to_string()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    let o = hits(&root, &strs(&args));
+    let t = text(&o);
+    assert!(
+        !o.status.success() && t.contains("trained on other data"),
+        "{t}"
+    );
+    assert_unchanged(&before, &models, "a refused resume");
+    // the same data resumes
+    let o = hits(&root, &strs(&with(&tiny_train(40, 10), &["--resume"])));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(meta(&root.join("models/Hyperbolic"), 1).epochs, 40);
 }

@@ -42,6 +42,7 @@ fn resumed_training_equals_uninterrupted() {
         system: Some("Harmonic".into()),
         noise: 0.0,
         seed: Some(5),
+        data_sha256: None,
     };
     let stems = vec![checkpoint_stem(&dir, 2, 0.0)];
     let mut half = Trainer::new(&[&s], vec![data(2, 3)], cfg.clone()).unwrap();
@@ -158,6 +159,7 @@ fn checkpoints_round_trip_and_mismatches_are_clear_errors() {
         system: Some("Hopf".into()),
         noise: 0.01,
         seed: Some(1),
+        data_sha256: None,
     };
     let mut steppers = Vec::new();
     for k in [4usize, 1, 2] {
@@ -231,6 +233,7 @@ fn a_lowered_cap_finishes_an_interrupted_run_and_a_raised_one_continues_it() {
         system: None,
         noise: 0.0,
         seed: Some(5),
+        data_sha256: None,
     };
     let stems = vec![checkpoint_stem(&dir, 2, 0.0)];
     let expect = || vec![ExpectedStepper::default()];

@@ -88,6 +88,31 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// SHA-256 of trajectories in memory: a tag, then for each array its shape and its values in
+/// logical (row-major) order as little-endian `f64`. What a checkpoint records of the data it
+/// was trained on (`data_sha256`), so that a resume on other data of the same name is refused.
+/// About 1 GB/s (a full Hyperbolic training set, 131 MB, in ~0.15 s).
+pub fn trajectories_sha256(arrays: &[ndarray::ArrayView3<f64>]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"hits.trajectories.v1");
+    let mut buf = Vec::with_capacity(1 << 16);
+    for a in arrays {
+        for d in a.shape() {
+            h.update((*d as u64).to_le_bytes());
+        }
+        for v in a.iter() {
+            buf.extend_from_slice(&v.to_le_bytes());
+            if buf.len() >= 1 << 16 {
+                h.update(&buf);
+                buf.clear();
+            }
+        }
+        h.update(&buf);
+        buf.clear();
+    }
+    hex(&h.finalize())
+}
+
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -41,7 +41,7 @@ pub use finite::{check_finite, first_non_finite};
 pub use generate::{
     generate, generate_clean, generated_meta, initial_conditions, time_grid, CleanData,
 };
-pub use hash::sha256_hex;
+pub use hash::{sha256_hex, trajectories_sha256};
 pub use meta::{DataSetMeta, NoiseLevel, SplitFile, DATASET_FILE};
 pub use noise::add_noise;
 pub use store::{load_splits, ExpectedData, LoadedSplits};

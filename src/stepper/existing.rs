@@ -46,8 +46,8 @@ pub(crate) struct Existing {
     pub slots: Vec<Slot>,
 }
 
-/// What stepper `k` of `plan` must have been made for.
-pub(crate) fn expected_for(plan: &HierarchyPlan, k: usize) -> ExpectedStepper {
+/// What stepper `k` of `plan` must have been made for, on the data of hash `data` (when known).
+pub(crate) fn expected_for(plan: &HierarchyPlan, k: usize, data: Option<&str>) -> ExpectedStepper {
     ExpectedStepper {
         system: plan.system.clone(),
         arch: Some(plan.arch.clone()),
@@ -56,6 +56,7 @@ pub(crate) fn expected_for(plan: &HierarchyPlan, k: usize) -> ExpectedStepper {
         noise: Some(plan.noise),
         step_size: Some(k),
         seed: Some(plan.seed),
+        data_sha256: data.map(str::to_string),
     }
 }
 
@@ -131,8 +132,14 @@ impl Existing {
         self.slots.iter().filter_map(Slot::describe).collect()
     }
 
-    /// The refusal the rules of the module docs give, if any.
-    pub fn policy_error(&self, plan: &HierarchyPlan, cfg: &TrainConfig) -> Result<()> {
+    /// The refusal the rules of the module docs give, if any; `data` is the hash of the
+    /// training data when it is known (a finished checkpoint of other data is refused).
+    pub fn policy_error(
+        &self,
+        plan: &HierarchyPlan,
+        cfg: &TrainConfig,
+        data: Option<&str>,
+    ) -> Result<()> {
         let dir = plan.out_dir.clone().unwrap_or_default();
         let listed = self.descriptions();
         if listed.is_empty() || plan.overwrite {
@@ -167,7 +174,7 @@ impl Existing {
                     meta.source.as_deref().unwrap_or("?")
                 ));
             }
-            if let Some(diff) = meta.mismatch(&expected_for(plan, slot.step)) {
+            if let Some(diff) = meta.mismatch(&expected_for(plan, slot.step, data)) {
                 return refuse(format!(
                     "made for another run: {diff}; pass --overwrite to replace it, or choose another output folder"
                 ));

@@ -27,7 +27,7 @@ use super::checkpoint::checkpoint_stem;
 use super::existing::{expected_for, finished_report, inspect, Existing, Found};
 use super::resnet::{check_arch, ResNetStepper};
 use super::resume::RunInfo;
-use super::state_file::repair_model_files;
+use super::state_file::{complete_group_saves, repair_model_files};
 use super::train::{Progress, TrainConfig, TrainReport, Trainer};
 use super::windows::{windows_of, StepperData};
 use crate::data::check_finite;
@@ -74,8 +74,11 @@ pub fn preflight(plan: &HierarchyPlan, cfg: &TrainConfig, device: &Device) -> Re
         Some(dir) => Some(FolderLock::acquire(dir, "training steppers")?),
         None => None,
     };
+    if let Some(dir) = &plan.out_dir {
+        complete_group_saves(dir)?;
+    }
     let existing = inspect(plan, device)?;
-    existing.policy_error(plan, cfg)?;
+    existing.policy_error(plan, cfg, None)?;
     Ok(Preflight {
         lock,
         existing: existing.descriptions(),
@@ -178,8 +181,13 @@ pub fn train_hierarchy(
         Some(dir) => Some(FolderLock::acquire(dir, "training steppers")?),
         None => None,
     };
+    if let Some(dir) = &plan.out_dir {
+        complete_group_saves(dir)?;
+    }
+    // what the checkpoints record of their data: a resume on other data is refused
+    let data_sha256 = crate::data::trajectories_sha256(&[train, val]);
     let existing = inspect(plan, device)?;
-    existing.policy_error(plan, cfg)?;
+    existing.policy_error(plan, cfg, Some(&data_sha256))?;
     if plan.overwrite {
         existing.remove_all()?;
     }
@@ -187,6 +195,7 @@ pub fn train_hierarchy(
         system: plan.system.clone(),
         noise: plan.noise,
         seed: Some(plan.seed),
+        data_sha256: Some(data_sha256),
     };
     let mut results: Vec<Option<(ResNetStepper, TrainReport)>> =
         plan.steps.iter().map(|_| None).collect();
@@ -361,7 +370,8 @@ fn train_group(
         for stem in &stems {
             repair_model_files(stem, device)?;
         }
-        let expected: Vec<_> = steps.iter().map(|&k| expected_for(plan, k)).collect();
+        let hash = info.data_sha256.as_deref();
+        let expected: Vec<_> = steps.iter().map(|&k| expected_for(plan, k, hash)).collect();
         Trainer::resume(&stems, &expected, data, cfg.clone(), device)?
     } else {
         let fresh = steps

@@ -50,6 +50,10 @@ pub struct StepperMeta {
     pub phases: Vec<TrainPhase>,
     /// Where the weights came from when not trained here (e.g. an imported `.pt` file).
     pub source: Option<String>,
+    /// SHA-256 of the training and validation trajectories it was trained on
+    /// ([`crate::data::trajectories_sha256`]); absent in files of older versions and imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sha256: Option<String>,
 }
 
 /// What a checkpoint must have been made for; `None` fields are not checked.
@@ -65,6 +69,9 @@ pub struct ExpectedStepper {
     pub step_size: Option<usize>,
     /// Seed of the initial weights (a checkpoint without one passes).
     pub seed: Option<u32>,
+    /// Hash of the training data ([`StepperMeta::data_sha256`]; a checkpoint without one
+    /// passes).
+    pub data_sha256: Option<String>,
 }
 
 impl StepperMeta {
@@ -84,6 +91,7 @@ impl StepperMeta {
             train_config: None,
             phases: Vec::new(),
             source: None,
+            data_sha256: None,
         }
     }
 
@@ -163,6 +171,17 @@ impl StepperMeta {
         if let (Some(want), Some(have)) = (e.seed, self.seed) {
             if want != have {
                 d.push(format!("weight seed {have} (expected {want})"));
+            }
+        }
+        if let (Some(want), Some(have)) = (&e.data_sha256, &self.data_sha256) {
+            if want != have {
+                let short = |h: &str| h.chars().take(12).collect::<String>();
+                d.push(format!(
+                    "trained on other data (sha256 {}... of its trajectories, this data {}...: \
+                     another data set of the same name?)",
+                    short(have),
+                    short(want)
+                ));
             }
         }
         (!d.is_empty()).then(|| d.join(", "))

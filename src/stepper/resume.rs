@@ -33,7 +33,8 @@ use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
 use super::stack::{stack_layers, StackedNet};
 use super::state_file::{
-    legacy_state_json, read_state, state_path, StateJson, STATE_FORMAT, STATE_KEY,
+    commit_note_path, legacy_state_json, pending_state_path, read_state, state_path, StateJson,
+    STATE_FORMAT, STATE_KEY,
 };
 use super::train::{Member, TrainConfig, Trainer};
 use super::windows::{target_steps, StepperData};
@@ -47,6 +48,8 @@ pub struct RunInfo {
     pub noise: f64,
     /// Seed of the initial weights.
     pub seed: Option<u32>,
+    /// Hash of the training data ([`crate::data::trajectories_sha256`]), when known.
+    pub data_sha256: Option<String>,
 }
 
 fn meta_of(m: &Member, arch: &[usize], info: &RunInfo) -> StepperMeta {
@@ -64,6 +67,7 @@ fn meta_of(m: &Member, arch: &[usize], info: &RunInfo) -> StepperMeta {
         train_config: m.phases.last().map(|p| p.config.clone()),
         phases: m.phases.clone(),
         source: None,
+        data_sha256: info.data_sha256.clone(),
     };
     meta.set_history(&m.history);
     meta
@@ -105,8 +109,17 @@ impl Trainer {
     }
 
     /// Write the training state of every stepper, one whole file each (see the module docs).
+    ///
+    /// The steppers of one trainer move together: a trainer of several (`--batched`) writes
+    /// all their new states beside the old ones first ([`pending_state_path`]), then a commit
+    /// note naming them, then puts each in place; a kill at any moment leaves either every old
+    /// state (the note missing: [`complete_group_saves`] drops the new ones) or the note
+    /// (which completes the renames), never steppers of one trainer at different epochs. A
+    /// resume therefore trains them in one trainer again, with the same arithmetic as the
+    /// uninterrupted run (a trainer of other steppers rounds differently in the last bits).
     pub fn save_state(&self, stems: &[PathBuf], info: &RunInfo) -> Result<()> {
         self.check_stems(stems)?;
+        let group = stems.len() > 1;
         for (i, (m, stem)) in self.members.iter().zip(stems).enumerate() {
             let mut map = HashMap::new();
             insert_layers(&mut map, "best.", &m.best);
@@ -131,7 +144,27 @@ impl Trainer {
                 done: m.done,
                 stopped_early: m.stopped_early,
             };
-            save_tensors(&state_path(stem), &map, STATE_KEY, &to_json(&state)?)?;
+            let target = if group {
+                pending_state_path(stem)
+            } else {
+                state_path(stem)
+            };
+            save_tensors(&target, &map, STATE_KEY, &to_json(&state)?)?;
+        }
+        if group {
+            let note = commit_note_path(&stems[0]);
+            let names: Vec<String> = stems
+                .iter()
+                .filter_map(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            crate::io::write_bytes_atomic(&note, serde_json::to_string(&names)?.as_bytes())?;
+            for stem in stems {
+                let from = pending_state_path(stem);
+                std::fs::rename(&from, state_path(stem)).map_err(|e| Error::io(&from, e))?;
+            }
+            std::fs::remove_file(&note).map_err(|e| Error::io(&note, e))?;
+        }
+        for stem in stems {
             let legacy = legacy_state_json(stem);
             if legacy.exists() {
                 std::fs::remove_file(&legacy).map_err(|e| Error::io(&legacy, e))?;

@@ -74,6 +74,73 @@ pub fn state_path(stem: &Path) -> PathBuf {
     with_suffix(stem, ".state.safetensors")
 }
 
+/// `<dir>/.hits-next.<stem>.state.safetensors`: the new state of a stepper of a group save,
+/// before it is put in place (see [`crate::stepper::Trainer::save_state`]).
+pub fn pending_state_path(stem: &Path) -> PathBuf {
+    prefixed(stem, ".hits-next.", ".state.safetensors")
+}
+
+/// `<dir>/.hits-commit.<first stem>.json`: the note that every new state of a group save is
+/// written, naming their stems.
+pub fn commit_note_path(first_stem: &Path) -> PathBuf {
+    prefixed(first_stem, ".hits-commit.", ".json")
+}
+
+fn prefixed(stem: &Path, prefix: &str, suffix: &str) -> PathBuf {
+    let mut name = std::ffi::OsString::from(prefix);
+    name.push(stem.file_name().unwrap_or_default());
+    name.push(suffix);
+    stem.with_file_name(name)
+}
+
+/// Finish or undo the group saves a kill cut short in `dir` (call it holding the folder's
+/// lock, before reading any state): where a commit note exists every new state it names is
+/// put in place; new states without a note were never committed and are removed. Returns
+/// the states put in place.
+pub fn complete_group_saves(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let (mut notes, mut pending) = (Vec::new(), Vec::new());
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        if name.starts_with(".hits-commit.") && name.ends_with(".json") {
+            notes.push(entry.path());
+        } else if name.starts_with(".hits-next.") && name.ends_with(".state.safetensors") {
+            pending.push(entry.path());
+        }
+    }
+    let mut done = Vec::new();
+    for note in notes {
+        let text = crate::io::read_data_text(&note)?;
+        let names: Vec<String> = serde_json::from_str(&text)
+            .map_err(|e| Error::bad_file(&note, format!("not a commit note: {e}")))?;
+        for (i, name) in names.iter().enumerate() {
+            let stem = crate::io::inside(dir, name, &format!("[{i}]"), &note)?;
+            let from = pending_state_path(&stem);
+            if from.exists() {
+                let to = state_path(&stem);
+                std::fs::rename(&from, &to).map_err(|e| Error::io(&from, e))?;
+                done.push(to);
+            }
+        }
+        std::fs::remove_file(&note).map_err(|e| Error::io(&note, e))?;
+    }
+    for p in pending {
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+        }
+    }
+    crate::io::sync_dir(dir);
+    Ok(done)
+}
+
 /// `<stem>.state.json`: the counters of older versions, now inside the state file.
 pub fn legacy_state_json(stem: &Path) -> PathBuf {
     with_suffix(stem, ".state.json")
@@ -136,4 +203,38 @@ pub(crate) fn repair_model_files(stem: &Path, device: &Device) -> Result<bool> {
     let best = layers_from(&st.tensors, "best.", meta.arch.len() - 1, &st.path)?;
     ResNetStepper::from_layers(best, meta.step_size, meta.dt)?.save(stem, meta)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_noted_group_save_is_completed_an_unnoted_one_dropped() {
+        let dir = std::env::temp_dir().join(format!("hits-group-save-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("model_D1_noise0.0"), dir.join("model_D2_noise0.0"));
+        // a kill after the note and the first rename: b's new state still pending
+        std::fs::write(state_path(&a), b"new a").unwrap();
+        std::fs::write(state_path(&b), b"old b").unwrap();
+        std::fs::write(pending_state_path(&b), b"new b").unwrap();
+        std::fs::write(
+            commit_note_path(&a),
+            br#"["model_D1_noise0.0", "model_D2_noise0.0"]"#,
+        )
+        .unwrap();
+        assert_eq!(complete_group_saves(&dir).unwrap(), vec![state_path(&b)]);
+        assert_eq!(std::fs::read(state_path(&b)).unwrap(), b"new b");
+        assert!(!commit_note_path(&a).exists() && !pending_state_path(&b).exists());
+        // a kill before the note: the new states are dropped, the old ones stay
+        std::fs::write(pending_state_path(&a), b"newer a").unwrap();
+        assert!(complete_group_saves(&dir).unwrap().is_empty());
+        assert_eq!(std::fs::read(state_path(&a)).unwrap(), b"new a");
+        assert!(!pending_state_path(&a).exists());
+        // a note naming a path outside the folder is refused
+        std::fs::write(commit_note_path(&a), br#"["../x"]"#).unwrap();
+        let e = complete_group_saves(&dir).unwrap_err().to_string();
+        assert!(e.contains(".hits-commit.") && e.contains("[0]"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
