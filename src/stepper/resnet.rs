@@ -69,6 +69,85 @@ pub fn check_arch(arch: &[usize]) -> Result<()> {
     Ok(())
 }
 
+/// A memory budget in bytes, and where the number comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryLimit {
+    /// The budget in bytes.
+    pub bytes: u64,
+    /// How it was found, e.g. "a quarter of the 24.0 GiB of /proc/meminfo".
+    pub source: &'static str,
+}
+
+/// The memory `hits` lets one stepper (or one imported tensor) take: a quarter of the
+/// machine's physical memory (`MemTotal` of `/proc/meminfo`), leaving room for the data, the
+/// activations and the other steppers of a hierarchy; 8 GiB where `/proc/meminfo` cannot be
+/// read.
+pub fn memory_limit() -> MemoryLimit {
+    static LIMIT: std::sync::OnceLock<MemoryLimit> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+            let line = t.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            kib.checked_mul(1024)
+        });
+        match total {
+            Some(total) if total > 0 => MemoryLimit {
+                bytes: total / 4,
+                source: "a quarter of the physical memory (MemTotal in /proc/meminfo)",
+            },
+            _ => MemoryLimit {
+                bytes: 8 << 30,
+                source: "8 GiB: /proc/meminfo cannot be read",
+            },
+        }
+    })
+}
+
+/// The number of parameters of a residual MLP with layer widths `arch` (`None` on overflow).
+pub fn parameter_count(arch: &[usize]) -> Option<u64> {
+    arch.windows(2).try_fold(0u64, |acc, w| {
+        let (i, o) = (u64::try_from(w[0]).ok()?, u64::try_from(w[1]).ok()?);
+        acc.checked_add(i.checked_mul(o)?.checked_add(o)?)
+    })
+}
+
+/// The bytes training a stepper of `arch` takes at least: 4 bytes for each parameter, 4 times
+/// (the weights, their gradients and Adam's two moments); `None` on overflow.
+pub fn training_memory_estimate(arch: &[usize]) -> Option<u64> {
+    parameter_count(arch)?.checked_mul(16)
+}
+
+/// Error unless training a stepper of `arch` fits [`memory_limit`].
+pub fn check_memory(arch: &[usize]) -> Result<()> {
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let limit = memory_limit();
+    let params = parameter_count(arch);
+    match training_memory_estimate(arch) {
+        Some(need) if need <= limit.bytes => Ok(()),
+        Some(need) => Err(Error::invalid(
+            "arch",
+            format!(
+                "{arch:?} has {} parameters: training it takes about {need} bytes ({:.1} GiB: \
+                 weights, gradients and Adam's two moments, 4 bytes each), more than the limit \
+                 of {} bytes ({:.1} GiB, {}); choose smaller layers",
+                params.unwrap_or(0),
+                gib(need),
+                limit.bytes,
+                gib(limit.bytes),
+                limit.source
+            ),
+        )),
+        None => Err(Error::invalid(
+            "arch",
+            format!(
+                "{arch:?}: the number of parameters overflows 64 bits, far beyond the limit of \
+                 {} bytes ({})",
+                limit.bytes, limit.source
+            ),
+        )),
+    }
+}
+
 fn check_step(step_size: usize, dt: f64) -> Result<()> {
     if step_size == 0 {
         return Err(Error::invalid(
@@ -87,7 +166,9 @@ fn check_step(step_size: usize, dt: f64) -> Result<()> {
 
 impl ResNetStepper {
     /// A new stepper with PyTorch-default initial weights drawn from `seed` (see
-    /// [`super::init`]).
+    /// [`super::init`]). An architecture whose training would take more memory than
+    /// [`memory_limit`] allows ([`training_memory_estimate`]) is an error that says both,
+    /// before anything is allocated.
     pub fn new(
         arch: &[usize],
         step_size: usize,
@@ -96,6 +177,8 @@ impl ResNetStepper {
         device: &Device,
     ) -> Result<Self> {
         check_arch(arch)?;
+        // before anything is allocated: an architecture too big for this machine is an error
+        check_memory(arch)?;
         let layers = mlp_init(arch, seed)
             .into_iter()
             .map(|l| {
