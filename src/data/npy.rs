@@ -1,8 +1,11 @@
 //! `.npy` input/output for trajectory arrays (numpy's format, via `ndarray-npy`).
 //!
 //! Trajectory files hold `float64` arrays of shape `[n_traj, n_points, dim]`, C or Fortran
-//! order (both are read). Reading checks the header against the file's size before allocating
-//! anything (an empty, cut or damaged file says so instead of aborting on a huge allocation),
+//! order (both are read). Only regular files are read ([`crate::io::open_data_file`]: a FIFO
+//! or a folder named like a data file is refused, never waited on). Reading checks the header
+//! against the file's size before allocating anything, with checked arithmetic on the shape (an
+//! empty, cut or damaged file says so instead of aborting on a huge allocation), reads exactly
+//! the data the header announces (no second parser that could read the header otherwise),
 //! then the dtype, the number of dimensions and, on request, the state dimension; every error
 //! names the file and what was found. Reading and writing can hash the file's bytes as they
 //! pass (SHA-256, for `dataset.json`, see [`super::meta`]). Writing is atomic:
@@ -23,14 +26,14 @@
 //! ```
 
 use crate::{Error, Result};
-use ndarray::{Array3, ArrayBase, ArrayD, Data, Dimension, Ix3};
-use ndarray_npy::{ReadNpyError, ReadNpyExt, WritableElement, WriteNpyExt};
+use ndarray::{Array3, ArrayBase, Data, Dimension, ShapeBuilder};
+use ndarray_npy::{WritableElement, WriteNpyExt};
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::hash::{HashingReader, HashingWriter};
-use super::npy_header::read_header;
+use super::npy_header::{read_header, read_header_of, NpyHeader};
 
 /// Read a `float64` array with 3 dimensions `[n_traj, n_points, dim]`.
 ///
@@ -47,7 +50,8 @@ pub fn read_array3_hashed(path: &Path) -> Result<(Array3<f64>, String)> {
 }
 
 fn read_array3_inner(path: &Path, hash: bool) -> Result<(Array3<f64>, Option<String>)> {
-    let header = read_header(path)?;
+    let mut file = crate::io::open_data_file(path)?;
+    let header = read_header_of(&mut file, path)?;
     if !header.is_f64() {
         return Err(Error::bad_file(
             path,
@@ -57,6 +61,13 @@ fn read_array3_inner(path: &Path, hash: bool) -> Result<(Array3<f64>, Option<Str
             ),
         ));
     }
+    check_three_dims(path, &header)?;
+    let (values, digest) = read_data(file, path, &header, hash)?;
+    Ok((to_array3(path, &header, values)?, digest))
+}
+
+/// Error unless the header announces 3 dimensions.
+fn check_three_dims(path: &Path, header: &NpyHeader) -> Result<()> {
     if header.shape.len() != 3 {
         return Err(Error::bad_file(
             path,
@@ -67,25 +78,121 @@ fn read_array3_inner(path: &Path, hash: bool) -> Result<(Array3<f64>, Option<Str
             ),
         ));
     }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let (a, digest) = if hash {
-        let mut reader = HashingReader::new(file);
-        let a = ArrayD::<f64>::read_npy(BufReader::with_capacity(1 << 20, &mut reader))
-            .map_err(|e| npy_error(path, e))?;
-        (a, Some(reader.finish().map_err(|e| Error::io(path, e))?))
+    Ok(())
+}
+
+/// The array of `values` in the header's shape and order.
+fn to_array3(path: &Path, header: &NpyHeader, values: Vec<f64>) -> Result<Array3<f64>> {
+    let s = &header.shape;
+    let shape = (s[0], s[1], s[2]);
+    let a = if header.fortran_order {
+        Array3::from_shape_vec(shape.f(), values)
     } else {
-        let a = ArrayD::<f64>::read_npy(BufReader::with_capacity(1 << 20, file))
-            .map_err(|e| npy_error(path, e))?;
-        (a, None)
+        Array3::from_shape_vec(shape, values)
     };
-    let shape = a.shape().to_vec();
-    let a = a.into_dimensionality::<Ix3>().map_err(|_| {
+    a.map_err(|e| Error::bad_file(path, format!("shape {s:?}: {e}")))
+}
+
+/// The data of a float64 or float32 file (widened), read from `file` after its checked
+/// `header`: exactly the bytes the header announces, in pieces (the header was checked against
+/// the file's size, so nothing larger than the file is allocated); a file that changed since
+/// (shorter, longer) is an error. With `hash`, the SHA-256 of the whole file.
+fn read_data(
+    mut file: File,
+    path: &Path,
+    header: &NpyHeader,
+    hash: bool,
+) -> Result<(Vec<f64>, Option<String>)> {
+    let item: usize = if header.is_f64() {
+        8
+    } else if header.is_f32() {
+        4
+    } else {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "expected dtype float64 or float32, found descriptor {}",
+                header.descr
+            ),
+        ));
+    };
+    let count = header
+        .count()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| Error::bad_file(path, format!("shape {:?} overflows", header.shape)))?;
+    let truncated = || {
         Error::bad_file(
             path,
-            format!("expected 3 dimensions, found shape {shape:?}"),
+            "truncated: the file ends before all the data its header announces (it changed while read)",
         )
-    })?;
-    Ok((a, digest))
+    };
+    let io = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            truncated()
+        } else {
+            Error::io(path, e)
+        }
+    };
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let buffered = BufReader::with_capacity(1 << 20, file);
+    if hash {
+        let mut reader = HashingReader::new(buffered);
+        let values = read_body(&mut reader, path, header, item, count).map_err(io)??;
+        Ok((values, Some(reader.finish().map_err(io)?)))
+    } else {
+        let mut reader = buffered;
+        let values = read_body(&mut reader, path, header, item, count).map_err(io)??;
+        Ok((values, None))
+    }
+}
+
+/// Skip the header, read `count` values of `item` bytes and check that nothing follows.
+fn read_body<R: Read>(
+    reader: &mut R,
+    path: &Path,
+    header: &NpyHeader,
+    item: usize,
+    count: usize,
+) -> std::io::Result<Result<Vec<f64>>> {
+    let big = header.big_endian();
+    std::io::copy(&mut reader.take(header.data_offset), &mut std::io::sink())?;
+    let mut values = Vec::with_capacity(count);
+    let mut buf = vec![0u8; item * 8192];
+    while values.len() < count {
+        let n = (count - values.len()).min(8192);
+        let chunk = &mut buf[..n * item];
+        reader.read_exact(chunk)?;
+        if item == 8 {
+            values.extend(chunk.chunks_exact(8).map(|c| {
+                let b: [u8; 8] = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
+                if big {
+                    f64::from_be_bytes(b)
+                } else {
+                    f64::from_le_bytes(b)
+                }
+            }));
+        } else {
+            values.extend(chunk.chunks_exact(4).map(|c| {
+                let b: [u8; 4] = [c[0], c[1], c[2], c[3]];
+                f64::from(if big {
+                    f32::from_be_bytes(b)
+                } else {
+                    f32::from_le_bytes(b)
+                })
+            }));
+        }
+    }
+    let mut extra = [0u8; 1];
+    if reader.read(&mut extra)? > 0 {
+        return Ok(Err(Error::bad_file(
+            path,
+            format!(
+                "unexpected bytes after the data the header announces (shape {:?}; the file grew while read)",
+                header.shape
+            ),
+        )));
+    }
+    Ok(Ok(values))
 }
 
 /// Read a trajectory array and check its state dimension (the last axis) is `dim`.
@@ -119,45 +226,15 @@ pub fn read_shape(path: &Path) -> Result<(String, Vec<usize>)> {
 /// Read a `float64` or `float32` array `[n_traj, n_points, dim]` (a user's own trajectories),
 /// widened to `float64`; the same checks as [`read_array3`] (header against file size first).
 pub fn read_float_array3(path: &Path) -> Result<Array3<f64>> {
-    let header = read_header(path)?;
-    if !header.descr.ends_with("f4") {
+    let mut file = crate::io::open_data_file(path)?;
+    let header = read_header_of(&mut file, path)?;
+    if !header.is_f32() {
+        drop(file);
         return read_array3(path);
     }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let a = ArrayD::<f32>::read_npy(BufReader::with_capacity(1 << 20, file))
-        .map_err(|e| npy_error(path, e))?;
-    let shape = a.shape().to_vec();
-    a.mapv(f64::from).into_dimensionality::<Ix3>().map_err(|_| {
-        Error::bad_file(
-            path,
-            format!(
-                "expected 3 dimensions [n_traj, n_points, dim], found {} (shape {shape:?})",
-                shape.len()
-            ),
-        )
-    })
-}
-
-/// Turn an `ndarray-npy` error into one that names the file and says what was found.
-fn npy_error(path: &Path, e: ReadNpyError) -> Error {
-    let msg = match e {
-        ReadNpyError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "truncated: the file ends before all the data its header announces".to_string()
-        }
-        ReadNpyError::Io(e) => return Error::io(path, e),
-        ReadNpyError::WrongDescriptor(d) => {
-            format!("expected dtype float64 ('<f8'), found descriptor {d}")
-        }
-        ReadNpyError::MissingData => {
-            "truncated: the file ends before all the data its header announces".to_string()
-        }
-        ReadNpyError::ExtraBytes(n) => {
-            format!("{n} unexpected bytes after the data the header announces")
-        }
-        ReadNpyError::ParseHeader(e) => format!("not a valid .npy file: {e}"),
-        other => format!("cannot read .npy data: {other}"),
-    };
-    Error::bad_file(path, msg)
+    check_three_dims(path, &header)?;
+    let (values, _) = read_data(file, path, &header, false)?;
+    to_array3(path, &header, values)
 }
 
 /// Write `array` to `path` as `.npy`, atomically: a temporary file in the same folder is

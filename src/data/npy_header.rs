@@ -30,6 +30,23 @@ impl NpyHeader {
         digits.parse().ok()
     }
 
+    /// Whether the dtype is float32 in either byte order.
+    pub fn is_f32(&self) -> bool {
+        matches!(self.descr.as_str(), "<f4" | ">f4" | "=f4" | "|f4")
+    }
+
+    /// Whether the data is big-endian (`>`); `<`, `=` and `|` are read as little-endian.
+    pub fn big_endian(&self) -> bool {
+        self.descr.starts_with('>')
+    }
+
+    /// The number of elements the shape announces (`None` on overflow).
+    pub fn count(&self) -> Option<u64> {
+        self.shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(u64::try_from(d).ok()?))
+    }
+
     /// Whether the dtype is float64 in either byte order.
     pub fn is_f64(&self) -> bool {
         matches!(self.descr.as_str(), "<f8" | ">f8" | "=f8" | "|f8")
@@ -37,16 +54,24 @@ impl NpyHeader {
 }
 
 /// Read and check the header of `path` against the file's size: the data the header announces
-/// must be exactly what follows it. Errors name the file and what was found.
+/// must be exactly what follows it. Errors name the file and what was found. Only a regular
+/// file is opened ([`crate::io::open_data_file`]: a FIFO named `x.npy` is refused, not waited on).
 pub(crate) fn read_header(path: &Path) -> Result<NpyHeader> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = crate::io::open_data_file(path)?;
+    read_header_of(&mut file, path)
+}
+
+/// [`read_header`] on an open file (read from its start; the position is left past the header).
+pub(crate) fn read_header_of(file: &mut std::fs::File, path: &Path) -> Result<NpyHeader> {
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let bad = |msg: String| Error::bad_file(path, msg);
     if len == 0 {
         return Err(bad("empty file (0 bytes), not a .npy array".into()));
     }
     let mut lead = [0u8; 12];
-    let got = read_up_to(&mut file, &mut lead).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(path, e))?;
+    let got = read_up_to(file, &mut lead).map_err(|e| Error::io(path, e))?;
     if got < 6 || &lead[..6] != b"\x93NUMPY" {
         return Err(bad(format!(
             "not a valid .npy file: it does not start with numpy's magic string ({len} bytes)"
@@ -89,10 +114,7 @@ pub(crate) fn read_header(path: &Path) -> Result<NpyHeader> {
             text.trim()
         ))
     })?;
-    let n = header
-        .shape
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+    let n = header.count();
     let need = match (n, header.item_size()) {
         (Some(n), Some(size)) => n.checked_mul(size),
         _ => None,
@@ -104,7 +126,8 @@ pub(crate) fn read_header(path: &Path) -> Result<NpyHeader> {
             header.shape, header.descr
         ))),
         Some(need) if need > have => Err(bad(format!(
-            "truncated: the header announces shape {:?} ({need} bytes of data), the file holds {have}",
+            "truncated: the header announces shape {:?} ({need} bytes of data), the file holds \
+             {have} after its header ({len} bytes in all)",
             header.shape
         ))),
         Some(need) if need < have => Err(bad(format!(
@@ -131,9 +154,12 @@ fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize
 /// The three keys of the header dict.
 fn parse_dict(text: &str, data_offset: u64) -> std::result::Result<NpyHeader, String> {
     let value_after = |key: &str| -> std::result::Result<&str, String> {
-        let at = text
-            .find(&format!("'{key}'"))
-            .ok_or_else(|| format!("no '{key}'"))?;
+        let quoted = format!("'{key}'");
+        if text.matches(&quoted).count() > 1 {
+            // readers that keep the first or the last would see two different arrays
+            return Err(format!("'{key}' given more than once"));
+        }
+        let at = text.find(&quoted).ok_or_else(|| format!("no '{key}'"))?;
         let rest = &text[at + key.len() + 2..];
         let colon = rest
             .find(':')
