@@ -10,8 +10,10 @@
 //! is an error that says how to repair it, and files of older versions (no copy inside) are
 //! read from the sidecar alone.
 //!
-//! Loading checks the format tag, the file name against the metadata (`model_D2` must hold
-//! step 2 at that noise level), the weights against the architecture, and, with
+//! Loading reads regular files only (a FIFO named like a checkpoint is refused, not waited on)
+//! and checks the format tag, the file name against the metadata (`model_D2` must hold
+//! step 2 at that noise level), the weights against the architecture and for finite values
+//! (a NaN or inf weight is an error naming the tensor and the file), and, with
 //! [`ExpectedStepper`], the system name, dt, noise, dimension and step size.
 
 use std::collections::HashMap;
@@ -104,13 +106,13 @@ pub(crate) fn load_tensors(
     key: &str,
     device: &Device,
 ) -> Result<(HashMap<String, Tensor>, Option<String>)> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ckpt_err(path, "not found"))
+    if let Err(e) = std::fs::metadata(path) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Err(ckpt_err(path, "not found"));
         }
-        Err(e) => return Err(Error::io(path, e)),
-    };
+    }
+    // only a regular file: a FIFO named like a checkpoint is refused, not waited on
+    let bytes = crate::io::read_data_file(path)?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| ckpt_err(path, format!("not a readable safetensors file: {e}")))?;
     let json = header.metadata().as_ref().and_then(|m| m.get(key).cloned());
@@ -128,7 +130,7 @@ pub(crate) fn parse_json<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) 
 }
 
 pub(crate) fn load_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::io::read_data_text(path)?;
     parse_json(path, &text)
 }
 
@@ -162,6 +164,37 @@ pub(crate) fn insert_layers(
         map.insert(format!("{prefix}{}", param_name(i, "weight")), w.clone());
         map.insert(format!("{prefix}{}", param_name(i, "bias")), b.clone());
     }
+}
+
+/// Error unless every value of every layer is finite, naming the tensor and the file (NaN
+/// weights would otherwise load, and a NaN in a hidden layer even gives a finite, wrong
+/// forecast: ReLU maps NaN to 0).
+pub(crate) fn check_finite_layers(
+    layers: &[(Tensor, Tensor)],
+    prefix: &str,
+    path: &Path,
+) -> Result<()> {
+    for (i, (w, b)) in layers.iter().enumerate() {
+        for (kind, t) in [("weight", w), ("bias", b)] {
+            let values: Vec<f32> = t
+                .to_dtype(candle_core::DType::F32)?
+                .flatten_all()?
+                .to_vec1()?;
+            if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+                return Err(ckpt_err(
+                    path,
+                    format!(
+                        "tensor {prefix}{} holds {} at element {at} (shape {:?}): weights must be \
+                         finite (a damaged file, or a model whose training diverged); refused",
+                        param_name(i, kind),
+                        values[at],
+                        t.dims()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Error unless `meta` has the format tag this version reads and fits the file's name.
@@ -238,6 +271,7 @@ impl ResNetStepper {
         };
         check_meta_of_file(&meta, &st)?;
         let layers = layers_from(&tensors, "", meta.arch.len().saturating_sub(1), &st)?;
+        check_finite_layers(&layers, "", &st)?;
         let stepper = ResNetStepper::from_layers(layers, meta.step_size, meta.dt)
             .map_err(|e| ckpt_err(&st, e.to_string()))?;
         if stepper.arch() != meta.arch.as_slice() {
