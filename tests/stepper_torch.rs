@@ -365,15 +365,13 @@ fn deeply_nested_pickles_are_errors() {
 /// was accepted, and ReLU turned it into a finite, wrong forecast).
 #[test]
 fn non_finite_weights_in_pt_files_are_refused() {
-    let e = import_torch(&fixture("nan_hidden.pt"), 0.01)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("nan_hidden.pt")
-            && e.contains("increment.Linear_1.weight")
-            && e.contains("not finite"),
-        "{e}"
-    );
+    for name in ["nan_plain.pt", "nan_hidden.pt"] {
+        let e = import_torch(&fixture(name), 0.01).unwrap_err().to_string();
+        assert!(
+            e.contains(name) && e.contains("increment.Linear_1.weight") && e.contains("not finite"),
+            "{e}"
+        );
+    }
 }
 
 /// A FIFO named like a model file is refused at once (before: the import waited forever).

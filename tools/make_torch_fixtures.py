@@ -14,8 +14,9 @@ parts when none is named).
    its bias at offset 30 of the same storage, `Linear_1.weight` a transpose (strides (1, 8))
    at offset 3, `Linear_1.bias` a slice of stride 2; `offset_view.pt` with torch's values of
    every weight (`offset_view_w{i}.npy`, `_b{i}.npy`), its forward outputs on fixed inputs and
-   its views (`offset_view.json`); and `nan_hidden.pt`, the same model with a NaN in the hidden
-   layer's weight (which must be refused).
+   its views (`offset_view.json`); `nan_hidden.pt`, the same model with a NaN in the hidden
+   layer's weight, and `nan_plain.pt`, a model of plain contiguous weights with one (both must
+   be refused).
 """
 import json
 import os
@@ -146,5 +147,11 @@ if 'views' in parts:
     with torch.no_grad():
         lin[1].weight[2, 5] = float('nan')
     save_like_the_originals(model, os.path.join(out, 'nan_hidden.pt'))
+    # and a plain model (contiguous weights, like the originals) with a NaN in the hidden layer
+    torch.manual_seed(27)
+    plain = oh.ResNet([2, 8, 8, 2], 0.01, 4)
+    with torch.no_grad():
+        plain.increment._modules['Linear_1'].weight[2, 5] = float('nan')
+    save_like_the_originals(plain, os.path.join(out, 'nan_plain.pt'))
 
 print('fixtures written to', out)
