@@ -218,7 +218,7 @@ fn npy_headers_are_checked_before_allocating() {
     let dir = scratch("npy");
     let header = |dict: &str, data: usize| {
         let mut d = dict.to_string();
-        while (10 + d.len() + 1) % 64 != 0 {
+        while !(10 + d.len() + 1).is_multiple_of(64) {
             d.push(' ');
         }
         d.push('\n');
@@ -491,7 +491,7 @@ fn mutate_npy_header(rng: &mut Rng, b: &[u8]) -> Vec<u8> {
         dict = String::from_utf8_lossy(&mutate(rng, dict.as_bytes())).into_owned();
     }
     let mut d = dict.into_bytes();
-    while (10 + d.len() + 1) % 64 != 0 {
+    while !(10 + d.len() + 1).is_multiple_of(64) {
         d.push(b' ');
     }
     d.push(b'\n');

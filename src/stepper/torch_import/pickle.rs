@@ -156,7 +156,7 @@ impl Machine {
         match (&mut last.obj, dict) {
             (Obj::List(v), false) => v.extend(children.into_iter().map(|c| c.obj)),
             (Obj::Dict(d), true) => {
-                if children.len() % 2 != 0 {
+                if !children.len().is_multiple_of(2) {
                     return Err("a dict update with an odd number of objects".into());
                 }
                 let mut it = children.into_iter();
@@ -378,7 +378,7 @@ pub(crate) fn unpickle<Rd: Read>(r: &mut Rd) -> R<Obj> {
             }
             b'd' => {
                 let items = m.pop_to_mark()?;
-                if items.len() % 2 != 0 {
+                if !items.len().is_multiple_of(2) {
                     return Err("a dict of an odd number of objects".into());
                 }
                 m.push_node(items, |objs| {
@@ -519,7 +519,7 @@ mod tests {
     #[test]
     fn small_pickles() {
         // pickle.dumps({'a': (1, 2.5, 'x'), 'b': [True, None]}, protocol=2)
-        let bytes: &[u8] = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01G@\x04\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00xq\x02\x87q\x03X\x01\x00\x00\x00bq\x04]q\x05(\x88Nee.";
+        let bytes: &[u8] = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01G@\x04\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00xq\x02\x87q\x03X\x01\x00\x00\x00bq\x04]q\x05(\x88Neu.";
         let obj = unpickle(&mut &bytes[..]).unwrap();
         let want = Obj::Dict(vec![
             (
@@ -540,10 +540,8 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let mut bytes = vec![0x80, 2];
-        bytes.extend(std::iter::repeat_n(b']', 1));
-        for _ in 0..1_000_000 {
-            bytes.push(0x85); // TUPLE1
-        }
+        bytes.push(b']');
+        bytes.extend(std::iter::repeat_n(0x85, 1_000_000)); // TUPLE1
         bytes.push(b'.');
         let e = unpickle(&mut &bytes[..]).unwrap_err();
         assert!(e.contains("nested deeper"), "{e}");
