@@ -36,7 +36,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiments::multiscale_hits::{obtain_steppers, Provenance};
 use crate::experiments::ode::ensure_data;
-use crate::forecast::{evaluate as evaluate_rows, EvalOptions, Stepper, StepperSet};
+use crate::forecast::{
+    diverged_at, evaluate as evaluate_rows, EvalOptions, Score, Stepper, StepperSet,
+};
 use crate::io::write_bytes_atomic;
 use crate::problem::OdeProblem;
 use crate::stepper::Progress;
@@ -214,6 +216,14 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// A forecast's score from its MSE and per-step errors (a number, or where it diverged).
+fn score(mse: f64, per_step: &[f64]) -> Score {
+    Score {
+        mse,
+        diverged_at: diverged_at(per_step),
+    }
+}
+
 fn sci(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.1e}"))
 }
@@ -245,14 +255,15 @@ impl HybridResult {
         let mut out = String::from(
             "| h (dt) | RK4 MSE | paper RK4 | RK4 time [s] | hybrid MSE | paper hybrid | hybrid time [s] | RK4 time / hybrid time |\n|---|---|---|---|---|---|---|---|\n",
         );
+        let sci2 = |v: f64| format!("{v:.2e}");
         for r in &self.rows {
             out += &format!(
-                "| {} | {:.2e} | {} | {:.4} | {:.2e} | {} | {:.4} | {:.2} |\n",
+                "| {} | {} | {} | {:.4} | {} | {} | {:.4} | {:.2} |\n",
                 r.h,
-                r.rk4_mse,
+                score(r.rk4_mse, &r.rk4_per_step).describe(sci2),
                 sci(r.paper_rk4_mse),
                 r.rk4_seconds,
-                r.hybrid_mse,
+                score(r.hybrid_mse, &r.hybrid_per_step).describe(sci2),
                 sci(r.paper_hybrid_mse),
                 r.hybrid_seconds,
                 r.rk4_seconds / r.hybrid_seconds.max(1e-12)
@@ -261,22 +272,27 @@ impl HybridResult {
         out
     }
 
-    /// The table as CSV (full precision; empty cells where the paper has no value).
+    /// The table as CSV (full precision; empty cells where the paper has no value). A diverged
+    /// forecast has an empty MSE and its step in `rk4_diverged_at` / `hybrid_diverged_at`.
     pub fn table_csv(&self) -> String {
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
         let mut out = String::from(
-            "h,rk4_mse,paper_rk4_mse,rk4_seconds,hybrid_mse,paper_hybrid_mse,hybrid_seconds\n",
+            "h,rk4_mse,paper_rk4_mse,rk4_seconds,hybrid_mse,paper_hybrid_mse,hybrid_seconds,rk4_diverged_at,hybrid_diverged_at\n",
         );
         for r in &self.rows {
+            let (rk4, rk4_at) = score(r.rk4_mse, &r.rk4_per_step).csv_cells();
+            let (hy, hy_at) = score(r.hybrid_mse, &r.hybrid_per_step).csv_cells();
             out += &format!(
-                "{},{:e},{},{},{:e},{},{}\n",
+                "{},{},{},{},{},{},{},{},{}\n",
                 r.h,
-                r.rk4_mse,
+                rk4,
                 opt(r.paper_rk4_mse),
                 r.rk4_seconds,
-                r.hybrid_mse,
+                hy,
                 opt(r.paper_hybrid_mse),
-                r.hybrid_seconds
+                r.hybrid_seconds,
+                rk4_at,
+                hy_at
             );
         }
         out
@@ -286,7 +302,7 @@ impl HybridResult {
     pub fn report_markdown(&self) -> String {
         let p = &self.provenance;
         format!(
-            "# {}: RK4 vs hybrid NN + RK4 (Figure 6B, Figure 9, Table 9){}\n\n{} test trajectories, dt = {}; coarse stepper {} dt ({} = {}). Steppers: {} ({}).\n\n{}\nThe coarse stepper alone (uni-scale, interpolated): test MSE {:.2e} in {:.4} s.\n",
+            "# {}: RK4 vs hybrid NN + RK4 (Figure 6B, Figure 9, Table 9){}\n\n{} test trajectories, dt = {}; coarse stepper {} dt ({} = {}). Steppers: {} ({}).\n\n{}\nThe coarse stepper alone (uni-scale, interpolated): test MSE {} in {:.4} s.\n",
             self.system,
             if p.quick { " (QUICK run: tiny data and nets)" } else { "" },
             self.n_test,
@@ -297,7 +313,7 @@ impl HybridResult {
             p.source,
             p.detail,
             self.table_markdown(),
-            self.coarse_mse,
+            score(self.coarse_mse, &self.coarse_per_step).describe(|v| format!("{v:.2e}")),
             self.coarse_seconds
         )
     }

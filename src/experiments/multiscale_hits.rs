@@ -258,11 +258,22 @@ impl MultiscaleResult {
         &self.steps[self.selection.range.clone()]
     }
 
-    /// Validation MSE of every candidate range the selection tried, in order.
+    /// Validation MSE of every candidate range the selection tried, in order (a diverged one:
+    /// `diverged at step N (dropped)`).
     pub fn selection_markdown(&self) -> String {
         let mut out = String::from("| candidate step sizes (dt) | validation MSE |\n|---|---|\n");
         for c in &self.selection.candidates {
-            out += &format!("| {:?} | {:.3e} |\n", &self.steps[c.range.clone()], c.mse);
+            let score = c.score();
+            out += &format!(
+                "| {:?} | {}{} |\n",
+                &self.steps[c.range.clone()],
+                score.describe(|v| format!("{v:.3e}")),
+                if score.is_diverged() {
+                    " (dropped)"
+                } else {
+                    ""
+                }
+            );
         }
         out
     }

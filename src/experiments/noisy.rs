@@ -313,7 +313,10 @@ impl NoisyResult {
         for sys in &self.systems {
             for run in &sys.runs {
                 let Some(ms) = run.multiscale() else { continue };
-                let best = run.singles().min_by(|a, b| a.mse.total_cmp(&b.mse));
+                let best = run
+                    .singles()
+                    .filter(|r| !r.score().is_diverged())
+                    .min_by(|a, b| a.mse.total_cmp(&b.mse));
                 entries.push(NoisyEntry {
                     system: sys.problem.folder.clone(),
                     noise: run.noise,

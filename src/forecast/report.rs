@@ -3,6 +3,13 @@
 //! (optionally after model selection on the validation set), and the hybrid NN + RK4 stepper
 //! against plain RK4 (Table 9). Each forecast is timed.
 //!
+//! A forecast that leaves the finite range is a row like any other, its score a diverged one
+//! ([`ForecastRow::score`]): the markdown table's MSE cell says `diverged at step N` (N the
+//! first time index t, of t dt, at which its error is not finite), and the CSV leaves `mse`
+//! empty and gives N in its last column, `diverged_at` (empty for every finite row). Neither
+//! ever holds `NaN` or `inf`. With model selection, diverged candidates are dropped
+//! ([`crate::forecast::selection`]).
+//!
 //! ```
 //! # fn main() -> hits::Result<()> {
 //! use hits::forecast::{evaluate, markdown_table, EvalOptions, FlowMapStepper, Stepper};
@@ -26,6 +33,7 @@ use std::time::Instant;
 
 use ndarray::{Array3, ArrayView3, Axis};
 
+use super::metrics::{diverged_at, Score};
 use super::{
     hybrid_forecast, mse_per_step, multiscale_forecast, rk4_forecast, select_models,
     uni_scale_forecast, Selection, Stepper,
@@ -70,7 +78,8 @@ pub struct ForecastRow {
     pub step_sizes: Vec<usize>,
     /// Extra description (e.g. `h = 2 dt`).
     pub detail: String,
-    /// Test MSE over the whole tensor.
+    /// Test MSE over the whole tensor (`inf` or `NaN` when the forecast diverged: read it
+    /// through [`ForecastRow::score`]).
     pub mse: f64,
     /// The paper's value for this row, where it has one.
     pub paper_mse: Option<f64>,
@@ -80,6 +89,30 @@ pub struct ForecastRow {
     pub paper_seconds: Option<f64>,
     /// Test MSE at every step.
     pub mse_per_step: Vec<f64>,
+}
+
+impl ForecastRow {
+    /// The row's score: its MSE, or the step at which the forecast diverged (from
+    /// `mse_per_step`, see [`crate::forecast::diverged_at`]).
+    pub fn score(&self) -> Score {
+        Score {
+            mse: self.mse,
+            diverged_at: diverged_at(&self.mse_per_step),
+        }
+    }
+
+    /// What the row forecast with: `uni-scale 2 dt`, `multiscale 1..8 (4) dt`, `hybrid 8 dt
+    /// (h = 1 dt)`, `RK4 (h = 1 dt)`.
+    pub fn label(&self) -> String {
+        let mut s = self.method.clone();
+        if !self.step_sizes.is_empty() {
+            s += &format!(" {} dt", steps_label(&self.step_sizes));
+        }
+        if self.method != "multiscale" && !self.detail.is_empty() {
+            s += &format!(" ({})", self.detail);
+        }
+        s
+    }
 }
 
 /// Everything [`evaluate`] computed.
@@ -257,16 +290,17 @@ fn fmt_opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "-".to_string(), f)
 }
 
-/// The rows as a markdown table: method, step sizes, our MSE, the paper's, our and its time.
+/// The rows as a markdown table: method, step sizes, our MSE (or `diverged at step N`), the
+/// paper's, our and its time.
 pub fn markdown_table(rows: &[ForecastRow]) -> String {
     let mut s = String::from("| method | steps (dt) | detail | test MSE | paper MSE | time [s] | paper time [s] |\n|---|---|---|---|---|---|---|\n");
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {:.2e} | {} | {:.3} | {} |\n",
+            "| {} | {} | {} | {} | {} | {:.3} | {} |\n",
             r.method,
             steps_label(&r.step_sizes),
             r.detail,
-            r.mse,
+            r.score().describe(|v| format!("{v:.2e}")),
             fmt_opt(r.paper_mse, |v| format!("{v:.1e}")),
             r.seconds,
             fmt_opt(r.paper_seconds, |v| format!("{v:.2}")),
@@ -275,13 +309,16 @@ pub fn markdown_table(rows: &[ForecastRow]) -> String {
     s
 }
 
-/// The rows as CSV (full precision; empty cells where the paper has no value).
+/// The rows as CSV (full precision; empty cells where the paper has no value). A diverged row
+/// has an empty `mse` and the step in the last column, `diverged_at` (empty for finite rows).
 pub fn csv_table(rows: &[ForecastRow]) -> String {
-    let mut s = String::from("method,steps,detail,mse,paper_mse,seconds,paper_seconds\n");
+    let mut s =
+        String::from("method,steps,detail,mse,paper_mse,seconds,paper_seconds,diverged_at\n");
     for r in rows {
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
+        let (mse, diverged) = r.score().csv_cells();
         s.push_str(&format!(
-            "{},{},{},{:e},{},{},{}\n",
+            "{},{},{},{},{},{},{},{}\n",
             r.method,
             r.step_sizes
                 .iter()
@@ -289,10 +326,11 @@ pub fn csv_table(rows: &[ForecastRow]) -> String {
                 .collect::<Vec<_>>()
                 .join(" "),
             r.detail,
-            r.mse,
+            mse,
             opt(r.paper_mse),
             r.seconds,
             opt(r.paper_seconds),
+            diverged,
         ));
     }
     s

@@ -1,6 +1,7 @@
 //! Tables 6-8, Figure 6A and Figure 8 from a [`NoisyResult`].
 
 use super::NoisyResult;
+use crate::forecast::Score;
 use crate::plot::{Axes, Color, Figure, Legend, Series};
 use crate::{Error, Result};
 
@@ -11,10 +12,12 @@ fn percent(noise: f64) -> String {
     )
 }
 
-fn cell(ours: f64, paper: Option<f64>) -> String {
+/// Our score (`diverged at step N` when it is not a number) and the paper's value.
+fn cell(ours: Score, paper: Option<f64>) -> String {
+    let ours = ours.describe(|v| format!("{v:.1e}"));
     match paper {
-        Some(p) => format!("{ours:.1e} ({p:.1e})"),
-        None => format!("{ours:.1e}"),
+        Some(p) => format!("{ours} ({p:.1e})"),
+        None => ours,
     }
 }
 
@@ -102,7 +105,7 @@ impl NoisyResult {
                     } else {
                         None
                     };
-                    s += &format!(" {} |", row.map_or("-".into(), |r| cell(r.mse, paper)));
+                    s += &format!(" {} |", row.map_or("-".into(), |r| cell(r.score(), paper)));
                 }
                 match run.multiscale() {
                     Some(ms) => {
@@ -113,9 +116,9 @@ impl NoisyResult {
                             [] => "-".into(),
                         };
                         s += &format!(
-                            " {} | {:.1e} | {sel} |",
-                            cell(ms.mse, paper),
-                            run.multiscale_mse_clean
+                            " {} | {} | {sel} |",
+                            cell(ms.score(), paper),
+                            Score::value(run.multiscale_mse_clean).describe(|v| format!("{v:.1e}"))
                         );
                     }
                     None => s += " - | - | - |",
@@ -128,28 +131,33 @@ impl NoisyResult {
     }
 
     /// Every row as CSV: system, noise, method, step sizes, MSE (noisy truth), the paper's,
-    /// MSE against the clean truth (multiscale only), forecast seconds.
+    /// MSE against the clean truth (multiscale only), forecast seconds, and the step at which a
+    /// diverged forecast left the finite range (its `mse` and `mse_clean` then empty; never
+    /// `NaN` or `inf`).
     pub fn tables_csv(&self) -> String {
-        let mut s = String::from("system,noise,method,steps,mse,paper_mse,mse_clean,seconds\n");
+        let mut s =
+            String::from("system,noise,method,steps,mse,paper_mse,mse_clean,seconds,diverged_at\n");
         for sys in &self.systems {
             for run in &sys.runs {
                 for r in &run.rows {
                     let steps: Vec<String> = r.step_sizes.iter().map(|k| k.to_string()).collect();
                     let clean = if r.method == "multiscale" {
-                        format!("{:e}", run.multiscale_mse_clean)
+                        Score::value(run.multiscale_mse_clean).csv_cells().0
                     } else {
                         String::new()
                     };
+                    let (mse, diverged) = r.score().csv_cells();
                     s += &format!(
-                        "{},{},{},{},{:e},{},{},{}\n",
+                        "{},{},{},{},{},{},{},{},{}\n",
                         sys.problem.folder,
                         run.noise,
                         r.method,
                         steps.join(" "),
-                        r.mse,
+                        mse,
                         r.paper_mse.map_or(String::new(), |v| format!("{v:e}")),
                         clean,
-                        r.seconds
+                        r.seconds,
+                        diverged
                     );
                 }
             }
