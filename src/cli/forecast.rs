@@ -8,7 +8,22 @@
 //! and writes to `results/<folder>/` (quick mode `results/quick/<folder>/`):
 //! `forecast_noise<n>.md` / `.csv` (our MSE and time beside the paper's),
 //! `multiscale_noise<n>.npy` (`[n_traj, n_steps, dim]`), `hybrid_h<h>_noise<n>.npy`,
-//! `mse_per_step_noise<n>.npy` (`[n_rows, n_steps]`, rows in the table's order).
+//! `mse_per_step_noise<n>.npy` (`[n_rows, n_steps]`, rows in the table's order; a diverged
+//! row holds `inf`/`NaN` from its step on), and last `forecast_noise<n>.manifest.json` (every
+//! file of the set with its size and SHA-256).
+//!
+//! **Diverged forecasts.** A forecast that leaves the finite range is a row whose MSE cell says
+//! `diverged at step N` (the CSV: an empty `mse` and N under `diverged_at`), never `NaN` or
+//! `inf`. With `--select`, a candidate coupling that diverges on the validation set is dropped
+//! (a note names it and the step); when every candidate diverged, or (without `--select`) every
+//! forecast did, the command fails (exit status 1) naming the steppers and where each diverged,
+//! and writes nothing.
+//!
+//! **One set.** The files are written as one result set ([`hits::forecast::results`]): staged
+//! in a hidden folder `.hits-tmp-<pid>-<n>.forecast_noise<n>.set/` beside them and renamed into
+//! place after the manifest is complete, so an interrupted or failed run leaves the old set
+//! whole (or, killed during the final renames, a complete staging folder that the next
+//! `hits forecast` of the folder publishes).
 //!
 //! The checkpoints must be the problem's (name, dt, dimension, noise level, checked on load) and
 //! the data set too (`dataset.json`, no NaN, no empty split); the output folder is locked while
@@ -22,8 +37,9 @@ use anyhow::Context;
 use hits::data::npy::{python_float as py_float, write_array_atomic};
 use hits::data::DataSet;
 use hits::experiments::ode::{ensure_data, original_steppers};
+use hits::forecast::results::{recover, ResultSet};
 use hits::forecast::{csv_table, evaluate, markdown_table, EvalOptions, StepperSet};
-use hits::io::{write_bytes_atomic, FolderLock};
+use hits::io::FolderLock;
 use hits::problem::OdeProblem;
 use hits::stepper::device::{select_device, DeviceChoice};
 use hits::stepper::{load_hierarchy_expecting, ExpectedStepper, ResNetStepper};
@@ -100,6 +116,9 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     if let Some(n) = lock.removed_note() {
         note!("{n}");
     }
+    for n in recover(&out)? {
+        note!("{n}");
+    }
     let t0 = Instant::now();
     let mut steppers = load_steppers(&args, &problem, &dev)?;
     steppers.sort_by_key(|s| s.step_size());
@@ -143,12 +162,31 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         say!("model selection on the validation set:");
         for c in &sel.candidates {
             say!(
-                "  steps {:?}: val MSE {:.3e}",
+                "  steps {:?}: val MSE {}",
                 &sizes[c.range.clone()],
-                c.mse
+                c.score().describe(|v| format!("{v:.3e}"))
+            );
+        }
+        for c in sel.dropped() {
+            note!(
+                "steps {:?} dt dropped from the selection: {} on the validation set",
+                &sizes[c.range.clone()],
+                c.score().describe(|_| String::new())
             );
         }
         say!("  chosen: {:?}", &sizes[sel.range.clone()]);
+    }
+    if ev.rows.iter().all(|r| r.score().is_diverged()) {
+        let list: Vec<String> = ev
+            .rows
+            .iter()
+            .map(|r| format!("{} {}", r.label(), r.score().describe(|_| String::new())))
+            .collect();
+        anyhow::bail!(
+            "{name}: every forecast diverged ({}): no score is a number; nothing was written to {}",
+            list.join("; "),
+            out.display()
+        );
     }
     let table = markdown_table(&ev.rows);
     say!("\n{table}");
@@ -161,17 +199,18 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         if quick { ", QUICK run" } else { "" },
         if args.original { "original PyTorch models, imported" } else { "hits checkpoints" },
     );
-    write_bytes_atomic(
-        &out.join(format!("forecast_noise{noise}.md")),
+    let mut set = ResultSet::begin(&out, &format!("forecast_noise{noise}"))?;
+    set.write_bytes(
+        &format!("forecast_noise{noise}.md"),
         (header + &table).as_bytes(),
     )?;
-    write_bytes_atomic(
-        &out.join(format!("forecast_noise{noise}.csv")),
+    set.write_bytes(
+        &format!("forecast_noise{noise}.csv"),
         csv_table(&ev.rows).as_bytes(),
     )?;
     if let Some(ms) = &ev.multiscale {
         write_array_atomic(
-            &out.join(format!("multiscale_noise{noise}.npy")),
+            &set.path(&format!("multiscale_noise{noise}.npy"))?,
             &ms.mapv(|v| v as f32),
         )?;
     }
@@ -185,13 +224,17 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
                 row.detail.replace([' ', '='], "")
             ),
         };
-        write_array_atomic(&out.join(name), &pred.mapv(|v| v as f32))?;
+        write_array_atomic(&set.path(&name)?, &pred.mapv(|v| v as f32))?;
     }
     let n_steps = ev.rows[0].mse_per_step.len();
     let curves = Array2::from_shape_fn((ev.rows.len(), n_steps), |(r, t)| {
         ev.rows[r].mse_per_step[t]
     });
-    write_array_atomic(&out.join(format!("mse_per_step_noise{noise}.npy")), &curves)?;
+    write_array_atomic(
+        &set.path(&format!("mse_per_step_noise{noise}.npy"))?,
+        &curves,
+    )?;
+    set.commit()?;
     drop(lock);
     say!(
         "wrote {} in {:.1} s",
