@@ -15,9 +15,10 @@
 //! **Diverged forecasts.** A forecast that leaves the finite range is a row whose MSE cell says
 //! `diverged at step N` (the CSV: an empty `mse` and N under `diverged_at`), never `NaN` or
 //! `inf`. With `--select`, a candidate coupling that diverges on the validation set is dropped
-//! (a note names it and the step); when every candidate diverged, or (without `--select`) every
-//! forecast did, the command fails (exit status 1) naming the steppers and where each diverged,
-//! and writes nothing.
+//! (a note names it and the step); when every candidate diverged, the command fails (exit
+//! status 1) naming the steppers and where each diverged, and writes nothing. Without
+//! `--select`, a table whose every row diverged is written like any other (exit status 0, with
+//! a note saying so).
 //!
 //! **One set.** The files are written as one result set ([`hits::forecast::results`]): staged
 //! in a hidden folder `.hits-tmp-<pid>-<n>.forecast_noise<n>.set/` beside them and renamed into
@@ -177,15 +178,15 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         say!("  chosen: {:?}", &sizes[sel.range.clone()]);
     }
     if ev.rows.iter().all(|r| r.score().is_diverged()) {
+        // a result like any other (the table says where each diverged), but worth a word
         let list: Vec<String> = ev
             .rows
             .iter()
             .map(|r| format!("{} {}", r.label(), r.score().describe(|_| String::new())))
             .collect();
-        anyhow::bail!(
-            "{name}: every forecast diverged ({}): no score is a number; nothing was written to {}",
-            list.join("; "),
-            out.display()
+        note!(
+            "{name}: every forecast diverged ({}); no score is a number",
+            list.join("; ")
         );
     }
     let table = markdown_table(&ev.rows);

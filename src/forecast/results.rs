@@ -312,9 +312,8 @@ pub fn recover(dir: &Path) -> Result<Vec<String>> {
         }
         // `.hits-tmp-<pid>-<n>.<set>.set`
         let Some(set) = name
-            .splitn(2, '.')
-            .nth(1)
-            .and_then(|rest| rest.split_once('.'))
+            .split_once('.')
+            .and_then(|(_, rest)| rest.split_once('.'))
             .and_then(|(_, target)| target.strip_suffix(STAGE_SUFFIX))
         else {
             continue;
