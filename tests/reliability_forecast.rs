@@ -403,3 +403,42 @@ fn a_forecast_killed_at_any_moment_leaves_the_old_set_or_the_new_one() {
     eprintln!("12 kills: {olds} left the old set, {news} the new one");
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn the_experiments_drop_diverged_candidates_and_fail_when_nothing_finite_is_left() {
+    use hits::experiments::multiscale_hits::{self, Provenance};
+    use hits::forecast::Stepper;
+    let root = scratch("experiment");
+    let data = hits::data::DataSet::new(
+        rotations(8, 21, 1),
+        rotations(8, 21, 2),
+        rotations(8, 21, 3),
+    )
+    .unwrap();
+    let problem = hits::SystemKind::Hyperbolic.problem();
+    let evaluate = |kinds: [Kind; 2]| {
+        let nets = [stepper(kinds[0], 1), stepper(kinds[1], 2)];
+        let refs: Vec<&dyn Stepper> = nets.iter().map(|n| n as &dyn Stepper).collect();
+        multiscale_hits::evaluate(&problem, &refs, &data, 0.0, Provenance::exact("test nets"))
+    };
+    let result = evaluate([Kind::Still, BLOW_UP]).unwrap();
+    assert_eq!(result.selected_steps(), &[1]);
+    let report = result.report_markdown();
+    assert!(
+        report.contains("| [1, 2] | diverged at step 14 (dropped) |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| uni-scale | 2 |  | diverged at step"),
+        "{report}"
+    );
+    assert_no_non_finite(&report, "the experiment's report");
+    assert_no_non_finite(&result.table_csv(), "the experiment's CSV");
+    let e = evaluate([BLOW_UP, BLOW_UP]).unwrap_err().to_string();
+    assert!(
+        e.contains("every candidate coupling diverged")
+            && e.contains("steps [1, 2] dt diverged at step"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
