@@ -246,3 +246,49 @@ fn a_data_folder_whose_name_is_not_utf8_is_refused_not_renamed() {
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// A FIFO named like a metadata file (`dataset.json`, a sweep plan, Slurm settings) is an
+/// error naming it, not a read that waits forever.
+#[cfg(unix)]
+#[test]
+fn fifos_named_like_metadata_files_are_refused() {
+    let root = scratch("fifo-meta");
+    let fifo = |p: &Path| {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mkfifo {}", p.display());
+    };
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    fifo(&data.join("dataset.json"));
+    fifo(&root.join("plan.json"));
+    fifo(&root.join("slurm.json"));
+    // a watchdog: a hang fails the test instead of blocking the suite
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (d, r) = (data.clone(), root.clone());
+    std::thread::spawn(move || {
+        let a = DataSetMeta::read(&d).map(|_| ()).unwrap_err().to_string();
+        let b = hits::sweep::plan::Plan::load(&r.join("plan.json"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        let c = hits::sweep::slurm::SlurmOptions::load(&r.join("slurm.json"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        let _ = tx.send([a, b, c]);
+    });
+    let errors = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("reading a FIFO must not hang");
+    for (e, name) in errors
+        .iter()
+        .zip(["dataset.json", "plan.json", "slurm.json"])
+    {
+        assert!(e.contains("FIFO") && e.contains(name), "{e}");
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -106,11 +106,11 @@ impl DataSetMeta {
     /// Read `<dir>/dataset.json`; `None` when the folder has none.
     pub fn read(dir: &Path) -> Result<Option<DataSetMeta>> {
         let path = Self::path_in(dir);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&path, e)),
-        };
+        if std::fs::symlink_metadata(&path).is_err() {
+            return Ok(None);
+        }
+        // a regular file only: a FIFO named dataset.json is an error, not a hang
+        let text = crate::io::read_data_text(&path)?;
         let meta: DataSetMeta = serde_json::from_str(&text).map_err(|e| {
             Error::bad_file(
                 &path,

@@ -108,7 +108,7 @@ impl Normalization {
 
     /// Read what [`Normalization::save`] wrote.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::read_data_text(path)?;
         let n: Normalization = serde_json::from_str(&text)
             .map_err(|e| Error::bad_file(path, format!("not a normalisation file: {e}")))?;
         if n.mean.len() != n.range.len() {

@@ -88,7 +88,7 @@ pub fn save_sequence(dir: &Path, files: &SequenceFiles) -> Result<Normalization>
 pub fn load_sequence(dir: &Path) -> Result<(Array2<f64>, SequenceMeta)> {
     let data = read_npy2(&dir.join("data.npy"))?;
     let meta_path = dir.join("meta.json");
-    let text = std::fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let text = crate::io::read_data_text(&meta_path)?;
     let meta: SequenceMeta = serde_json::from_str(&text)
         .map_err(|e| Error::bad_file(&meta_path, format!("not a sequence meta file: {e}")))?;
     if meta.shape != [data.nrows(), data.ncols()] {

@@ -204,7 +204,7 @@ impl Plan {
 
     /// Read and check a plan file (see [`Plan::check`]).
     pub fn load(path: &Path) -> Result<Plan> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::read_data_text(path)?;
         let plan: Plan = serde_json::from_str(&text)
             .map_err(|e| Error::bad_file(path, format!("not a hits sweep plan: {e}")))?;
         plan.check(path)?;

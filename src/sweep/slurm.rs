@@ -60,7 +60,7 @@ pub struct SlurmOptions {
 impl SlurmOptions {
     /// Read a JSON settings file, checked as [`SlurmOptions::check`] does (naming the file).
     pub fn load(path: &Path) -> Result<SlurmOptions> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::read_data_text(path)?;
         let opts: SlurmOptions = serde_json::from_str(&text)
             .map_err(|e| Error::bad_file(path, format!("not hits sweep slurm settings: {e}")))?;
         opts.check(Some(path))?;

@@ -172,7 +172,7 @@ pub fn read_status(task_dir: &Path) -> Result<Option<TaskStatus>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let text = crate::io::read_data_text(&path)?;
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| Error::bad_file(&path, format!("not a task status: {e}")))
