@@ -374,3 +374,56 @@ fn a_data_folder_trains_and_forecasts_through_the_command_line() {
     assert!(err.contains("vector field"), "{err}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `hits train` trains the problem's own recipe (`problem.train`), as a notebook does; flags
+/// replace single fields of it (issue 27: it had quick defaults of its own, 1000/250 against the
+/// problem's 400/100).
+#[test]
+fn hits_train_trains_the_problems_recipe_and_flags_replace_its_fields() {
+    let root = scratch("cli-recipe");
+    let data = fixtures().join("fhn_f32");
+    let problem = hits::OdeProblem::from_data_dir(&data, Some(0.1))
+        .unwrap()
+        .select(true);
+    for (extra, want) in [
+        (vec![], problem.train.clone()),
+        (
+            vec!["--lr", "0.0005", "--epochs", "30"],
+            hits::stepper::TrainConfig {
+                lr: 5e-4,
+                epochs: 30,
+                eval_every: 30,
+                ..problem.train.clone()
+            },
+        ),
+    ] {
+        let models = root.join(format!("models{}", extra.len()));
+        let mut args = vec![
+            "train",
+            "--quick",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--dt",
+            "0.1",
+            "--step-sizes",
+            "1",
+            "--arch",
+            "2,8,2",
+            "--out",
+            models.to_str().unwrap(),
+        ];
+        args.extend(extra.iter().copied());
+        let o = hits_cli(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let json = std::fs::read_to_string(
+            models
+                .join("quick")
+                .join(&problem.folder)
+                .join("model_D1_noise0.0.json"),
+        )
+        .unwrap();
+        let meta: hits::stepper::StepperMeta = serde_json::from_str(&json).unwrap();
+        assert_eq!(meta.train_config.as_ref(), Some(&want), "{extra:?}");
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}

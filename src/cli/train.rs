@@ -32,33 +32,33 @@ use crate::{note, say};
 pub struct TrainArgs {
     #[command(flatten)]
     pub problem: ProblemArgs,
-    /// Step sizes in units of dt, comma-separated, each once.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "1,2,4,8,16,32,64,128,256,512,1024"
-    )]
-    pub step_sizes: Vec<usize>,
+    /// Step sizes in units of dt, comma-separated, each once [default: the problem's, the
+    /// paper's 1,2,4,...,1024].
+    #[arg(long, value_delimiter = ',')]
+    pub step_sizes: Option<Vec<usize>>,
     /// Layer widths, e.g. 2,128,128,128,2 [default: the system's; dim, 128, 128, 128, dim for
     /// a data folder].
     #[arg(long, value_delimiter = ',')]
     pub arch: Option<Vec<usize>>,
-    /// Maximum epochs (one minibatch each), at least 1 [default: 100000; 1000 with --quick].
+    /// Maximum epochs (one minibatch each), at least 1 [default: the problem's: 100000, 400
+    /// with --quick].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Minibatch size.
-    #[arg(long, default_value_t = 320)]
-    pub batch: usize,
-    /// Recurrent prediction steps in the loss.
-    #[arg(long, default_value_t = 5)]
-    pub n_forward: usize,
-    /// Epochs between validation checks (and checkpoints) [default: 1000; 250 with --quick].
+    /// Minibatch size [default: the problem's, 320].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Recurrent prediction steps in the loss [default: the problem's, 5].
+    #[arg(long)]
+    pub n_forward: Option<usize>,
+    /// Epochs between validation checks (and checkpoints) [default: the problem's, 1000; 100
+    /// with --quick; never more than --epochs].
     #[arg(long)]
     pub eval_every: Option<usize>,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// Train all step sizes together with stacked weights (same results, fewer kernel calls).
+    /// Adam learning rate [default: the problem's, 1e-3].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Train all step sizes together with stacked weights (same results, fewer kernel calls)
+    /// [default: the problem's, off].
     #[arg(long)]
     pub batched: bool,
     /// Where to train: `cpu`; `cuda` (needs a `--features cuda` build and a GPU, otherwise an
@@ -88,21 +88,56 @@ pub struct TrainArgs {
     /// Noise level of the data set, in [0, 1].
     #[arg(long, default_value_t = 0.0, value_parser = crate::cli::parse_noise)]
     pub noise: f64,
-    /// Seed of initial weights (stepper k: seed + k) and minibatches.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u32,
+    /// Seed of initial weights (stepper k: seed + k) and minibatches [default: the problem's,
+    /// 0].
+    #[arg(long)]
+    pub seed: Option<u32>,
+}
+
+/// The problem's training recipe (`problem.train`, its step sizes, weight seed and batching,
+/// as a notebook trains it) with every flag given replacing its field.
+fn recipe(args: &TrainArgs, problem: &OdeProblem) -> (TrainConfig, Vec<usize>, u32, bool) {
+    let mut cfg = problem.train.clone();
+    if let Some(e) = args.epochs {
+        cfg.epochs = e;
+        if args.eval_every.is_none() {
+            cfg.eval_every = cfg.eval_every.min(e.max(1));
+        }
+    }
+    if let Some(b) = args.batch {
+        cfg.batch_size = b;
+    }
+    if let Some(n) = args.n_forward {
+        cfg.n_forward = n;
+    }
+    if let Some(lr) = args.lr {
+        cfg.lr = lr;
+    }
+    if let Some(e) = args.eval_every {
+        cfg.eval_every = e;
+    }
+    if let Some(s) = args.seed {
+        cfg.seed = s as u64;
+    }
+    let steps = args
+        .step_sizes
+        .clone()
+        .unwrap_or_else(|| problem.steps.clone());
+    let weight_seed = args.seed.unwrap_or(problem.weight_seed);
+    (cfg, steps, weight_seed, args.batched || problem.batched)
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // The device first: `--device cuda` where CUDA is not usable is refused before any work.
     let dev = select_device(args.device)?;
-    // Small nets: one thread per matrix product, one stepper per core (see the function; on
-    // CUDA it changes nothing that matters).
-    if !args.batched && dev.is_cpu() {
-        hits::stepper::device::one_thread_per_matmul();
-    }
     let quick = args.quick || hits::data::quick_mode()?;
     let problem = args.problem.problem(quick)?;
+    let (cfg, steps, weight_seed, batched) = recipe(&args, &problem);
+    // Small nets: one thread per matrix product, one stepper per core (see the function; on
+    // CUDA it changes nothing that matters).
+    if !batched && dev.is_cpu() {
+        hits::stepper::device::one_thread_per_matmul();
+    }
     let dim = problem.dim();
     let arch = args.arch.clone().unwrap_or_else(|| problem.arch.clone());
     if arch.first() != Some(&dim) || arch.last() != Some(&dim) {
@@ -111,26 +146,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             problem.name
         );
     }
-    let cfg = TrainConfig {
-        epochs: args.epochs.unwrap_or(if quick { 1000 } else { 100_000 }),
-        batch_size: args.batch,
-        n_forward: args.n_forward,
-        lr: args.lr,
-        eval_every: args.eval_every.unwrap_or(if quick { 250 } else { 1000 }),
-        seed: args.seed as u64,
-        ..TrainConfig::default()
-    };
     let data_dir = data_dir_of(&problem, &args.data);
     let out_dir = problem.dir_under(&args.out);
     let plan = HierarchyPlan {
         system: Some(problem.folder.clone()),
         arch: arch.clone(),
         dt: problem.dt,
-        steps: args.step_sizes.clone(),
+        steps,
         noise: args.noise,
-        seed: args.seed,
+        seed: weight_seed,
         out_dir: Some(out_dir.clone()),
-        batched: args.batched,
+        batched,
         resume: args.resume,
         overwrite: args.overwrite,
     };
@@ -157,7 +183,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         val.dim().0,
         data_dir.display(),
         cfg.epochs,
-        if args.batched {
+        if batched {
             "batched".to_string()
         } else if candle_core::utils::get_num_threads() == 1
             && rayon::current_num_threads().min(plan.steps.len()) > 1

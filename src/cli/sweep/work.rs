@@ -350,13 +350,13 @@ fn run_work(plan: &Plan, task: &Task, running: &RunningTask) -> anyhow::Result<V
             let local = problem.problem(plan.quick)?.dir_under(&private);
             crate::cli::train::run(TrainArgs {
                 problem,
-                step_sizes: vec![*step],
+                step_sizes: Some(vec![*step]),
                 arch: None,
                 epochs: s.epochs,
-                batch: 320,
-                n_forward: 5,
+                batch: None,
+                n_forward: None,
                 eval_every: None,
-                lr: 1e-3,
+                lr: None,
                 batched: false,
                 device: DeviceChoice::Cpu,
                 quick: plan.quick,
@@ -365,7 +365,7 @@ fn run_work(plan: &Plan, task: &Task, running: &RunningTask) -> anyhow::Result<V
                 data: s.data_dir.clone(),
                 out: private.clone(),
                 noise: *noise,
-                seed: 0,
+                seed: None,
             })?;
             publish_checkpoint(&local, &shared, *step, *noise, may)
         }
