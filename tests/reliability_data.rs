@@ -13,19 +13,6 @@ use hits::data::npy::read_array3;
 use hits::data::{DataSet, DataSetMeta};
 use hits::SystemKind;
 
-fn generate(root: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "generate",
-        "--system",
-        "hyperbolic",
-        "--quick",
-        "--out",
-        "data",
-    ];
-    args.extend_from_slice(extra);
-    hits(root, &args)
-}
-
 #[test]
 fn npy_headers_are_checked_against_the_file_size_before_allocating() {
     let dir = scratch("npy");

@@ -11,19 +11,6 @@ use std::path::Path;
 use cli_common::*;
 use hits::data::DataSetMeta;
 
-fn generate(root: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "generate",
-        "--system",
-        "hyperbolic",
-        "--quick",
-        "--out",
-        "data",
-    ];
-    args.extend_from_slice(extra);
-    hits(root, &args)
-}
-
 /// The quick Hyperbolic data folder of `root`, generated.
 fn generated(root: &Path) -> std::path::PathBuf {
     let o = generate(root, &[]);

@@ -49,6 +49,20 @@ pub fn command(cwd: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// `hits generate --system hyperbolic --quick --out data <extra>` in `root`.
+pub fn generate(root: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "generate",
+        "--system",
+        "hyperbolic",
+        "--quick",
+        "--out",
+        "data",
+    ];
+    args.extend_from_slice(extra);
+    hits(root, &args)
+}
+
 /// stdout + stderr of a run, for messages.
 pub fn text(o: &Output) -> String {
     format!(
