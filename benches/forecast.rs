@@ -21,8 +21,8 @@ use hits::forecast::{
     hybrid_forecast, multiscale_forecast, rk4_forecast, states_tensor, uni_scale_forecast,
     CpuResNet, Stepper,
 };
+use hits::problem::builtin::Hyperbolic;
 use hits::stepper::ResNetStepper;
-use hits::systems::Hyperbolic;
 use hits::System;
 use ndarray::{Array1, Array2, Array3};
 use ndarray_npy::read_npy;

@@ -7,8 +7,8 @@
 //! The `lorenz_dataset_*` lines time the whole Lorenz data-set size (7680 trajectories of 5121
 //! points) serially and with `solve_ivp_many` on all rayon threads.
 
+use hits::problem::SystemKind;
 use hits::solvers::{linspace, solve_ivp, solve_ivp_many, Tolerances};
-use hits::systems::SystemKind;
 use ndarray::Array2;
 use std::path::Path;
 use std::time::Instant;

@@ -22,6 +22,7 @@
 //! | [`prelude`] | `use hits::prelude::*;`: what a notebook needs |
 //! | [`progress`] | progress bars and notebook-friendly progress lines for long loops |
 
+#[cfg(feature = "sequence")]
 pub mod baselines;
 pub mod data;
 pub mod error;
@@ -33,9 +34,11 @@ pub mod prelude;
 pub mod problem;
 pub mod progress;
 pub mod rng;
+#[cfg(feature = "sequence")]
 pub mod sequence;
 pub mod solvers;
 pub mod stepper;
+#[cfg(feature = "cli")]
 pub mod sweep;
 pub mod systems;
 

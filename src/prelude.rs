@@ -34,5 +34,5 @@ pub use crate::problem::{
     InitialConditions, Integration, OdeProblem, Split, SystemKind, View,
 };
 pub use crate::stepper::{device, Loss, ResNetStepper, TrainConfig, TrainReport};
-pub use crate::systems::{vector_field, System};
+pub use crate::systems::{vector_field, System, VectorField};
 pub use crate::{Error, Result};

@@ -1,6 +1,7 @@
 //! [`Progress`]: progress reporting for long loops (data generation, training).
 //!
-//! On a terminal it is an `indicatif` bar. Elsewhere (notebooks, CI logs, pipes) it prints whole
+//! On a terminal it is an `indicatif` bar (with the `cli` feature; without it, lines as below).
+//! Elsewhere (notebooks, CI logs, pipes) it prints whole
 //! lines to stderr: evcxr forwards stderr line by line, but a bar's `\r` redraws would only
 //! appear once the loop ends. A line is printed at every further 10% of the total and at least
 //! every `interval` (10 s by default) while work advances:
@@ -22,12 +23,15 @@
 //! p.finish();
 //! ```
 
-use std::io::{IsTerminal, Write};
+#[cfg(feature = "cli")]
+use std::io::IsTerminal;
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 enum Output {
+    #[cfg(feature = "cli")]
     Bar(indicatif::ProgressBar),
     Lines(Box<dyn Write + Send>),
     Hidden,
@@ -53,16 +57,18 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar when stderr is a terminal, whole lines on stderr otherwise.
+    /// A bar when stderr is a terminal (and this build has the `cli` feature), whole lines on
+    /// stderr otherwise.
     pub fn new(label: impl Into<String>, total: u64) -> Progress {
+        #[cfg(feature = "cli")]
         if std::io::stderr().is_terminal() {
-            Progress::bar(label, total)
-        } else {
-            Progress::lines(label, total, Box::new(std::io::stderr()))
+            return Progress::bar(label, total);
         }
+        Progress::lines(label, total, Box::new(std::io::stderr()))
     }
 
     /// An `indicatif` bar on stderr.
+    #[cfg(feature = "cli")]
     pub fn bar(label: impl Into<String>, total: u64) -> Progress {
         let label = label.into();
         let bar = indicatif::ProgressBar::new(total);
@@ -138,6 +144,7 @@ impl Progress {
     pub fn set_message(&self, message: impl Into<String>) {
         let message = message.into();
         let mut st = self.lock();
+        #[cfg(feature = "cli")]
         if let Output::Bar(bar) = &st.output {
             bar.set_message(message.clone());
         }
@@ -171,6 +178,7 @@ impl Progress {
             _ => None,
         };
         match &mut st.output {
+            #[cfg(feature = "cli")]
             Output::Bar(bar) => {
                 bar.set_position(pos);
                 if finish {

@@ -1,12 +1,14 @@
-//! Vector fields: the [`System`] trait, closures as systems ([`vector_field`]), and the paper's
-//! systems (defined with their experiments in [`crate::problem::builtin`], re-exported here).
+//! Vector fields: the [`System`] trait, one value for any of them ([`VectorField`]), closures as
+//! systems ([`vector_field`]). The paper's systems are defined with their experiments, in
+//! [`crate::problem::builtin`].
 //!
 //! A system is its dimension and an in-place right-hand side `dy = f(t, y)`. The same
 //! right-hand side serves data generation ([`crate::solvers`]) and the hybrid NN + RK4 stepper,
 //! so there is one definition of every vector field.
 //!
 //! ```
-//! use hits::systems::{vector_field, System, VanDerPol};
+//! use hits::problem::builtin::VanDerPol;
+//! use hits::systems::{vector_field, System};
 //! let vdp = VanDerPol::default();
 //! let mut dy = [0.0; 2];
 //! vdp.rhs(0.0, &[1.0, 1.0], &mut dy);
@@ -17,8 +19,8 @@
 //! assert_eq!(dy[0], -1.0);
 //! ```
 
-pub use crate::problem::builtin::{Cubic, Harmonic, Hopf, Hyperbolic, Lorenz, VanDerPol};
-pub use crate::problem::SystemKind;
+use std::any::Any;
+use std::sync::Arc;
 
 /// A first-order ODE system y' = f(t, y).
 pub trait System: Send + Sync {
@@ -51,22 +53,82 @@ pub trait System: Send + Sync {
     }
 }
 
-/// A vector field written as a closure `f(t, y, dy)` (see [`vector_field`]).
+/// A vector field as one value: any [`System`] (a struct, or a closure through
+/// [`vector_field`]) behind a shared pointer, with one named type whatever it holds.
+///
+/// A notebook keeps it between cells (evcxr persists variables of named types only, not of a
+/// closure's `impl Fn` type), an [`crate::problem::OdeProblem`] holds one, and cloning it
+/// shares the field. It is a [`System`] itself, passing [`System::rhs_batch`] through, so a
+/// struct's vectorised batch survives the wrapping.
+///
+/// ```
+/// use hits::systems::{vector_field, System, VectorField};
+/// let decay: VectorField = vector_field(1, |_t, y, dy| dy[0] = -0.5 * y[0]);
+/// let shared = decay.clone();
+/// let mut dy = [0.0];
+/// shared.rhs(0.0, &[2.0], &mut dy);
+/// assert_eq!((shared.dim(), dy[0]), (1, -1.0));
+/// ```
 #[derive(Clone)]
-pub struct FnSystem<F> {
+pub struct VectorField(Arc<dyn System>);
+
+impl VectorField {
+    /// Wrap a system (a [`VectorField`] given here is kept as it is, not wrapped twice).
+    pub fn new<S: System + 'static>(system: S) -> VectorField {
+        let mut slot = Some(system);
+        let any: &mut dyn Any = &mut slot;
+        if let Some(field) = any
+            .downcast_mut::<Option<VectorField>>()
+            .and_then(Option::take)
+        {
+            return field;
+        }
+        match slot {
+            Some(system) => VectorField(Arc::new(system)),
+            None => unreachable!("only a VectorField is taken out of the slot, and returned"),
+        }
+    }
+}
+
+impl System for VectorField {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn rhs(&self, t: f64, y: &[f64], dy: &mut [f64]) {
+        self.0.rhs(t, y, dy)
+    }
+    fn rhs_batch(&self, t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
+        self.0.rhs_batch(t, lanes, y, dy)
+    }
+}
+
+impl AsRef<dyn System> for VectorField {
+    fn as_ref(&self) -> &(dyn System + 'static) {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for VectorField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VectorField(dim {})", self.dim())
+    }
+}
+
+/// A vector field of dimension `dim` from a closure writing `f(t, y)` into `dy`.
+pub fn vector_field<F>(dim: usize, f: F) -> VectorField
+where
+    F: Fn(f64, &[f64], &mut [f64]) + Send + Sync + 'static,
+{
+    VectorField(Arc::new(Closure { dim, f }))
+}
+
+/// A closure with its dimension: the system inside [`vector_field`]'s value.
+struct Closure<F> {
     dim: usize,
     f: F,
 }
 
-/// A [`System`] of dimension `dim` from a closure writing `f(t, y)` into `dy`.
-pub fn vector_field<F>(dim: usize, f: F) -> FnSystem<F>
-where
-    F: Fn(f64, &[f64], &mut [f64]) + Send + Sync,
-{
-    FnSystem { dim, f }
-}
-
-impl<F> System for FnSystem<F>
+impl<F> System for Closure<F>
 where
     F: Fn(f64, &[f64], &mut [f64]) + Send + Sync,
 {
@@ -78,7 +140,7 @@ where
     }
 }
 
-impl<S: System + ?Sized> System for std::sync::Arc<S> {
+impl<S: System + ?Sized> System for Arc<S> {
     fn dim(&self) -> usize {
         (**self).dim()
     }
@@ -110,6 +172,7 @@ pub(crate) fn components_mut<const N: usize>(lanes: usize, dy: &mut [f64]) -> [&
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::builtin::{Cubic, Harmonic, Hopf, Hyperbolic, Lorenz};
 
     #[test]
     fn right_hand_sides_match_the_equations() {

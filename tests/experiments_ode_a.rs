@@ -11,8 +11,8 @@ use hits::data::{DataSet, Sizes};
 use hits::experiments::hybrid::{self, HybridResult};
 use hits::experiments::multiscale_hits::{self, MultiscaleResult, Provenance};
 use hits::forecast::{Rk4Stepper, Stepper};
+use hits::problem::builtin::Hyperbolic;
 use hits::stepper::TrainConfig;
-use hits::systems::Hyperbolic;
 use hits::SystemKind;
 use ndarray::Array3;
 

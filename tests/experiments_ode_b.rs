@@ -16,7 +16,7 @@ use hits::stepper::ResNetStepper;
 use hits::SystemKind;
 
 /// The vector field of a built-in system.
-fn field(kind: SystemKind) -> std::sync::Arc<dyn hits::System> {
+fn field(kind: SystemKind) -> hits::systems::VectorField {
     kind.problem().field.expect("a built-in vector field")
 }
 
@@ -41,7 +41,7 @@ fn exact_increment_matches_the_analytic_flow() -> hits::Result<()> {
     let grid = Slice2d::of(&SystemKind::Hyperbolic.problem(), 9)?;
     let (xs, ys) = (grid.x_values(), grid.y_values());
     let deltas = [0.01, 0.16, 10.24, 1.28];
-    let fields = increment_fields(&*field(SystemKind::Hyperbolic), &grid, &deltas, EXACT_TOL)?;
+    let fields = increment_fields(&field(SystemKind::Hyperbolic), &grid, &deltas, EXACT_TOL)?;
     assert_eq!(fields.len(), 4);
     for (f, &d) in fields.iter().zip(&deltas) {
         assert_eq!(f.delta, d);
@@ -60,7 +60,7 @@ fn exact_increment_matches_the_analytic_flow() -> hits::Result<()> {
         assert!(worst < 1e-8, "Δ = {d}: worst error {worst:e}");
     }
     // One Δ alone gives the same field as within a batch.
-    let single = increment_field(&*field(SystemKind::Hyperbolic), &grid, 1.28)?;
+    let single = increment_field(&field(SystemKind::Hyperbolic), &grid, 1.28)?;
     let diff = (&single.field - &fields[3].field)
         .iter()
         .fold(0.0f64, |m, v| m.max(v.abs()));
@@ -72,16 +72,16 @@ fn exact_increment_matches_the_analytic_flow() -> hits::Result<()> {
 fn hopf_slice_keeps_mu_and_its_increment_is_zero() -> hits::Result<()> {
     let grid = Slice2d::of(&SystemKind::Hopf.problem(), 6)?;
     assert!(grid.states().column(0).iter().all(|&m| m == 0.2));
-    let f = increment_field(&*field(SystemKind::Hopf), &grid, 0.5)?;
+    let f = increment_field(&field(SystemKind::Hopf), &grid, 0.5)?;
     assert!(f
         .field
         .index_axis(ndarray::Axis(0), 0)
         .iter()
         .all(|&v| v == 0.0));
     assert!(f.field.iter().any(|&v| v.abs() > 1e-3));
-    assert!(increment_field(&*field(SystemKind::Hopf), &grid, -1.0).is_err());
+    assert!(increment_field(&field(SystemKind::Hopf), &grid, -1.0).is_err());
     assert!(
-        increment_field(&*field(SystemKind::Cubic), &grid, 1.0).is_err(),
+        increment_field(&field(SystemKind::Cubic), &grid, 1.0).is_err(),
         "a 3-D grid for a 2-D system"
     );
     Ok(())

@@ -8,8 +8,8 @@ use hits::forecast::{
     hybrid_forecast, multiscale_forecast, multiscale_points, rk4_forecast, rollout, select_models,
     to_array3, uni_scale_forecast, FlowMapStepper, Stepper,
 };
+use hits::problem::builtin::Harmonic;
 use hits::stepper::ResNetStepper;
-use hits::systems::Harmonic;
 use hits::Result;
 use ndarray::{Array2, Array3};
 

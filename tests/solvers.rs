@@ -3,10 +3,11 @@
 //! Fixtures: `tools/make_solver_fixtures.py` (scipy `solve_ivp(method='RK45')` on the paper's
 //! grids). Run with `cargo test --test solvers -- --nocapture` to see the measured agreement.
 
+use hits::problem::builtin::{Harmonic, Hyperbolic};
+use hits::problem::SystemKind;
 use hits::solvers::{
     linspace, rk4_step_batch, rk4_trajectories, solve_ivp, solve_ivp_many, Tolerances,
 };
-use hits::systems::{Harmonic, Hyperbolic, SystemKind};
 use hits::{Error, SolverError, System};
 use ndarray::{Array1, Array2, Array3};
 use std::path::{Path, PathBuf};

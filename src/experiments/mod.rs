@@ -22,5 +22,6 @@ pub mod multiscale_hits;
 pub mod noisy;
 pub mod ode;
 pub mod report;
+#[cfg(feature = "sequence")]
 pub mod table1;
 pub mod training;

@@ -17,7 +17,7 @@
 //! ```
 //! # fn main() -> hits::Result<()> {
 //! use hits::forecast::{hybrid_forecast, FlowMapStepper};
-//! use hits::systems::Harmonic;
+//! use hits::problem::builtin::Harmonic;
 //! let coarse = FlowMapStepper::harmonic(0.01, 64); // the exact flow as the "network"
 //! let x0 = ndarray::array![[0.0, 1.0]];
 //! let pred = hybrid_forecast(&coarse, &Harmonic, 0.01, 2.0, x0.view(), 200)?; // h = 2 dt

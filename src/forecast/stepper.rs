@@ -164,7 +164,7 @@ impl FlowMapStepper {
         })
     }
 
-    /// The harmonic oscillator x' = y, y' = -x ([`crate::systems::Harmonic`]): a clockwise
+    /// The harmonic oscillator x' = y, y' = -x ([`crate::problem::builtin::Harmonic`]): a clockwise
     /// rotation by `step_size * dt` radians.
     pub fn harmonic(dt: f64, step_size: usize) -> Self {
         let (s, c) = (step_size as f64 * dt).sin_cos();
@@ -267,7 +267,7 @@ pub(crate) fn rk4_rows<S: System + ?Sized>(system: &S, y: &mut [f64], h: f64, n_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::systems::Harmonic;
+    use crate::problem::builtin::Harmonic;
 
     #[test]
     fn rk4_stepper_matches_the_harmonic_flow() -> Result<()> {

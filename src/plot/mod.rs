@@ -43,6 +43,7 @@
 //! ```
 
 mod animation;
+#[cfg(feature = "audio")]
 pub mod audio;
 mod colors;
 mod display;
@@ -55,6 +56,7 @@ pub mod markdown;
 mod output;
 mod recipes;
 mod scale;
+#[cfg(feature = "sequence")]
 pub mod sequence;
 mod table;
 

@@ -10,6 +10,7 @@
 //!   probe point or coordinate against time, training losses, and the error of each coordinate;
 //! - [`AudioPlayers`], [`signal_from_embedding`], [`wav_bytes`]: re-exported from
 //!   [`crate::plot::audio`] (listening to the Bach sequences).
+#[cfg(feature = "audio")]
 pub use super::audio::{signal_from_embedding, wav_bytes, AudioPlayers};
 use super::images::finite_range;
 use super::{Animation, Axes, Color, Colormap, Figure, Heatmap, RgbImage, Series};

@@ -3,6 +3,7 @@
 //! part that does not.
 
 use super::{DataSource, Integration, OdeProblem};
+use crate::systems::System;
 use crate::{Error, Result};
 
 impl OdeProblem {

@@ -58,8 +58,7 @@ pub use builtin::{cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, System
 pub use given::GivenData;
 pub use initial::{InitialConditions, Split};
 
-/// A vector field shared by every experiment that integrates it.
-pub type VectorField = Arc<dyn System>;
+pub use crate::systems::VectorField;
 
 /// The exact solution of a problem whose initial conditions are parameters (the harmonic
 /// oscillator's `(r, phi)`): `solution(params, t, state)` writes the state at time `t`.
@@ -218,7 +217,7 @@ impl OdeProblem {
         let dim = field.dim();
         initial.check_dim(dim)?;
         let mut problem = OdeProblem::described(name, dim, dt)?;
-        problem.field = Some(Arc::new(field));
+        problem.field = Some(VectorField::new(field));
         problem.source = DataSource::Generated {
             initial,
             integration: Integration::rk45(),
@@ -289,13 +288,13 @@ impl OdeProblem {
     /// The vector field, or an error naming what needs it (`what`, e.g. "the hybrid NN + RK4
     /// stepper") when the problem has none.
     pub fn vector_field(&self, what: &str) -> Result<&dyn System> {
-        self.field.as_deref().ok_or_else(|| {
+        self.field.as_ref().map(|f| f as &dyn System).ok_or_else(|| {
             Error::invalid(
                 "vector field",
                 format!(
                     "{what} needs the vector field of {}, but it is a data-only problem (its \
                      trajectories come from files); give it one with `problem.field = \
-                     Some(Arc::new(my_system))` or use what works on data alone (training, \
+                     Some(VectorField::new(my_system))` or use what works on data alone (training, \
                      selection, uni-scale and multiscale forecasts, noise study, learned increments)",
                     self.name
                 ),

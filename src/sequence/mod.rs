@@ -10,6 +10,7 @@
 //! Shared pieces: [`normalize`] (`(x - mean) / range` per feature), [`chunks`] (the original's
 //! zero-padded training chunks with a mask), [`store`] (atomic `.npy`/JSON files under
 //! `data/<Name>/`).
+#[cfg(feature = "audio")]
 pub mod bach;
 pub mod bach_synth;
 pub mod chunks;
@@ -20,5 +21,7 @@ pub mod mat;
 pub mod normalize;
 pub mod store;
 pub mod svd;
+#[cfg(feature = "video")]
 pub mod video;
+#[cfg(feature = "audio")]
 pub mod wav;

@@ -142,7 +142,7 @@ fn py_max(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::systems::Harmonic;
+    use crate::problem::builtin::Harmonic;
 
     #[test]
     fn controller_follows_scipy_rules() {

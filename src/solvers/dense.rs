@@ -116,9 +116,10 @@ impl DenseOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::builtin::Harmonic;
     use crate::solvers::step::rk_step;
     use crate::solvers::tableau::DOPRI5;
-    use crate::systems::{Harmonic, System};
+    use crate::systems::System;
 
     #[test]
     fn interpolant_matches_both_ends_and_the_exact_flow_inside() {

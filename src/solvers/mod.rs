@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use hits::solvers::{solve_ivp, Tolerances};
-//! use hits::systems::VanDerPol;
+//! use hits::problem::builtin::VanDerPol;
 //! # fn main() -> hits::Result<()> {
 //! let t_eval: Vec<f64> = (0..=100).map(|i| 0.01 * i as f64).collect();
 //! let sol = solve_ivp(&VanDerPol::default(), (0.0, 1.0), &[1.0, 0.0], &t_eval, Tolerances::scipy_default())?;

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 ///
 /// ```
 /// use hits::solvers::{solve_ivp_many, Tolerances};
-/// use hits::systems::Harmonic;
+/// use hits::problem::builtin::Harmonic;
 /// # fn main() -> hits::Result<()> {
 /// let y0s = ndarray::array![[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]];
 /// let t_eval = [0.0, 0.5, 1.0];

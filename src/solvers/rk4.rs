@@ -55,7 +55,7 @@ pub fn rk4_step_batch<S: System + ?Sized>(
 ///
 /// ```
 /// use hits::solvers::rk4_trajectories;
-/// use hits::systems::Harmonic;
+/// use hits::problem::builtin::Harmonic;
 /// # fn main() -> hits::Result<()> {
 /// let y0s = ndarray::array![[0.0, 1.0]];
 /// let ys = rk4_trajectories(&Harmonic, y0s.view(), 0.01, 100)?;

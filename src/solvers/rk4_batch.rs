@@ -19,7 +19,7 @@
 //!
 //! ```
 //! use hits::solvers::Rk4Lanes;
-//! use hits::systems::Harmonic;
+//! use hits::problem::builtin::Harmonic;
 //! let mut rk = Rk4Lanes::new(2, 3); // dim 2, three states
 //! rk.load_rows(&[0.0, 1.0, 1.0, 0.0, 0.5, 0.5]); // rows [x, y]
 //! for s in 0..100 {
@@ -220,7 +220,7 @@ pub fn lanes_per_batch(n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::systems::{Cubic, Harmonic, Hopf, Hyperbolic, Lorenz, VanDerPol};
+    use crate::problem::builtin::{Cubic, Harmonic, Hopf, Hyperbolic, Lorenz, VanDerPol};
 
     /// The scalar RK4 of the module docs, state by state.
     fn scalar_step<S: System + ?Sized>(system: &S, t: f64, h: f64, y: &mut [f64]) {

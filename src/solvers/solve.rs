@@ -27,7 +27,7 @@ use crate::{Error, Result, SolverError, System};
 ///
 /// ```
 /// use hits::solvers::{solve_ivp, Tolerances};
-/// use hits::systems::Harmonic;
+/// use hits::problem::builtin::Harmonic;
 /// # fn main() -> hits::Result<()> {
 /// let t_eval: Vec<f64> = (0..=10).map(|i| 0.1 * i as f64).collect();
 /// let sol = solve_ivp(&Harmonic, (0.0, 1.0), &[0.0, 1.0], &t_eval, Tolerances::new(1e-10, 1e-12))?;

@@ -130,8 +130,8 @@ fn nan_max(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::builtin::Harmonic;
     use crate::solvers::tableau::DOPRI5;
-    use crate::systems::Harmonic;
 
     #[test]
     fn one_step_is_fifth_order_accurate_on_the_harmonic_oscillator() {

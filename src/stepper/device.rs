@@ -17,7 +17,8 @@ use candle_core::Device;
 use crate::{Error, Result};
 
 /// Where to run, as asked for (`--device`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum DeviceChoice {
     /// The CPU.
     #[default]

@@ -130,7 +130,7 @@ pub fn run(cfg: &IncrementConfig, steppers: &[ResNetStepper]) -> Result<Incremen
         Some(field) => steps
             .iter()
             .copied()
-            .zip(increment_fields(field.as_ref(), &cfg.grid, &deltas, cfg.tol)?)
+            .zip(increment_fields(field, &cfg.grid, &deltas, cfg.tol)?)
             .collect(),
         None if steppers.is_empty() => {
             return Err(Error::invalid(

@@ -4,6 +4,7 @@
 //! [`CellOutput`]'s docs say why a second `show()` in a cell replaces the first (evcxr 0.22.0)
 //! and how one combined output avoids it.
 
+#[cfg(feature = "audio")]
 use super::audio::AudioPlayers;
 use super::display::{escape_html, img_tag};
 use super::markdown;
@@ -16,6 +17,7 @@ enum Item {
     Figure(Figure),
     Image(RgbImage),
     Animation(Animation),
+    #[cfg(feature = "audio")]
     Audio(AudioPlayers),
     Table(Table),
     Markdown(String),
@@ -103,6 +105,7 @@ impl CellOutput {
         self.with(Item::Animation(animation))
     }
     /// Add audio players.
+    #[cfg(feature = "audio")]
     pub fn audio(self, players: AudioPlayers) -> CellOutput {
         self.with(Item::Audio(players))
     }
@@ -157,6 +160,7 @@ impl CellOutput {
                     first_picture.get_or_insert(("image/gif", gif));
                     tag
                 }
+                #[cfg(feature = "audio")]
                 Item::Audio(p) => p.to_html(),
                 Item::Table(t) => t.to_html(),
                 Item::Markdown(md) => markdown::to_html(md)?,
@@ -203,6 +207,7 @@ impl CellOutput {
                     let (w, h) = a.frames().first().map(size).unwrap_or_default();
                     format!("[animation {n_anim}: {} frames, {w} x {h} px]", a.len())
                 }
+                #[cfg(feature = "audio")]
                 Item::Audio(p) => format!("[audio: {}]", p.labels().collect::<Vec<_>>().join(", ")),
                 Item::Table(t) => t.to_markdown().trim_end().to_string(),
                 Item::Markdown(s) | Item::Text(s) => s.trim_end().to_string(),

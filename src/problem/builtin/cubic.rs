@@ -3,8 +3,6 @@
 //! Initial conditions `x, y ~ U(-1, 1)`; 3200 / 320 / 320 trajectories of 5121 points at
 //! dt = 0.01; steppers `[2, 256, 256, 256, 2]`.
 
-use std::sync::Arc;
-
 use crate::data::Sizes;
 use crate::forecast::PaperValues;
 use crate::problem::{
@@ -12,7 +10,7 @@ use crate::problem::{
     PAPER_DATA_SEED,
 };
 use crate::stepper::TrainConfig;
-use crate::systems::{components, components_mut, System};
+use crate::systems::{components, components_mut, System, VectorField};
 
 /// Damped cubic oscillator: x' = -0.1 x^3 + 2 y^3, y' = -2 x^3 - 0.1 y^3.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -64,7 +62,7 @@ pub fn cubic() -> OdeProblem {
             n_points: 5121,
         },
         seed: PAPER_DATA_SEED,
-        field: Some(Arc::new(Cubic)),
+        field: Some(VectorField::new(Cubic)),
         source: DataSource::Generated {
             initial: InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
             integration: Integration::rk45(),

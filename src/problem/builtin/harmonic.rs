@@ -14,7 +14,7 @@ use crate::problem::{
     DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED,
 };
 use crate::stepper::TrainConfig;
-use crate::systems::{components, components_mut, System};
+use crate::systems::{components, components_mut, System, VectorField};
 
 /// Harmonic oscillator x' = y, y' = -x, whose flow is a clockwise rotation:
 /// x(t) = r sin(t + phi), y(t) = r cos(t + phi).
@@ -71,7 +71,7 @@ pub fn harmonic() -> OdeProblem {
         dt: 0.001,
         sizes,
         seed: PAPER_DATA_SEED,
-        field: Some(Arc::new(Harmonic)),
+        field: Some(VectorField::new(Harmonic)),
         source: DataSource::Generated {
             // the drawn values are the parameters (r, phi) of the exact solution
             initial: InitialConditions::uniform(vec![(0.0, 2.0), (-PI, PI)]),

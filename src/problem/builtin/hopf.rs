@@ -4,8 +4,6 @@
 //! Initial conditions `mu ~ U(-0.2, 0.6), x ~ U(-1, 2), y ~ U(-1, 1)`; 3200 / 320 / 320
 //! trajectories of 5121 points at dt = 0.01; steppers `[3, 128, 128, 128, 3]`.
 
-use std::sync::Arc;
-
 use crate::data::Sizes;
 use crate::forecast::PaperValues;
 use crate::problem::{
@@ -13,7 +11,7 @@ use crate::problem::{
     PAPER_DATA_SEED,
 };
 use crate::stepper::TrainConfig;
-use crate::systems::{components, components_mut, System};
+use crate::systems::{components, components_mut, System, VectorField};
 
 /// Hopf normal form with the bifurcation parameter as a (constant) state: y = (mu, x, y).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -68,7 +66,7 @@ pub fn hopf() -> OdeProblem {
             n_points: 5121,
         },
         seed: PAPER_DATA_SEED,
-        field: Some(Arc::new(Hopf)),
+        field: Some(VectorField::new(Hopf)),
         source: DataSource::Generated {
             initial: InitialConditions::uniform(vec![(-0.2, 0.6), (-1.0, 2.0), (-1.0, 1.0)]),
             integration: Integration::rk45(),

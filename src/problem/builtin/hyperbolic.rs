@@ -3,8 +3,6 @@
 //! Initial conditions `x, y ~ U(-1, 1)`; 1600 / 320 / 320 trajectories of 5121 points at
 //! dt = 0.01; steppers `[2, 128, 128, 128, 2]`.
 
-use std::sync::Arc;
-
 use crate::data::Sizes;
 use crate::forecast::PaperValues;
 use crate::problem::{
@@ -12,7 +10,7 @@ use crate::problem::{
     PAPER_DATA_SEED,
 };
 use crate::stepper::TrainConfig;
-use crate::systems::{components, components_mut, System};
+use crate::systems::{components, components_mut, System, VectorField};
 
 /// Hyperbolic fixed point: x' = mu x, y' = lambda (y - x^2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,7 +72,7 @@ pub fn hyperbolic() -> OdeProblem {
             n_points: 5121,
         },
         seed: PAPER_DATA_SEED,
-        field: Some(Arc::new(Hyperbolic::default())),
+        field: Some(VectorField::new(Hyperbolic::default())),
         source: DataSource::Generated {
             initial: InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
             integration: Integration::rk45(),

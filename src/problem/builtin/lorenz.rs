@@ -5,8 +5,6 @@
 //! then each trajectory starting where the previous one ended; 6400 / 640 / 640 trajectories of
 //! 5121 points at dt = 0.0005; steppers `[3, 1024, 1024, 1024, 3]`.
 
-use std::sync::Arc;
-
 use crate::data::Sizes;
 use crate::forecast::PaperValues;
 use crate::problem::{
@@ -15,7 +13,7 @@ use crate::problem::{
 };
 use crate::solvers::Tolerances;
 use crate::stepper::TrainConfig;
-use crate::systems::{components, components_mut, System};
+use crate::systems::{components, components_mut, System, VectorField};
 
 /// Steps of the warm-up before the first trajectory of each split.
 pub const LORENZ_WARMUP_STEPS: usize = 10_000;
@@ -82,7 +80,7 @@ pub fn lorenz() -> OdeProblem {
             n_points: 5121,
         },
         seed: PAPER_DATA_SEED,
-        field: Some(Arc::new(Lorenz::default())),
+        field: Some(VectorField::new(Lorenz::default())),
         source: DataSource::Generated {
             initial: InitialConditions::uniform(vec![(-0.1, 0.1); 3]),
             integration: Integration::Chain {

@@ -31,14 +31,19 @@ pub use van_der_pol::{van_der_pol, VanDerPol};
 use super::OdeProblem;
 
 /// The built-in systems by name: what `--system` accepts on the command line.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(
+    feature = "cli",
+    derive(clap::ValueEnum),
+    value(rename_all = "lowercase")
 )]
-#[value(rename_all = "lowercase")]
 pub enum SystemKind {
     Hyperbolic,
     Cubic,
-    #[value(name = "vanderpol", alias = "vdp", alias = "van-der-pol")]
+    #[cfg_attr(
+        feature = "cli",
+        value(name = "vanderpol", alias = "vdp", alias = "van-der-pol")
+    )]
     VanDerPol,
     Hopf,
     Lorenz,

@@ -4,8 +4,6 @@
 //! `x, y ~ U(-2, 2)`; 3200 / 320 / 320 trajectories of 5121 points at dt = 0.01; steppers
 //! `[2, 128, 128, 128, 2]` (sources disagree between 128 and 512; the public checkpoints use 128).
 
-use std::sync::Arc;
-
 use crate::data::Sizes;
 use crate::forecast::PaperValues;
 use crate::problem::{
@@ -13,7 +11,7 @@ use crate::problem::{
     PAPER_DATA_SEED,
 };
 use crate::stepper::TrainConfig;
-use crate::systems::{components, components_mut, System};
+use crate::systems::{components, components_mut, System, VectorField};
 
 /// Van der Pol oscillator: x' = y, y' = mu (1 - x^2) y - x.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,7 +69,7 @@ pub fn van_der_pol() -> OdeProblem {
             n_points: 5121,
         },
         seed: PAPER_DATA_SEED,
-        field: Some(Arc::new(VanDerPol::default())),
+        field: Some(VectorField::new(VanDerPol::default())),
         source: DataSource::Generated {
             initial: InitialConditions::uniform_per_split(
                 vec![(-2.0, 2.0), (-4.0, 4.0)],
