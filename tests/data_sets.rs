@@ -4,7 +4,7 @@
 //! with seed 2 and 3/2/2 trajectories of full length, and keeps every 16th point.
 
 use hits::data::npy::{read_array3, read_trajectories, write_array_atomic};
-use hits::data::{generate, initial_conditions, training_windows, DataSet, Sizes};
+use hits::data::{initial_conditions, training_windows, DataSet, Sizes};
 use hits::problem::OdeProblem;
 use hits::rng::RandomState;
 use hits::SystemKind;
@@ -57,7 +57,11 @@ fn max_rel_err(a: &Array3<f64>, b: &Array3<f64>) -> f64 {
 fn paper_initial_conditions_match_numpy_exactly() {
     for kind in SystemKind::ALL {
         let want = read_array3(&fixture_dir(kind).join("paper_ics.npy")).unwrap();
-        let ics = initial_conditions(&kind.problem(), &mut RandomState::new(2)).unwrap();
+        let ics = initial_conditions(
+            &kind.problem().generation().unwrap(),
+            &mut RandomState::new(2),
+        )
+        .unwrap();
         for (split, ic) in ics.iter().enumerate() {
             let got: Array2<f64> = if kind == SystemKind::Lorenz {
                 ic.clone()
@@ -84,8 +88,8 @@ fn paper_initial_conditions_match_numpy_exactly() {
 
 /// Generate the mini data set and compare with the fixture; returns the largest relative error.
 fn compare_with_fixture(kind: SystemKind, noise: f64) -> f64 {
-    let data = generate(&sized(kind, &mini(kind), 2), noise).unwrap();
-    let want = DataSet::load_for(&kind.problem(), &fixture_dir(kind), noise).unwrap();
+    let data = sized(kind, &mini(kind), 2).generate(noise).unwrap();
+    let want = kind.problem().load_data(&fixture_dir(kind), noise).unwrap();
     let mut worst = 0.0_f64;
     for (got, want) in data.splits().into_iter().zip(want.splits()) {
         let got = got.slice(s![.., ..;SUB, ..]).to_owned();
@@ -142,11 +146,9 @@ fn noisy_data_sets_match_the_original_code() {
 fn harmonic_oscillator_matches_the_motivating_example() {
     let err = compare_with_fixture(SystemKind::Harmonic, 0.0);
     assert!(err <= 1e-14, "Harmonic: {err:e}");
-    let data = generate(
-        &sized(SystemKind::Harmonic, &mini(SystemKind::Harmonic), 2),
-        0.0,
-    )
-    .unwrap();
+    let data = sized(SystemKind::Harmonic, &mini(SystemKind::Harmonic), 2)
+        .generate(0.0)
+        .unwrap();
     assert_eq!(data.train.shape(), &[3, 2000, 2]);
 }
 
@@ -157,10 +159,10 @@ fn noise_levels_share_the_clean_trajectories() {
         ..mini(SystemKind::Hopf)
     };
     let hopf = sized(SystemKind::Hopf, &sizes, 2);
-    let clean = hits::data::generate_clean(&hopf, &|_| {}).unwrap();
-    assert_eq!(clean.with_noise(0.0), generate(&hopf, 0.0).unwrap());
+    let clean = hopf.generate_clean(&|_| {}).unwrap();
+    assert_eq!(clean.with_noise(0.0), hopf.generate(0.0).unwrap());
     let noisy = clean.with_noise(0.02);
-    assert_eq!(noisy, generate(&hopf, 0.02).unwrap());
+    assert_eq!(noisy, hopf.generate(0.02).unwrap());
     assert_ne!(noisy, clean.data);
     // mu is constant in time: its standard deviation is only rounding (mean of equal values),
     // so its noise is negligible, unlike that of x and y.
@@ -181,7 +183,7 @@ fn save_and_load_round_trip_with_original_file_names() {
         n_points: 50,
         ..mini(SystemKind::Cubic)
     };
-    let data = generate(&sized(SystemKind::Cubic, &sizes, 2), 0.01).unwrap();
+    let data = sized(SystemKind::Cubic, &sizes, 2).generate(0.01).unwrap();
     let written = data
         .save(
             &dir,
@@ -230,7 +232,8 @@ fn save_and_load_round_trip_with_original_file_names() {
         "{err}"
     );
     // The wrong system for the files.
-    let err = DataSet::load_for(&hits::problem::hopf(), &dir, 0.02)
+    let err = hits::problem::hopf()
+        .load_data(&dir, 0.02)
         .unwrap_err()
         .to_string();
     assert!(
@@ -352,7 +355,7 @@ fn cli_generate_writes_the_original_file_names() {
         "{stdout}"
     );
     let quick = hits::problem::hyperbolic().quick();
-    let clean = hits::data::generate_clean(&quick, &|_| {}).unwrap();
+    let clean = quick.generate_clean(&|_| {}).unwrap();
     // Quick mode writes under quick/, never where full-size data lives.
     assert!(!dir.join("Hyperbolic").exists());
     let folder = dir.join("quick").join("Hyperbolic");

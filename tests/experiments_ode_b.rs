@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use candle_core::{Device, Module};
-use hits::data::{generate, DataSet, Sizes};
+use hits::data::Sizes;
 use hits::experiments::increment::{
     self, increment_field, increment_fields, learned_increment, IncrementConfig, Slice2d, EXACT_TOL,
 };
@@ -177,9 +177,9 @@ fn noisy_study_runs_every_level_and_keeps_models_apart() -> hits::Result<()> {
     // The saved levels are numpy's: the generator at that level, and noise linear in the level
     // (same draws from the same stream, scale level * mean temporal std of the clean split).
     let dir = cfg.dir_under(&data_root);
-    let load = |n: f64| DataSet::load_for(&cfg, &dir, n);
+    let load = |n: f64| cfg.load_data(&dir, n);
     let (clean, one, two) = (load(0.0)?, load(0.01)?, load(0.02)?);
-    assert_eq!(one.test, generate(&cfg, 0.01)?.test);
+    assert_eq!(one.test, cfg.generate(0.01)?.test);
     let d1 = &one.train - &clean.train;
     let d2 = &two.train - &clean.train;
     assert!(d1.iter().any(|v| v.abs() > 1e-6));

@@ -16,7 +16,7 @@ use hits::data::npy::read_array3;
 use hits::data::{DataSet, Sizes};
 use hits::experiments::multiscale_hits::{self, evaluate_steppers, obtain_steppers};
 use hits::experiments::ode::ensure_data;
-use hits::forecast::{evaluate, EvalOptions, StepperSet};
+use hits::forecast::{EvalOptions, StepperSet};
 use hits::problem::{InitialConditions, OdeProblem};
 use hits::rng::RandomState;
 use hits::systems::{vector_field, System};
@@ -135,7 +135,9 @@ fn a_system_defined_here_goes_through_data_steppers_selection_and_coupling() {
         hybrid: vec![1.0],
         ..EvalOptions::default()
     };
-    let ev = evaluate(&problem, &set.refs(), None, data.test.view(), &options).unwrap();
+    let ev = problem
+        .evaluate(&set.refs(), None, data.test.view(), &options)
+        .unwrap();
     assert_eq!(ev.rows.len(), 3 + 2);
     let _ = std::fs::remove_dir_all(&root);
 }
@@ -167,7 +169,7 @@ fn fitzhugh_nagumo() -> OdeProblem {
 #[test]
 fn a_closure_system_is_generated_as_the_original_notebooks_would() {
     let p = fitzhugh_nagumo();
-    let data = hits::data::generate(&p, 0.0).unwrap();
+    let data = p.generate(0.0).unwrap();
     let want = DataSet::load(&fixtures().join("fhn"), 0.0).unwrap();
     for (split, (got, want)) in data.splits().into_iter().zip(want.splits()).enumerate() {
         // initial conditions are drawn, not solved: numpy's bits
@@ -233,7 +235,7 @@ fn a_data_only_problem_says_what_it_cannot_do() {
     let want = read_array3(&fixtures().join("fhn/test_noise0.0.npy")).unwrap();
     assert!(max_rel(data.test.view(), want.view()) < 1e-6);
     // generation, the hybrid and exact increments need the vector field
-    let err = hits::data::generate(&p, 0.0).unwrap_err().to_string();
+    let err = p.generate(0.0).unwrap_err().to_string();
     assert!(
         err.contains("data-only") && err.contains("fhn_f32"),
         "{err}"
@@ -245,7 +247,8 @@ fn a_data_only_problem_says_what_it_cannot_do() {
         hybrid: vec![1.0],
         ..EvalOptions::default()
     };
-    let err = evaluate(&p, &set.refs(), None, data.test.view(), &options)
+    let err = p
+        .evaluate(&set.refs(), None, data.test.view(), &options)
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();

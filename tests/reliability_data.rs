@@ -69,12 +69,11 @@ fn quick_generate_never_replaces_full_size_data() {
         std::fs::read(full.join("train_noise0.0.npy")).unwrap(),
         b"the full-size set"
     );
-    let quick = DataSet::load_for(
-        &SystemKind::Hyperbolic.problem().quick(),
-        &root.join("data/quick/Hyperbolic"),
-        0.0,
-    )
-    .unwrap();
+    let quick = SystemKind::Hyperbolic
+        .problem()
+        .quick()
+        .load_data(&root.join("data/quick/Hyperbolic"), 0.0)
+        .unwrap();
     // Quick training reads the quick data and writes models/quick/, quick forecasts
     // results/quick/.
     let o = hits(
@@ -141,7 +140,7 @@ fn a_data_set_of_another_seed_is_refused_and_a_cut_rewrite_is_named_incomplete()
     // seed 3 beside val/test from seed 2 must not load.
     let mut problem = SystemKind::Hyperbolic.problem().quick();
     problem.seed = 3;
-    let seed3 = hits::data::generate(&problem, 0.0).unwrap();
+    let seed3 = problem.generate(0.0).unwrap();
     hits::data::npy::write_array_atomic(&dir.join("train_noise0.0.npy"), &seed3.train).unwrap();
     let e = DataSet::load(&dir, 0.0).unwrap_err().to_string();
     assert!(

@@ -153,7 +153,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         ..EvalOptions::default()
     };
     let ev = evaluate(
-        &problem,
+        &problem.eval_target(),
         &set.refs(),
         Some(val.view()),
         test.view(),
@@ -254,7 +254,7 @@ fn read_data(args: &ForecastArgs, problem: &OdeProblem) -> anyhow::Result<DataSe
         return ensure_data(problem, args.noise, &args.data)
             .with_context(|| format!("reading the data folder {}", dir.display()));
     };
-    DataSet::load_for(problem, &dir, args.noise).with_context(|| {
+    problem.load_data(&dir, args.noise).with_context(|| {
         let missing = !hits::data::split_path(&dir, "test", args.noise).exists();
         if missing && args.data == std::path::Path::new("data") {
             format!(

@@ -95,7 +95,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         if let Some(n) = lock.removed_note() {
             note!("{n}");
         }
-        let origin = generated_meta(problem);
+        let origin = generated_meta(&problem.generation()?);
         if let Some(old) = DataSetMeta::read(&dir)? {
             if let (Some(diff), false) = (old.origin_differs(&origin), args.overwrite) {
                 bail!(
@@ -110,10 +110,11 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     }
     for (problem, kind) in problems.iter().zip(&args.system.0) {
         let sizes = problem.sizes;
-        let origin = generated_meta(problem);
+        let generation = problem.generation()?;
+        let origin = generated_meta(&generation);
         let progress = Progress::new(format!("generate {kind}"), sizes.total() as u64);
         let t0 = Instant::now();
-        let clean = generate_clean(problem, &|n| progress.inc(n as u64))
+        let clean = generate_clean(&generation, &|n| progress.inc(n as u64))
             .with_context(|| format!("generating {kind}"))?;
         progress.finish();
         let solve_s = t0.elapsed().as_secs_f64();

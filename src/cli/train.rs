@@ -13,8 +13,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use hits::data::load_splits;
 use hits::data::npy::python_float as py_float;
-use hits::data::{load_splits, ExpectedData};
 use hits::experiments::ode::ensure_data;
 use hits::problem::OdeProblem;
 use hits::progress::Progress;
@@ -262,7 +262,7 @@ fn read_data(
         data_dir,
         args.noise,
         &["train", "val"],
-        &ExpectedData::of(problem),
+        &problem.expected_data(),
     )
     .map_err(anyhow::Error::from)
     .with_context(|| read_hint(args, data_dir, problem, quick))?;

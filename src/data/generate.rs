@@ -38,14 +38,45 @@
 //! drift by t = 51: both are valid RK45 solutions at rtol 1e-3.
 
 use super::{add_noise, DataSet, DataSetMeta};
-use crate::problem::{DataSource, InitialConditions, Integration, OdeProblem, SolutionFn, Split};
+use super::{InitialConditions, Sizes, Split};
 use crate::rng::RandomState;
 use crate::solvers::{solve_ivp, solve_ivp_many, Tolerances};
 use crate::{Error, Result, System};
 use ndarray::{Array2, Array3, Axis};
+use std::sync::Arc;
 
 /// Trajectories solved per batch between two progress reports.
 const CHUNK: usize = 64;
+
+/// The exact solution of a problem whose initial conditions are parameters (the harmonic
+/// oscillator's `(r, phi)`): `solution(params, t, state)` writes the state at time `t`.
+pub type ExactSolution = Arc<SolutionFn>;
+
+/// The function behind an [`ExactSolution`].
+pub type SolutionFn = dyn Fn(&[f64], f64, &mut [f64]) + Send + Sync;
+
+/// How the trajectories of a generated problem are computed from the drawn initial conditions.
+#[derive(Clone)]
+pub enum Integration {
+    /// scipy's RK45 (`solve_ivp`) from each initial condition, evaluated on the grid.
+    Rk45(Tolerances),
+    /// One chain per split (the paper's Lorenz data): the split's one drawn start is integrated
+    /// over `warmup_steps` dt, the first trajectory starts where the warm-up ended and every
+    /// further one where the previous one ended.
+    Chain {
+        warmup_steps: usize,
+        tolerances: Tolerances,
+    },
+    /// A closed-form solution of the drawn parameters (no integration).
+    Exact(ExactSolution),
+}
+
+impl Integration {
+    /// scipy's default RK45, the paper's ground truth (rtol 1e-3, atol 1e-6).
+    pub fn rk45() -> Integration {
+        Integration::Rk45(Tolerances::scipy_default())
+    }
+}
 
 /// Clean trajectories plus the random stream as it stands after the initial-condition draws,
 /// so that every noise level can be derived without solving again.
@@ -85,21 +116,43 @@ pub fn time_grid(n_points: usize, dt: f64) -> Vec<f64> {
     t
 }
 
-/// The sampler and integration of a generated problem, or an error saying that a data-only
-/// problem cannot be generated.
-fn recipe(problem: &OdeProblem) -> Result<(&InitialConditions, &Integration)> {
-    match &problem.source {
-        DataSource::Generated {
-            initial,
-            integration,
-        } => Ok((initial, integration)),
-        DataSource::Given(given) => Err(Error::invalid(
-            "data generation",
-            format!(
-                "{} is a data-only problem (its trajectories are {given}): there are no initial conditions and vector field to generate data from",
-                problem.name
-            ),
-        )),
+/// What generating a data set takes, and nothing more: names for messages and provenance, the
+/// grid, the sizes, the seed, the initial-condition sampler, the integration and (unless the
+/// integration is exact) the vector field. An ODE problem gives its own
+/// ([`crate::problem::OdeProblem::generation`]); any other caller fills one in.
+#[derive(Clone, Copy)]
+pub struct Generation<'a> {
+    /// The name for people, in messages and the provenance line.
+    pub name: &'a str,
+    /// The data set's name (`dataset.json`), e.g. `VanDerPol`.
+    pub folder: &'a str,
+    /// One name per state component.
+    pub components: &'a [String],
+    /// The sampling interval.
+    pub dt: f64,
+    /// Trajectories per split and points per trajectory.
+    pub sizes: &'a Sizes,
+    /// Seed of numpy's stream (`np.random.seed(seed)`).
+    pub seed: u32,
+    /// Where the initial conditions are drawn from.
+    pub initial: &'a InitialConditions,
+    /// How trajectories are computed from them.
+    pub integration: &'a Integration,
+    /// The vector field; needed unless the integration is exact.
+    pub field: Option<&'a dyn System>,
+}
+
+impl Generation<'_> {
+    fn field(&self) -> Result<&dyn System> {
+        self.field.ok_or_else(|| {
+            Error::invalid(
+                "vector field",
+                format!(
+                    "data generation needs the vector field of {}, but it has none",
+                    self.name
+                ),
+            )
+        })
     }
 }
 
@@ -108,9 +161,12 @@ fn recipe(problem: &OdeProblem) -> Result<(&InitialConditions, &Integration)> {
 /// Rows are trajectories: the initial state, or the parameters of an exact solution (the
 /// harmonic oscillator's `(r, phi)`); for a chain (Lorenz) one row per split, the start of
 /// its warm-up.
-pub fn initial_conditions(problem: &OdeProblem, rng: &mut RandomState) -> Result<[Array2<f64>; 3]> {
-    let (initial, integration) = recipe(problem)?;
-    let counts = problem.sizes.counts();
+pub fn initial_conditions(
+    generation: &Generation,
+    rng: &mut RandomState,
+) -> Result<[Array2<f64>; 3]> {
+    let (initial, integration) = (generation.initial, generation.integration);
+    let counts = generation.sizes.counts();
     let chain = matches!(integration, Integration::Chain { .. });
     let dim = initial.dim();
     let mut out = Vec::with_capacity(3);
@@ -138,12 +194,12 @@ pub fn initial_conditions(problem: &OdeProblem, rng: &mut RandomState) -> Result
 }
 
 /// The `dataset.json` description of a data set made by [`generate_clean`] (no levels yet):
-/// the problem's folder name and dt, its component names, the seed and a provenance line
-/// naming the sizes, the solver and its tolerances. `hits generate` and the experiments write
-/// the same, so they share one data folder.
-pub fn generated_meta(problem: &OdeProblem) -> DataSetMeta {
-    let solver = match &problem.source {
-        DataSource::Generated { integration, .. } => match integration {
+/// the folder name and dt, the component names, the seed and a provenance line naming the
+/// sizes, the solver and its tolerances. `hits generate` and the experiments write the same, so
+/// they share one data folder.
+pub fn generated_meta(generation: &Generation) -> DataSetMeta {
+    let solver = {
+        match generation.integration {
             Integration::Rk45(t) => {
                 format!(
                     "RK45 (scipy's algorithm, rtol {:e}, atol {:e})",
@@ -159,38 +215,40 @@ pub fn generated_meta(problem: &OdeProblem) -> DataSetMeta {
                 t.rtol, t.atol
             ),
             Integration::Exact(_) => "the exact solution of the drawn parameters".to_string(),
-        },
-        DataSource::Given(given) => format!("given: {given}"),
+        }
     };
-    let sizes = &problem.sizes;
-    let seed = problem.seed;
+    let sizes = generation.sizes;
+    let seed = generation.seed;
     let mut meta = DataSetMeta::new(
-        &problem.folder,
-        problem.dt,
+        generation.folder,
+        generation.dt,
         format!(
             "hits::data::generate_clean ({}): {}/{}/{} train/val/test trajectories of {} points, \
              initial conditions from np.random.seed({seed}) as in the original notebooks, {solver}; \
              noise X += noise * mean_i(std_t(X)) * N(0, 1)",
-            problem.name, sizes.n_train, sizes.n_val, sizes.n_test, sizes.n_points
+            generation.name, sizes.n_train, sizes.n_val, sizes.n_test, sizes.n_points
         ),
     );
     meta.seed = Some(seed as u64);
-    meta.components = Some(problem.components.clone());
+    meta.components = Some(generation.components.to_vec());
     meta
 }
 
-/// Generate the data set of `problem` with measurement noise `noise` from
-/// `np.random.seed(problem.seed)`.
+/// Generate a data set with measurement noise `noise` from `np.random.seed(generation.seed)`
+/// (an ODE problem: [`crate::problem::OdeProblem::generate`]).
 ///
 /// Same as [`generate_clean`] followed by [`CleanData::into_noisy`].
-pub fn generate(problem: &OdeProblem, noise: f64) -> Result<DataSet> {
-    Ok(generate_clean(problem, &|_| {})?.into_noisy(noise))
+pub fn generate(generation: &Generation, noise: f64) -> Result<DataSet> {
+    Ok(generate_clean(generation, &|_| {})?.into_noisy(noise))
 }
 
-/// Generate the noise-free data set of `problem`, reporting each finished batch of
-/// trajectories to `on_done(count)` (called from worker threads).
-pub fn generate_clean(problem: &OdeProblem, on_done: &(dyn Fn(usize) + Sync)) -> Result<CleanData> {
-    let sizes = &problem.sizes;
+/// Generate the noise-free data set, reporting each finished batch of trajectories to
+/// `on_done(count)` (called from worker threads).
+pub fn generate_clean(
+    generation: &Generation,
+    on_done: &(dyn Fn(usize) + Sync),
+) -> Result<CleanData> {
+    let sizes = generation.sizes;
     if sizes.n_points < 2 {
         return Err(Error::invalid(
             "n_points",
@@ -200,14 +258,14 @@ pub fn generate_clean(problem: &OdeProblem, on_done: &(dyn Fn(usize) + Sync)) ->
             ),
         ));
     }
-    let (_, integration) = recipe(problem)?;
-    let dt = problem.dt;
-    let mut rng = RandomState::new(problem.seed);
-    let ics = initial_conditions(problem, &mut rng)?;
+    let integration = generation.integration;
+    let dt = generation.dt;
+    let mut rng = RandomState::new(generation.seed);
+    let ics = initial_conditions(generation, &mut rng)?;
     let t = time_grid(sizes.n_points, dt);
     let [train, val, test] = match integration {
         Integration::Exact(solution) => {
-            let dim = problem.dim();
+            let dim = generation.components.len();
             let splits = ics
                 .each_ref()
                 .map(|ic| exact(ic, &t, dim, solution.as_ref()));
@@ -218,7 +276,7 @@ pub fn generate_clean(problem: &OdeProblem, on_done: &(dyn Fn(usize) + Sync)) ->
             warmup_steps,
             tolerances,
         } => {
-            let system = problem.vector_field("data generation")?;
+            let system = generation.field()?;
             // One sequential chain per split; the three chains run in parallel.
             let [n_train, n_val, n_test] = sizes.counts();
             let chain = |split: usize, n: usize| {
@@ -233,7 +291,7 @@ pub fn generate_clean(problem: &OdeProblem, on_done: &(dyn Fn(usize) + Sync)) ->
             [train?, val?, test?]
         }
         Integration::Rk45(tolerances) => {
-            let system = problem.vector_field("data generation")?;
+            let system = generation.field()?;
             let [train, val, test] = ics
                 .each_ref()
                 .map(|ic| solve_batched(system, ic, &t, *tolerances, on_done));
@@ -248,7 +306,7 @@ pub fn generate_clean(problem: &OdeProblem, on_done: &(dyn Fn(usize) + Sync)) ->
                 "data generation",
                 format!(
                     "the {name} trajectory {traj} of {} is not finite at point {} (component {}): the vector field blew up from its initial condition (of {n} trajectories)",
-                    problem.name,
+                    generation.name,
                     rest / d,
                     rest % d
                 ),
@@ -325,7 +383,7 @@ fn exact(params: &Array2<f64>, t: &[f64], dim: usize, solution: &SolutionFn) -> 
 mod tests {
     use super::*;
     use crate::data::Sizes;
-    use crate::problem;
+    use crate::problem::{self, OdeProblem};
 
     fn tiny(mut p: OdeProblem, n_points: usize) -> OdeProblem {
         p.sizes = Sizes {
@@ -349,7 +407,7 @@ mod tests {
     #[test]
     fn initial_conditions_follow_the_draw_order() {
         let vdp = tiny(problem::van_der_pol(), 3);
-        let ics = initial_conditions(&vdp, &mut RandomState::new(2)).unwrap();
+        let ics = initial_conditions(&vdp.generation().unwrap(), &mut RandomState::new(2)).unwrap();
         let mut rs = RandomState::new(2);
         let want = [
             rs.uniform(-2.0, 2.0),
@@ -361,14 +419,18 @@ mod tests {
         ];
         assert_eq!(ics[0].iter().copied().collect::<Vec<_>>(), want[..4]);
         assert_eq!(ics[1].iter().copied().collect::<Vec<_>>(), want[4..]);
-        let lorenz =
-            initial_conditions(&tiny(problem::lorenz(), 3), &mut RandomState::new(2)).unwrap();
+        let lorenz = initial_conditions(
+            &tiny(problem::lorenz(), 3).generation().unwrap(),
+            &mut RandomState::new(2),
+        )
+        .unwrap();
         assert!(lorenz.iter().all(|ic| ic.shape() == [1, 3]));
     }
 
     #[test]
     fn too_few_points_is_an_error() {
-        let err = generate(&tiny(problem::cubic(), 1), 0.0)
+        let err = tiny(problem::cubic(), 1)
+            .generate(0.0)
             .unwrap_err()
             .to_string();
         assert!(err.contains("n_points"), "{err}");
@@ -390,7 +452,7 @@ mod tests {
             n_test: 1,
             n_points: 50,
         };
-        let err = generate(&p, 0.0).map(|_| ()).unwrap_err().to_string();
+        let err = p.generate(0.0).map(|_| ()).unwrap_err().to_string();
         assert!(
             err.contains("blow up") || err.contains("finite") || err.contains("step"),
             "{err}"

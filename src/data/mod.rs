@@ -15,11 +15,11 @@
 //!   of step size `s`.
 //!
 //! ```
-//! use hits::data::{generate, training_windows, Sizes};
+//! use hits::data::{training_windows, Sizes};
 //! # fn main() -> hits::Result<()> {
 //! let mut problem = hits::problem::harmonic();
 //! problem.sizes = Sizes { n_train: 4, n_val: 2, n_test: 2, n_points: 101 };
-//! let data = generate(&problem, 0.0)?;
+//! let data = problem.generate(0.0)?; // hits::data::generate(&problem.generation()?, 0.0)
 //! assert_eq!(data.train.shape(), &[4, 101, 2]);
 //! let w = training_windows(data.train.view(), 10, 5)?;
 //! assert_eq!(w.ys.shape(), &[4, 5, 2]);
@@ -30,6 +30,7 @@
 pub mod finite;
 pub mod generate;
 pub(crate) mod hash;
+pub mod initial;
 pub mod meta;
 pub mod noise;
 pub mod npy;
@@ -40,8 +41,10 @@ pub mod window;
 pub use finite::{check_finite, first_non_finite};
 pub use generate::{
     generate, generate_clean, generated_meta, initial_conditions, time_grid, CleanData,
+    ExactSolution, Generation, Integration, SolutionFn,
 };
 pub use hash::{sha256_hex, trajectories_sha256};
+pub use initial::{InitialConditions, Split};
 pub use meta::{DataSetMeta, NoiseLevel, SplitFile, DATASET_FILE};
 pub use noise::add_noise;
 pub use store::{load_splits, ExpectedData, LoadedSplits};

@@ -22,7 +22,6 @@ use super::meta::{DataSetMeta, NoiseLevel, SplitFile, DATASET_FILE};
 use super::npy::{python_float, read_array3, read_array3_hashed, write_array_atomic_hashed};
 use super::{check_noise, split_path, DataSet, SPLITS};
 use crate::io::FolderLock;
-use crate::problem::OdeProblem;
 use crate::{Error, Result};
 
 /// What loaded data must be (`None`: not checked).
@@ -34,17 +33,6 @@ pub struct ExpectedData {
     pub dt: Option<f64>,
     /// State dimension (the last axis of every split).
     pub dim: Option<usize>,
-}
-
-impl ExpectedData {
-    /// The data of a problem: its folder name, dt and dimension.
-    pub fn of(problem: &OdeProblem) -> ExpectedData {
-        ExpectedData {
-            name: Some(problem.folder.clone()),
-            dt: Some(problem.dt),
-            dim: Some(problem.dim()),
-        }
-    }
 }
 
 /// Some splits of one noise level, as read by [`load_splits`].
@@ -330,12 +318,6 @@ impl DataSet {
     /// folder without `dataset.json` is read unchecked), with the checks of the module docs.
     pub fn load(dir: &Path, noise: f64) -> Result<DataSet> {
         Self::load_expecting(dir, noise, &ExpectedData::default())
-    }
-
-    /// Read a data set and check it is `problem`'s: state dimension, and name and dt where the
-    /// folder has a `dataset.json`.
-    pub fn load_for(problem: &OdeProblem, dir: &Path, noise: f64) -> Result<DataSet> {
-        Self::load_expecting(dir, noise, &ExpectedData::of(problem))
     }
 
     /// Read a data set and check it against `expect`.

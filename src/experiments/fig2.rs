@@ -29,7 +29,7 @@ use std::path::Path;
 use candle_core::Device;
 use ndarray::{s, Array2, Axis};
 
-use crate::data::{self, DataSet};
+use crate::data::DataSet;
 use crate::forecast::{evaluate as evaluate_rows, EvalOptions, Selection, StepperSet};
 use crate::io::write_bytes_atomic as write_atomic;
 use crate::plot::{error_vs_time, Axes, Color, Figure, Series};
@@ -39,7 +39,7 @@ use crate::{Error, Result};
 
 /// Generate the problem's data set (the harmonic oscillator's: exact trajectories).
 pub fn make_data(problem: &OdeProblem) -> Result<DataSet> {
-    data::generate(problem, 0.0)
+    problem.generate(0.0)
 }
 
 /// Train one stepper per step size; `out_dir` keeps checkpoints (and allows resuming).
@@ -116,7 +116,7 @@ pub fn evaluate<'a>(
     };
     let test = &data.test;
     let ev = evaluate_rows(
-        problem,
+        &problem.eval_target(),
         &set.refs(),
         Some(data.val.view()),
         test.view(),

@@ -111,7 +111,7 @@ pub fn evaluate(
         hybrid: hs.to_vec(),
         ..EvalOptions::default()
     };
-    let ev = evaluate_rows(problem, &[coarse], None, test, &options)?;
+    let ev = evaluate_rows(&problem.eval_target(), &[coarse], None, test, &options)?;
     // rows: the coarse stepper alone, then (RK4, hybrid) per h
     let coarse_row = &ev.rows[0];
     let rows = ev.rows[1..]

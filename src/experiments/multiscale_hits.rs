@@ -119,7 +119,7 @@ pub fn evaluate(
         ..EvalOptions::default()
     };
     let ev = evaluate_rows(
-        problem,
+        &problem.eval_target(),
         steppers,
         Some(data.val.view()),
         data.test.view(),

@@ -169,7 +169,7 @@ pub fn evaluate_noise(
         ..EvalOptions::default()
     };
     let ev = evaluate(
-        problem,
+        &problem.eval_target(),
         &set.refs(),
         Some(data.val.view()),
         data.test.view(),

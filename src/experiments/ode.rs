@@ -60,8 +60,9 @@ pub fn ensure_data_levels(
         .collect();
     if out.iter().any(Option::is_none) {
         let _lock = crate::io::FolderLock::acquire(&dir, "generating a data set")?;
-        let clean = generate_clean(problem, &|_| {})?;
-        let origin = generated_meta(problem);
+        let generation = problem.generation()?;
+        let clean = generate_clean(&generation, &|_| {})?;
+        let origin = generated_meta(&generation);
         for (slot, &noise) in out.iter_mut().zip(noises) {
             if slot.is_none() {
                 let data = clean.with_noise(noise);
@@ -84,7 +85,7 @@ fn load_if_sized(problem: &OdeProblem, dir: &Path, noise: f64) -> Option<DataSet
     if !SPLITS.iter().all(|s| split_path(dir, s, noise).exists()) {
         return None;
     }
-    let data = DataSet::load_for(problem, dir, noise).ok()?;
+    let data = problem.load_data(dir, noise).ok()?;
     let s = &problem.sizes;
     let sized = data.train.dim().0 == s.n_train
         && data.val.dim().0 == s.n_val
@@ -204,7 +205,7 @@ mod tests {
         }
         let p = OdeProblem::from_data_dir(&dir, Some(0.5)).unwrap();
         assert_eq!(p.sizes.counts(), [4, 4, 0]);
-        let err = crate::data::generate(&p, 0.0).unwrap_err().to_string();
+        let err = p.generate(0.0).unwrap_err().to_string();
         assert!(
             err.contains("data-only") && err.contains("vector field"),
             "{err}"

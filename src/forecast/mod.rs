@@ -19,7 +19,6 @@
 //! | [`hybrid`] | coarse NN stepper + RK4 in every interval ([`hybrid_forecast`], [`rk4_forecast`]) |
 //! | [`metrics`] | [`mse_per_step`], [`mse`], [`Score`] (a number, or where the forecast diverged), array/tensor conversions |
 //! | [`results`] | [`ResultSet`]: a forecast's files written as one (the old set or the whole new one) |
-//! | [`paper`] | the shape of the paper's numbers ([`PaperValues`]) |
 //! | [`set`] | [`StepperSet`]: the one choice of the fused CPU forward |
 //! | [`report`] | Table 5/9 evaluation of a hierarchy with the paper's numbers beside ([`evaluate`]) |
 //!
@@ -44,7 +43,6 @@ mod matvec;
 pub mod metrics;
 pub mod multiscale;
 mod panel;
-pub mod paper;
 pub mod report;
 pub mod results;
 pub mod selection;
@@ -58,8 +56,10 @@ pub use hybrid::{hybrid_forecast, rk4_forecast};
 pub use interp::interpolate_to_steps;
 pub use metrics::{diverged_at, mse, mse_per_step, states_tensor, to_array3, Score};
 pub use multiscale::{multiscale_forecast, multiscale_points};
-pub use paper::{PaperValues, PAPER_NOISE_LEVELS, PAPER_STEP_SIZES};
-pub use report::{csv_table, evaluate, markdown_table, EvalOptions, Evaluation, ForecastRow};
+pub use report::{
+    csv_table, evaluate, markdown_table, EvalOptions, EvalTarget, Evaluation, ForecastRow,
+    Reference,
+};
 pub use results::ResultSet;
 pub use selection::{select_models, select_range, Candidate, Selection};
 pub use set::StepperSet;

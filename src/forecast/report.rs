@@ -12,7 +12,7 @@
 //!
 //! ```
 //! # fn main() -> hits::Result<()> {
-//! use hits::forecast::{evaluate, markdown_table, EvalOptions, FlowMapStepper, Stepper};
+//! use hits::forecast::{markdown_table, EvalOptions, FlowMapStepper, Stepper};
 //! use ndarray::Array3;
 //! let maps: Vec<FlowMapStepper> = [1, 8].iter().map(|&s| FlowMapStepper::harmonic(0.001, s)).collect();
 //! let refs: Vec<&dyn Stepper> = maps.iter().map(|m| m as &dyn Stepper).collect();
@@ -21,7 +21,7 @@
 //!     if d == 0 { a.sin() } else { a.cos() }
 //! });
 //! let opts = EvalOptions::default();
-//! let ev = evaluate(&hits::problem::harmonic(), &refs, None, test.view(), &opts)?;
+//! let ev = hits::problem::harmonic().evaluate(&refs, None, test.view(), &opts)?;
 //! assert_eq!(ev.rows.len(), 3); // step 1, step 8, multiscale
 //! assert!(ev.rows[2].mse < 1e-12);
 //! assert!(markdown_table(&ev.rows).contains("| multiscale |"));
@@ -38,8 +38,37 @@ use super::{
     hybrid_forecast, mse_per_step, multiscale_forecast, rk4_forecast, select_models,
     uni_scale_forecast, Selection, Stepper,
 };
-use crate::problem::OdeProblem;
-use crate::{Error, Result};
+use crate::{Error, Result, System};
+
+/// Published values shown beside a table's own (the paper's, for its systems:
+/// [`crate::problem::PaperValues`]). Each is `None` where nothing was published.
+pub trait Reference {
+    /// Test MSE of the uni-scale forecast with step size `step_size` dt, without noise.
+    fn single_mse(&self, step_size: usize) -> Option<f64>;
+    /// Wall time [s] of that forecast.
+    fn single_seconds(&self, step_size: usize) -> Option<f64>;
+    /// Test MSE of the multiscale forecast on data with noise level `noise`.
+    fn multiscale_mse(&self, noise: f64) -> Option<f64>;
+    /// Wall time [s] of the multiscale forecast.
+    fn multiscale_seconds(&self) -> Option<f64>;
+    /// Test MSE of plain RK4 and of the hybrid NN + RK4 stepper at h = dt, without noise.
+    fn rk4_and_hybrid_mse(&self) -> Option<(f64, f64)>;
+}
+
+/// What [`evaluate`] needs to know of the system besides its data: its name (for messages),
+/// dt, its vector field (for the hybrid stepper and RK4) and values to show beside ours. An ODE
+/// problem gives its own ([`crate::problem::OdeProblem::eval_target`]).
+#[derive(Clone, Copy)]
+pub struct EvalTarget<'a> {
+    /// The name for people.
+    pub name: &'a str,
+    /// The sampling interval of the data.
+    pub dt: f64,
+    /// The vector field, when there is one.
+    pub field: Option<&'a dyn System>,
+    /// Published values, when there are.
+    pub reference: Option<&'a dyn Reference>,
+}
 
 /// What [`evaluate`] runs besides the single scales. The default: the coupling of all
 /// steppers, no selection, no hybrid, noise 0, no predictions kept.
@@ -136,7 +165,7 @@ pub struct Evaluation {
 /// This is the one evaluation loop of the crate: Table 5, Figure 2, the noise study and
 /// `hits forecast` all call it.
 pub fn evaluate(
-    problem: &OdeProblem,
+    target: &EvalTarget,
     steppers: &[&dyn Stepper],
     val: Option<ArrayView3<f64>>,
     test: ArrayView3<f64>,
@@ -159,7 +188,7 @@ pub fn evaluate(
             "need at least one stepper to forecast with",
         ));
     }
-    let paper = problem.reference.as_ref();
+    let paper = target.reference;
     let clean = options.noise == 0.0;
     let mut rows = Vec::new();
     let mut predictions = Vec::new();
@@ -220,28 +249,33 @@ pub fn evaluate(
                 "all steppers".into()
             },
             mse: mean(&per_step),
-            paper_mse: paper.and_then(|p| p.multiscale_at(options.noise)),
+            paper_mse: paper.and_then(|p| p.multiscale_mse(options.noise)),
             seconds,
-            paper_seconds: paper.map(|p| p.seconds.2),
+            paper_seconds: paper.and_then(|p| p.multiscale_seconds()),
             mse_per_step: per_step,
         });
         multiscale = Some(pred);
     }
 
     if !options.hybrid.is_empty() {
-        let system = problem.vector_field("the hybrid NN + RK4 stepper")?;
-        let dt = problem.dt;
+        let system = target.field.ok_or_else(|| {
+            Error::invalid(
+                "vector field",
+                format!(
+                    "the hybrid NN + RK4 stepper needs the vector field of {}, but it is a \
+                     data-only problem",
+                    target.name
+                ),
+            )
+        })?;
+        let dt = target.dt;
         let coarse = *steppers.last().expect("non-empty");
         for &h in &options.hybrid {
             let table9 = |i: usize| {
                 if h == 1.0 && clean {
-                    paper.map(|p| {
-                        if i == 0 {
-                            p.rk4_vs_hybrid.0
-                        } else {
-                            p.rk4_vs_hybrid.1
-                        }
-                    })
+                    paper
+                        .and_then(|p| p.rk4_and_hybrid_mse())
+                        .map(|(rk4, hybrid)| if i == 0 { rk4 } else { hybrid })
                 } else {
                     None
                 }

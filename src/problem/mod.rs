@@ -43,29 +43,22 @@
 pub mod builtin;
 mod check;
 pub mod given;
-pub mod initial;
+pub mod paper;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::data::Sizes;
-use crate::forecast::PaperValues;
-use crate::solvers::Tolerances;
+use crate::data::{CleanData, DataSet, ExpectedData, Generation, Sizes};
+use crate::forecast::{EvalOptions, EvalTarget, Evaluation, Reference, Stepper};
 use crate::stepper::TrainConfig;
 use crate::{Error, Result, System};
+use ndarray::ArrayView3;
 
+pub use crate::data::{ExactSolution, InitialConditions, Integration, SolutionFn, Split};
 pub use builtin::{cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, SystemKind};
 pub use given::GivenData;
-pub use initial::{InitialConditions, Split};
+pub use paper::{PaperValues, PAPER_NOISE_LEVELS, PAPER_STEP_SIZES};
 
 pub use crate::systems::VectorField;
-
-/// The exact solution of a problem whose initial conditions are parameters (the harmonic
-/// oscillator's `(r, phi)`): `solution(params, t, state)` writes the state at time `t`.
-pub type ExactSolution = Arc<SolutionFn>;
-
-/// The function behind an [`ExactSolution`].
-pub type SolutionFn = dyn Fn(&[f64], f64, &mut [f64]) + Send + Sync;
 
 /// The seed of the paper's ODE data sets (`np.random.seed(2)`).
 pub const PAPER_DATA_SEED: u32 = 2;
@@ -73,29 +66,6 @@ pub const PAPER_DATA_SEED: u32 = 2;
 /// The step sizes of the paper's hierarchy, `2^0 .. 2^10` dt.
 pub fn paper_steps() -> Vec<usize> {
     (0..=10).map(|k| 1usize << k).collect()
-}
-
-/// How the trajectories of a generated problem are computed from the drawn initial conditions.
-#[derive(Clone)]
-pub enum Integration {
-    /// scipy's RK45 (`solve_ivp`) from each initial condition, evaluated on the grid.
-    Rk45(Tolerances),
-    /// One chain per split (the paper's Lorenz data): the split's one drawn start is integrated
-    /// over `warmup_steps` dt, the first trajectory starts where the warm-up ended and every
-    /// further one where the previous one ended.
-    Chain {
-        warmup_steps: usize,
-        tolerances: Tolerances,
-    },
-    /// A closed-form solution of the drawn parameters (no integration).
-    Exact(ExactSolution),
-}
-
-impl Integration {
-    /// scipy's default RK45, the paper's ground truth (rtol 1e-3, atol 1e-6).
-    pub fn rk45() -> Integration {
-        Integration::Rk45(Tolerances::scipy_default())
-    }
 }
 
 /// Where the trajectories of a problem come from.
@@ -283,6 +253,83 @@ impl OdeProblem {
     /// The state dimension.
     pub fn dim(&self) -> usize {
         self.components.len()
+    }
+
+    /// What generating this problem's data takes ([`crate::data::Generation`]), or an error for
+    /// a data-only problem (its trajectories come from files).
+    pub fn generation(&self) -> Result<Generation<'_>> {
+        match &self.source {
+            DataSource::Generated {
+                initial,
+                integration,
+            } => Ok(Generation {
+                name: &self.name,
+                folder: &self.folder,
+                components: &self.components,
+                dt: self.dt,
+                sizes: &self.sizes,
+                seed: self.seed,
+                initial,
+                integration,
+                field: self.field.as_ref().map(|f| f as &dyn System),
+            }),
+            DataSource::Given(given) => Err(Error::invalid(
+                "data generation",
+                format!(
+                    "{} is a data-only problem (its trajectories are {given}): there are no initial conditions and vector field to generate data from",
+                    self.name
+                ),
+            )),
+        }
+    }
+
+    /// This problem's data set with measurement noise `noise` ([`crate::data::generate`]).
+    pub fn generate(&self, noise: f64) -> Result<DataSet> {
+        crate::data::generate(&self.generation()?, noise)
+    }
+
+    /// This problem's noise-free data set and the stream after the initial-condition draws
+    /// ([`crate::data::generate_clean`]), reporting finished trajectories to `on_done`.
+    pub fn generate_clean(&self, on_done: &(dyn Fn(usize) + Sync)) -> Result<CleanData> {
+        crate::data::generate_clean(&self.generation()?, on_done)
+    }
+
+    /// What this problem's data must be: its folder name, dt and state dimension.
+    pub fn expected_data(&self) -> ExpectedData {
+        ExpectedData {
+            name: Some(self.folder.clone()),
+            dt: Some(self.dt),
+            dim: Some(self.dim()),
+        }
+    }
+
+    /// Read a data set from `dir` and check it is this problem's: state dimension, and name and
+    /// dt where the folder has a `dataset.json` ([`DataSet::load_expecting`]).
+    pub fn load_data(&self, dir: &Path, noise: f64) -> Result<DataSet> {
+        DataSet::load_expecting(dir, noise, &self.expected_data())
+    }
+
+    /// What the evaluation of steppers needs of this problem ([`crate::forecast::EvalTarget`]):
+    /// its name, dt, vector field and the paper's values.
+    pub fn eval_target(&self) -> EvalTarget<'_> {
+        EvalTarget {
+            name: &self.name,
+            dt: self.dt,
+            field: self.field.as_ref().map(|f| f as &dyn System),
+            reference: self.reference.as_ref().map(|p| p as &dyn Reference),
+        }
+    }
+
+    /// Evaluate steppers on this problem's test set, the paper's values beside ours
+    /// ([`crate::forecast::evaluate`], the one evaluation loop).
+    pub fn evaluate(
+        &self,
+        steppers: &[&dyn Stepper],
+        val: Option<ArrayView3<f64>>,
+        test: ArrayView3<f64>,
+        options: &EvalOptions,
+    ) -> Result<Evaluation> {
+        crate::forecast::evaluate(&self.eval_target(), steppers, val, test, options)
     }
 
     /// The vector field, or an error naming what needs it (`what`, e.g. "the hybrid NN + RK4

@@ -5,7 +5,7 @@
 //! trajectories of 5121 points at dt = 0.01; steppers `[3, 128, 128, 128, 3]`.
 
 use crate::data::Sizes;
-use crate::forecast::PaperValues;
+use crate::problem::PaperValues;
 use crate::problem::{
     paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
     PAPER_DATA_SEED,

@@ -4,7 +4,7 @@
 //! dt = 0.01; steppers `[2, 128, 128, 128, 2]`.
 
 use crate::data::Sizes;
-use crate::forecast::PaperValues;
+use crate::problem::PaperValues;
 use crate::problem::{
     paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
     PAPER_DATA_SEED,

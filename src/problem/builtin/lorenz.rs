@@ -6,7 +6,7 @@
 //! 5121 points at dt = 0.0005; steppers `[3, 1024, 1024, 1024, 3]`.
 
 use crate::data::Sizes;
-use crate::forecast::PaperValues;
+use crate::problem::PaperValues;
 use crate::problem::{
     paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
     PAPER_DATA_SEED,

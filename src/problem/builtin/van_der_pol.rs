@@ -5,7 +5,7 @@
 //! `[2, 128, 128, 128, 2]` (sources disagree between 128 and 512; the public checkpoints use 128).
 
 use crate::data::Sizes;
-use crate::forecast::PaperValues;
+use crate::problem::PaperValues;
 use crate::problem::{
     paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
     PAPER_DATA_SEED,

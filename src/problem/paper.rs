@@ -14,6 +14,8 @@
 //! assert_eq!(p.multiscale_at(0.5), None);
 //! ```
 
+use crate::forecast::Reference;
+
 /// One system's forecasting results in the paper.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PaperValues {
@@ -34,6 +36,24 @@ pub const PAPER_STEP_SIZES: [usize; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512
 
 /// The noise levels of the paper's multiscale columns.
 pub const PAPER_NOISE_LEVELS: [f64; 3] = [0.0, 0.01, 0.02];
+
+impl Reference for PaperValues {
+    fn single_mse(&self, step_size: usize) -> Option<f64> {
+        PaperValues::single_mse(self, step_size)
+    }
+    fn single_seconds(&self, step_size: usize) -> Option<f64> {
+        PaperValues::single_seconds(self, step_size)
+    }
+    fn multiscale_mse(&self, noise: f64) -> Option<f64> {
+        self.multiscale_at(noise)
+    }
+    fn multiscale_seconds(&self) -> Option<f64> {
+        Some(self.seconds.2)
+    }
+    fn rk4_and_hybrid_mse(&self) -> Option<(f64, f64)> {
+        Some(self.rk4_vs_hybrid)
+    }
+}
 
 impl PaperValues {
     /// The uni-scale test MSE for `step_size` (a power of two up to 1024), if published.
