@@ -11,7 +11,8 @@ use std::time::Instant;
 use candle_core::Device;
 use hits::stepper::device::one_thread_per_matmul;
 use hits::stepper::{
-    train_hierarchy, HierarchyPlan, ResNetStepper, StepperData, TrainConfig, TrainWindows, Trainer,
+    train_hierarchy, HierarchySpec, ResNetStepper, StepperData, TrainConfig, TrainRun,
+    TrainWindows, Trainer,
 };
 use ndarray::{Array2, Array3};
 
@@ -57,29 +58,22 @@ fn time_hierarchy(epochs: usize) -> f64 {
         Array3::from_shape_vec((n, 5121, 2), rng.uniform_n(-1.0, 1.0, n * 5121 * 2)).unwrap()
     };
     let (train, val) = (trajectories(1600), trajectories(320));
-    let plan = HierarchyPlan {
-        system: None,
-        arch: vec![2, 128, 128, 128, 2],
-        dt: 0.01,
-        steps: (0..11).map(|i| 1 << i).collect(),
-        noise: 0.0,
-        seed: 0,
-        out_dir: None,
-        batched: false,
-        resume: false,
-        overwrite: false,
-    };
     let cfg = TrainConfig {
         epochs,
         eval_every: 1000,
         ..TrainConfig::default()
     };
+    let spec = HierarchySpec::new(
+        vec![2, 128, 128, 128, 2],
+        (0..11).map(|i| 1 << i).collect(),
+        cfg,
+    );
     let start = Instant::now();
     train_hierarchy(
-        &plan,
+        &spec,
+        &TrainRun::in_memory(0.01),
         train.view(),
         val.view(),
-        &cfg,
         &Device::Cpu,
         &mut |_| {},
     )

@@ -264,9 +264,9 @@ fn a_tiny_trained_hierarchy_runs_end_to_end_and_is_reloaded_not_retrained() {
         n_test: 4,
         n_points: 1281,
     };
-    cfg.steps = vec![64, 128, 256];
-    cfg.arch = vec![2, 8, 8, 2];
-    cfg.train = TrainConfig {
+    cfg.hierarchy.steps = vec![64, 128, 256];
+    cfg.hierarchy.arch = vec![2, 8, 8, 2];
+    cfg.hierarchy.train = TrainConfig {
         epochs: 20,
         eval_every: 10,
         batch_size: 16,

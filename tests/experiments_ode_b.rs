@@ -133,10 +133,10 @@ fn tiny_config(system: SystemKind) -> OdeProblem {
         n_test: 5,
         n_points: 65,
     };
-    cfg.steps = vec![1, 2, 4];
-    cfg.arch = vec![2, 8, 8, 2];
-    cfg.train.epochs = 20;
-    cfg.train.eval_every = 10;
+    cfg.hierarchy.steps = vec![1, 2, 4];
+    cfg.hierarchy.arch = vec![2, 8, 8, 2];
+    cfg.hierarchy.train.epochs = 20;
+    cfg.hierarchy.train.eval_every = 10;
     cfg
 }
 

@@ -70,11 +70,11 @@ fn rotation_problem() -> OdeProblem {
         n_test: 8,
         n_points: 257,
     };
-    p.steps = vec![1, 4, 16];
-    p.arch = vec![2, 16, 16, 2];
-    p.train.epochs = 300;
-    p.train.eval_every = 100;
-    p.train.batch_size = 16;
+    p.hierarchy.steps = vec![1, 4, 16];
+    p.hierarchy.arch = vec![2, 16, 16, 2];
+    p.hierarchy.train.epochs = 300;
+    p.hierarchy.train.eval_every = 100;
+    p.hierarchy.train.batch_size = 16;
     p
 }
 
@@ -389,14 +389,14 @@ fn hits_train_trains_the_problems_recipe_and_flags_replace_its_fields() {
         .unwrap()
         .select(true);
     for (extra, want) in [
-        (vec![], problem.train.clone()),
+        (vec![], problem.hierarchy.train.clone()),
         (
             vec!["--lr", "0.0005", "--epochs", "30"],
             hits::stepper::TrainConfig {
                 lr: 5e-4,
                 epochs: 30,
                 eval_every: 30,
-                ..problem.train.clone()
+                ..problem.hierarchy.train.clone()
             },
         ),
     ] {

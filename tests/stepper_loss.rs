@@ -7,7 +7,9 @@ mod common;
 use candle_core::Device;
 use common::losses::{l1, weighted_mse};
 use common::{data, l1_and_mse_by_hand, max_diff, rotation_trajectories, small_cfg, tmpdir};
-use hits::stepper::{train_hierarchy, HierarchyPlan, Loss, ResNetStepper, TrainConfig, Trainer};
+use hits::stepper::{
+    train_hierarchy, HierarchySpec, Loss, ResNetStepper, TrainConfig, TrainRun, Trainer,
+};
 
 /// A custom loss (L1) trains a stepper, its loss falls, and the validation loss is that loss.
 #[test]
@@ -186,27 +188,23 @@ fn hierarchy_checkpoints_record_the_loss() {
     let dir = tmpdir("loss_ckpt");
     let train = rotation_trajectories(40, 21, 0.05, 1);
     let val = rotation_trajectories(16, 21, 0.05, 2);
-    let plan = HierarchyPlan {
-        system: None,
-        arch: vec![2, 8, 2],
-        dt: 0.05,
-        steps: vec![1, 2],
-        noise: 0.0,
-        seed: 0,
-        out_dir: Some(dir.clone()),
-        batched: true,
-        resume: false,
-        overwrite: false,
-    };
     let cfg = TrainConfig {
         loss: l1(),
         ..small_cfg(20)
     };
+    let spec = HierarchySpec {
+        batched: true,
+        ..HierarchySpec::new(vec![2, 8, 2], vec![1, 2], cfg.clone())
+    };
+    let run = TrainRun {
+        out_dir: Some(dir.clone()),
+        ..TrainRun::in_memory(0.05)
+    };
     let out = train_hierarchy(
-        &plan,
+        &spec,
+        &run,
         train.view(),
         val.view(),
-        &cfg,
         &Device::Cpu,
         &mut |_| {},
     )

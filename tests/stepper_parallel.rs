@@ -8,7 +8,7 @@ mod cli_common;
 use candle_core::Device;
 use cli_common::rotations as trajectories;
 use hits::stepper::device::one_thread_per_matmul;
-use hits::stepper::{train_hierarchy, HierarchyPlan, TrainConfig};
+use hits::stepper::{train_hierarchy, HierarchySpec, TrainConfig, TrainRun};
 
 #[test]
 fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
@@ -25,24 +25,20 @@ fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
     };
     let dir = std::env::temp_dir().join(format!("hits_parallel_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let plan = |steps: Vec<usize>, out: &str| HierarchyPlan {
-        system: None,
-        arch: vec![2, 16, 16, 2],
-        dt: 0.05,
-        steps,
-        noise: 0.0,
-        seed: 3,
+    let spec = |steps: Vec<usize>| HierarchySpec {
+        weight_seed: 3,
+        ..HierarchySpec::new(vec![2, 16, 16, 2], steps, cfg.clone())
+    };
+    let run = |out: &str| TrainRun {
         out_dir: Some(dir.join(out)),
-        batched: false,
-        resume: false,
-        overwrite: false,
+        ..TrainRun::in_memory(0.05)
     };
     let mut reports = 0;
     let together = train_hierarchy(
-        &plan(vec![1, 2, 4, 8], "together"),
+        &spec(vec![1, 2, 4, 8]),
+        &run("together"),
         train.view(),
         val.view(),
-        &cfg,
         &Device::Cpu,
         &mut |_| reports += 1,
     )
@@ -55,10 +51,10 @@ fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
     for (k, (s, r)) in [1usize, 2, 4, 8].into_iter().zip(&together) {
         assert_eq!(s.step_size(), k, "results come back in the plan's order");
         let alone = train_hierarchy(
-            &plan(vec![k], "alone"),
+            &spec(vec![k]),
+            &run("alone"),
             train.view(),
             val.view(),
-            &cfg,
             &Device::Cpu,
             &mut |_| {},
         )

@@ -20,7 +20,7 @@ use hits::problem::OdeProblem;
 use hits::progress::Progress;
 use hits::stepper::{
     checkpoint_stem, device::select_device, device::DeviceChoice, preflight, train_hierarchy,
-    HierarchyPlan, TrainConfig,
+    HierarchySpec, TrainRun,
 };
 use ndarray::Array3;
 
@@ -94,10 +94,11 @@ pub struct TrainArgs {
     pub seed: Option<u32>,
 }
 
-/// The problem's training recipe (`problem.train`, its step sizes, weight seed and batching,
-/// as a notebook trains it) with every flag given replacing its field.
-fn recipe(args: &TrainArgs, problem: &OdeProblem) -> (TrainConfig, Vec<usize>, u32, bool) {
-    let mut cfg = problem.train.clone();
+/// The problem's hierarchy (`problem.hierarchy`: its training, step sizes, architecture, weight
+/// seed and batching, as a notebook trains it) with every flag given replacing its field.
+fn recipe(args: &TrainArgs, problem: &OdeProblem) -> HierarchySpec {
+    let mut spec = problem.hierarchy.clone();
+    let cfg = &mut spec.train;
     if let Some(e) = args.epochs {
         cfg.epochs = e;
         if args.eval_every.is_none() {
@@ -119,12 +120,17 @@ fn recipe(args: &TrainArgs, problem: &OdeProblem) -> (TrainConfig, Vec<usize>, u
     if let Some(s) = args.seed {
         cfg.seed = s as u64;
     }
-    let steps = args
-        .step_sizes
-        .clone()
-        .unwrap_or_else(|| problem.steps.clone());
-    let weight_seed = args.seed.unwrap_or(problem.weight_seed);
-    (cfg, steps, weight_seed, args.batched || problem.batched)
+    if let Some(steps) = &args.step_sizes {
+        spec.steps = steps.clone();
+    }
+    if let Some(arch) = &args.arch {
+        spec.arch = arch.clone();
+    }
+    if let Some(seed) = args.seed {
+        spec.weight_seed = seed;
+    }
+    spec.batched |= args.batched;
+    spec
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
@@ -132,14 +138,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let dev = select_device(args.device)?;
     let quick = args.quick || hits::data::quick_mode()?;
     let problem = args.problem.problem(quick)?;
-    let (cfg, steps, weight_seed, batched) = recipe(&args, &problem);
+    let spec = recipe(&args, &problem);
+    let (cfg, batched) = (&spec.train, spec.batched);
     // Small nets: one thread per matrix product, one stepper per core (see the function; on
     // CUDA it changes nothing that matters).
     if !batched && dev.is_cpu() {
         hits::stepper::device::one_thread_per_matmul();
     }
     let dim = problem.dim();
-    let arch = args.arch.clone().unwrap_or_else(|| problem.arch.clone());
+    let arch = &spec.arch;
     if arch.first() != Some(&dim) || arch.last() != Some(&dim) {
         anyhow::bail!(
             "--arch {arch:?}: {} is {dim}-dimensional, so the first and last widths must be {dim}",
@@ -148,20 +155,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let data_dir = data_dir_of(&problem, &args.data);
     let out_dir = problem.dir_under(&args.out);
-    let plan = HierarchyPlan {
+    let run = TrainRun {
         system: Some(problem.folder.clone()),
-        arch: arch.clone(),
         dt: problem.dt,
-        steps,
         noise: args.noise,
-        seed: weight_seed,
         out_dir: Some(out_dir.clone()),
-        batched,
         resume: args.resume,
         overwrite: args.overwrite,
     };
     // Settings, step sizes, the output folder (locked) and what it holds: before any data.
-    let checked = preflight(&plan, &cfg, &dev)?;
+    let checked = preflight(&spec, &run, &dev)?;
     if let Some(n) = checked.lock.as_ref().and_then(|l| l.removed_note()) {
         note!("{n}");
     }
@@ -177,7 +180,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     note!(
         "training {} steppers {:?} (arch {:?}) on {} train / {} val trajectories from {}, {} epochs max, {}{}",
         problem.name,
-        plan.steps,
+        spec.steps,
         arch,
         train.dim().0,
         val.dim().0,
@@ -186,9 +189,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         if batched {
             "batched".to_string()
         } else if candle_core::utils::get_num_threads() == 1
-            && rayon::current_num_threads().min(plan.steps.len()) > 1
+            && rayon::current_num_threads().min(spec.steps.len()) > 1
         {
-            let at_once = rayon::current_num_threads().min(plan.steps.len());
+            let at_once = rayon::current_num_threads().min(spec.steps.len());
             format!("{at_once} at once (one per core)")
         } else {
             "one after the other".to_string()
@@ -200,10 +203,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         .is_terminal()
         .then(|| Progress::bar(format!("train {}", problem.folder), cfg.epochs as u64));
     let results = train_hierarchy(
-        &plan,
+        &spec,
+        &run,
         train.view(),
         val.view(),
-        &cfg,
         &dev,
         &mut |p| match &bar {
             Some(bar) => {

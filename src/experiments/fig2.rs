@@ -34,7 +34,7 @@ use crate::forecast::{evaluate as evaluate_rows, EvalOptions, Selection, Stepper
 use crate::io::write_bytes_atomic as write_atomic;
 use crate::plot::{error_vs_time, Axes, Color, Figure, Series};
 use crate::problem::OdeProblem;
-use crate::stepper::{train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainReport};
+use crate::stepper::{train_hierarchy, Progress, ResNetStepper, TrainReport, TrainRun};
 use crate::{Error, Result};
 
 /// Generate the problem's data set (the harmonic oscillator's: exact trajectories).
@@ -51,23 +51,15 @@ pub fn train_steppers(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(ResNetStepper, TrainReport)>> {
     problem.check()?;
-    let plan = HierarchyPlan {
-        system: Some(problem.folder.clone()),
-        arch: problem.arch.clone(),
-        dt: problem.dt,
-        steps: problem.steps.clone(),
-        noise: 0.0,
-        seed: problem.weight_seed,
-        out_dir: out_dir.map(Path::to_path_buf),
-        batched: problem.batched,
-        resume: out_dir.is_some(),
-        overwrite: false,
+    let run = match out_dir {
+        Some(dir) => TrainRun::resuming(&problem.folder, problem.dt, 0.0, dir.to_path_buf()),
+        None => TrainRun::in_memory(problem.dt),
     };
     train_hierarchy(
-        &plan,
+        &problem.hierarchy,
+        &run,
         data.train.view(),
         data.val.view(),
-        &problem.train,
         device,
         progress,
     )

@@ -158,14 +158,13 @@ pub fn run(
     cfg.vector_field("the hybrid NN + RK4 stepper")?;
     let data = ensure_data(cfg, 0.0, data_root)?;
     let largest = *cfg
+        .hierarchy
         .steps
         .iter()
         .max()
         .ok_or_else(|| Error::invalid("steps", "no step sizes configured"))?;
-    let coarse_cfg = OdeProblem {
-        steps: vec![largest],
-        ..cfg.clone()
-    };
+    let mut coarse_cfg = cfg.clone();
+    coarse_cfg.hierarchy.steps = vec![largest];
     let steppers = obtain_steppers(
         &coarse_cfg,
         0.0,

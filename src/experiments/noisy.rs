@@ -92,10 +92,14 @@ impl NoisyConfig {
     pub fn problem_for(&self, problem: &OdeProblem) -> OdeProblem {
         let mut cfg = problem.clone().select(self.quick);
         if let Some(cap) = self.epoch_cap {
-            cfg.train.epochs = cfg.train.epochs.min(cap.max(1));
-            cfg.train.eval_every = cfg.train.eval_every.min(cfg.train.epochs);
+            cfg.hierarchy.train.epochs = cfg.hierarchy.train.epochs.min(cap.max(1));
+            cfg.hierarchy.train.eval_every = cfg
+                .hierarchy
+                .train
+                .eval_every
+                .min(cfg.hierarchy.train.epochs);
         }
-        cfg.batched = self.batched;
+        cfg.hierarchy.batched = self.batched;
         cfg
     }
 }
@@ -212,7 +216,7 @@ pub fn run_system(
             rows,
             multiscale_mse_clean,
             epochs,
-            epoch_limit: cfg.train.epochs,
+            epoch_limit: cfg.hierarchy.train.epochs,
             train_seconds,
         });
     }

@@ -31,7 +31,7 @@ use crate::data::npy::python_float;
 use crate::data::{generate_clean, generated_meta, split_path, DataSet, SPLITS};
 use crate::problem::{given::load_given, DataSource, OdeProblem};
 use crate::stepper::{
-    import_torch, train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainReport,
+    import_torch, train_hierarchy, Progress, ResNetStepper, TrainReport, TrainRun,
 };
 use crate::{Error, Result};
 
@@ -123,23 +123,17 @@ pub fn ensure_steppers_with_reports(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(ResNetStepper, TrainReport)>> {
     problem.check()?;
-    let plan = HierarchyPlan {
-        system: Some(problem.folder.clone()),
-        arch: problem.arch.clone(),
-        dt: problem.dt,
-        steps: problem.steps.clone(),
+    let run = TrainRun::resuming(
+        &problem.folder,
+        problem.dt,
         noise,
-        seed: problem.weight_seed,
-        out_dir: Some(problem.dir_under(models_root)),
-        batched: problem.batched,
-        resume: true,
-        overwrite: false,
-    };
+        problem.dir_under(models_root),
+    );
     let mut trained = train_hierarchy(
-        &plan,
+        &problem.hierarchy,
+        &run,
         data.train.view(),
         data.val.view(),
-        &problem.train,
         device,
         progress,
     )?;

@@ -56,10 +56,16 @@ impl OdeProblem {
                 }
             }
         }
-        if self.arch.len() < 2 || self.arch[0] != d || self.arch[self.arch.len() - 1] != d {
+        if self.hierarchy.arch.len() < 2
+            || self.hierarchy.arch[0] != d
+            || self.hierarchy.arch[self.hierarchy.arch.len() - 1] != d
+        {
             return bad(
                 "arch",
-                format!("{:?} must start and end with the dimension {d}", self.arch),
+                format!(
+                    "{:?} must start and end with the dimension {d}",
+                    self.hierarchy.arch
+                ),
             );
         }
         if !(self.dt.is_finite() && self.dt > 0.0) {
@@ -77,15 +83,18 @@ impl OdeProblem {
                 ),
             );
         }
-        let mut steps = self.steps.clone();
+        let mut steps = self.hierarchy.steps.clone();
         steps.sort_unstable();
         steps.dedup();
-        if steps.len() != self.steps.len() || steps.first() == Some(&0) || steps.is_empty() {
+        if steps.len() != self.hierarchy.steps.len()
+            || steps.first() == Some(&0)
+            || steps.is_empty()
+        {
             return bad(
                 "steps",
                 format!(
                     "{:?} must be distinct step sizes of at least 1 dt",
-                    self.steps
+                    self.hierarchy.steps
                 ),
             );
         }
@@ -96,7 +105,7 @@ impl OdeProblem {
                 format!("phase axes ({i}, {j}) outside dimension {d}"),
             );
         }
-        self.train.validate()
+        self.hierarchy.train.validate()
     }
 }
 
@@ -119,11 +128,11 @@ mod tests {
         let mut p =
             OdeProblem::with_field("p", f, InitialConditions::uniform(vec![(0.0, 1.0); 2]), 0.1)
                 .unwrap();
-        p.arch = vec![3, 8, 3];
+        p.hierarchy.arch = vec![3, 8, 3];
         let err = p.check().unwrap_err().to_string();
         assert!(err.contains("arch") && err.contains("[3, 8, 3]"), "{err}");
-        p.arch = vec![2, 8, 2];
-        p.steps = vec![1, 1];
+        p.hierarchy.arch = vec![2, 8, 2];
+        p.hierarchy.steps = vec![1, 1];
         assert!(p.check().unwrap_err().to_string().contains("steps"));
         assert!(OdeProblem::with_field(
             "p",

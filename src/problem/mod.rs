@@ -33,7 +33,7 @@
 //! )?;
 //! problem.components = vec!["theta".into(), "omega".into()];
 //! assert_eq!(problem.folder, "DampedPendulum");
-//! assert_eq!(problem.arch, vec![2, 128, 128, 128, 2]);
+//! assert_eq!(problem.hierarchy.arch, vec![2, 128, 128, 128, 2]);
 //! let quick = problem.quick();
 //! assert_eq!(quick.sizes.n_train, 32);
 //! # Ok(())
@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 
 use crate::data::{CleanData, DataSet, ExpectedData, Generation, Sizes};
 use crate::forecast::{EvalOptions, EvalTarget, Evaluation, Reference, Stepper};
-use crate::stepper::TrainConfig;
+use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::{Error, Result, System};
 use ndarray::ArrayView3;
 
@@ -122,16 +122,8 @@ pub struct OdeProblem {
     pub field: Option<VectorField>,
     /// Where the trajectories come from.
     pub source: DataSource,
-    /// Layer widths of every stepper, `[dim, hidden.., dim]`.
-    pub arch: Vec<usize>,
-    /// Step sizes of the hierarchy, in units of dt.
-    pub steps: Vec<usize>,
-    /// Training of every stepper (epochs, minibatch, n_forward, lr, loss, ...).
-    pub train: TrainConfig,
-    /// Seed of the initial weights (stepper of step k: `weight_seed + k`).
-    pub weight_seed: u32,
-    /// Train all steppers in one batched trainer (pays off on a GPU).
-    pub batched: bool,
+    /// The steppers to learn: step sizes, architecture, training, seeds.
+    pub hierarchy: HierarchySpec,
     /// Quick mode: small sizes, files under `quick/` folders so quick and full runs never mix.
     pub quick: bool,
     /// The paper's values for the tables, where it published them.
@@ -164,9 +156,9 @@ impl std::fmt::Debug for OdeProblem {
                 &self.field.as_ref().map(|_| "yes").unwrap_or("none"),
             )
             .field("source", &source)
-            .field("arch", &self.arch)
-            .field("steps", &self.steps)
-            .field("train", &self.train)
+            .field("arch", &self.hierarchy.arch)
+            .field("steps", &self.hierarchy.steps)
+            .field("train", &self.hierarchy.train)
             .field("quick", &self.quick)
             .field("reference", &self.reference.is_some())
             .finish()
@@ -236,11 +228,11 @@ impl OdeProblem {
             seed: PAPER_DATA_SEED,
             field: None,
             source: DataSource::Given(GivenData::Folder(PathBuf::new())),
-            arch: vec![dim, 128, 128, 128, dim],
-            steps: paper_steps(),
-            train: TrainConfig::default(),
-            weight_seed: 0,
-            batched: false,
+            hierarchy: HierarchySpec::new(
+                vec![dim, 128, 128, 128, dim],
+                paper_steps(),
+                TrainConfig::default(),
+            ),
             quick: false,
             reference: None,
             view: View {
@@ -361,16 +353,16 @@ impl OdeProblem {
             n_test: self.sizes.n_test.min(16),
             ..self.sizes
         };
-        let last = self.arch.len().saturating_sub(1);
-        for w in self.arch.iter_mut().take(last).skip(1) {
+        let last = self.hierarchy.arch.len().saturating_sub(1);
+        for w in self.hierarchy.arch.iter_mut().take(last).skip(1) {
             *w = (*w).min(32);
         }
-        if self.train.batch_size >= full_batch {
+        if self.hierarchy.train.batch_size >= full_batch {
             // a full-batch training stays full-batch
-            self.train.batch_size = self.sizes.n_train;
+            self.hierarchy.train.batch_size = self.sizes.n_train;
         }
-        self.train.epochs = self.train.epochs.min(400);
-        self.train.eval_every = self.train.eval_every.min(100);
+        self.hierarchy.train.epochs = self.hierarchy.train.epochs.min(400);
+        self.hierarchy.train.eval_every = self.hierarchy.train.eval_every.min(100);
         self
     }
 
@@ -378,8 +370,12 @@ impl OdeProblem {
     /// reproduce`; at least 1), its checks at most that far apart; `None` changes nothing.
     pub fn with_epoch_cap(mut self, cap: Option<usize>) -> OdeProblem {
         if let Some(cap) = cap {
-            self.train.epochs = self.train.epochs.min(cap.max(1));
-            self.train.eval_every = self.train.eval_every.min(self.train.epochs);
+            self.hierarchy.train.epochs = self.hierarchy.train.epochs.min(cap.max(1));
+            self.hierarchy.train.eval_every = self
+                .hierarchy
+                .train
+                .eval_every
+                .min(self.hierarchy.train.epochs);
         }
         self
     }
@@ -441,10 +437,10 @@ mod tests {
         .unwrap();
         assert_eq!(p.folder, "MyLinear-system1");
         assert_eq!(p.components, ["x", "y", "z"]);
-        assert_eq!(p.arch, vec![3, 128, 128, 128, 3]);
+        assert_eq!(p.hierarchy.arch, vec![3, 128, 128, 128, 3]);
         p.check().unwrap();
         let q = p.clone().quick();
-        assert!(q.quick && q.sizes.n_train == 32 && q.train.epochs == 400);
+        assert!(q.quick && q.sizes.n_train == 32 && q.hierarchy.train.epochs == 400);
         assert_ne!(
             q.dir_under(Path::new("data")),
             p.dir_under(Path::new("data"))

@@ -1,6 +1,6 @@
 //! What an output folder already holds for a training plan, and what may be done with it.
 //!
-//! For every step size of a [`HierarchyPlan`] the folder may hold nothing, a training state
+//! For every step size of a hierarchy ([`super::HierarchySpec`] and its [`super::TrainRun`]) the folder may hold nothing, a training state
 //! (`.state.safetensors`: resumable, or finished but continuable), or only model files (an
 //! imported model, or a run of an older version that kept no state). [`inspect`] reads them
 //! and [`Existing::policy_error`] applies the rules:
@@ -18,9 +18,9 @@ use std::path::PathBuf;
 use candle_core::Device;
 
 use super::checkpoint::{checkpoint_stem, with_suffix, ExpectedStepper, StepperMeta};
-use super::hierarchy::HierarchyPlan;
 use super::meta::frozen_changes;
 use super::resnet::ResNetStepper;
+use super::spec::Plan;
 use super::state_file::{legacy_state_json, read_state, state_path, SavedState};
 use super::train::{TrainConfig, TrainReport};
 use crate::{Error, Result};
@@ -47,27 +47,27 @@ pub(crate) struct Existing {
 }
 
 /// What stepper `k` of `plan` must have been made for, on the data of hash `data` (when known).
-pub(crate) fn expected_for(plan: &HierarchyPlan, k: usize, data: Option<&str>) -> ExpectedStepper {
+pub(crate) fn expected_for(plan: &Plan, k: usize, data: Option<&str>) -> ExpectedStepper {
     ExpectedStepper {
-        system: plan.system.clone(),
-        arch: Some(plan.arch.clone()),
-        dim: plan.arch.first().copied(),
-        dt: Some(plan.dt),
-        noise: Some(plan.noise),
+        system: plan.run.system.clone(),
+        arch: Some(plan.spec.arch.clone()),
+        dim: plan.spec.arch.first().copied(),
+        dt: Some(plan.run.dt),
+        noise: Some(plan.run.noise),
         step_size: Some(k),
-        seed: Some(plan.seed),
+        seed: Some(plan.spec.weight_seed),
         data_sha256: data.map(str::to_string),
     }
 }
 
-/// Read what `plan.out_dir` holds for each step size (nothing when there is no folder).
-pub(crate) fn inspect(plan: &HierarchyPlan, device: &Device) -> Result<Existing> {
-    let Some(dir) = &plan.out_dir else {
+/// Read what `plan.run.out_dir` holds for each step size (nothing when there is no folder).
+pub(crate) fn inspect(plan: &Plan, device: &Device) -> Result<Existing> {
+    let Some(dir) = &plan.run.out_dir else {
         return Ok(Existing { slots: Vec::new() });
     };
     let mut slots = Vec::new();
-    for &k in &plan.steps {
-        let stem = checkpoint_stem(dir, k, plan.noise);
+    for &k in &plan.spec.steps {
+        let stem = checkpoint_stem(dir, k, plan.run.noise);
         let found = if let Some(st) = read_state(&stem, device)? {
             Found::State(st)
         } else if with_suffix(&stem, ".safetensors").exists()
@@ -134,18 +134,13 @@ impl Existing {
 
     /// The refusal the rules of the module docs give, if any; `data` is the hash of the
     /// training data when it is known (a finished checkpoint of other data is refused).
-    pub fn policy_error(
-        &self,
-        plan: &HierarchyPlan,
-        cfg: &TrainConfig,
-        data: Option<&str>,
-    ) -> Result<()> {
-        let dir = plan.out_dir.clone().unwrap_or_default();
+    pub fn policy_error(&self, plan: &Plan, cfg: &TrainConfig, data: Option<&str>) -> Result<()> {
+        let dir = plan.run.out_dir.clone().unwrap_or_default();
         let listed = self.descriptions();
-        if listed.is_empty() || plan.overwrite {
+        if listed.is_empty() || plan.run.overwrite {
             return Ok(());
         }
-        if !plan.resume {
+        if !plan.run.resume {
             return Err(Error::invalid(
                 "output folder",
                 format!(

@@ -11,7 +11,7 @@
 //! an interrupted run resumes (`resume = true`) exactly where it was last saved; the state
 //! stays when training ends, so a finished run can be continued to a larger epoch cap.
 //!
-//! Before any training, [`train_hierarchy`] checks the plan (step sizes unique and positive,
+//! Before any training, [`train_hierarchy`] checks the spec and run (step sizes unique and positive,
 //! each fitting the trajectories), the data (no NaN or infinity: [`crate::data::check_finite`])
 //! and the folder: it takes the folder's [`FolderLock`] (a second process is refused, naming
 //! the first one's PID), and applies the rules of [`super::existing`] to checkpoints already
@@ -27,35 +27,13 @@ use super::checkpoint::checkpoint_stem;
 use super::existing::{expected_for, finished_report, inspect, Existing, Found};
 use super::resnet::{check_arch, ResNetStepper};
 use super::resume::RunInfo;
+use super::spec::{HierarchySpec, Plan, TrainRun};
 use super::state_file::{complete_group_saves, repair_model_files};
 use super::train::{Progress, TrainConfig, TrainReport, Trainer};
 use super::windows::{windows_of, StepperData};
 use crate::data::check_finite;
 use crate::io::FolderLock;
 use crate::{Error, Result};
-
-/// What to train.
-#[derive(Debug, Clone)]
-pub struct HierarchyPlan {
-    /// The data's name (e.g. `Hyperbolic`), recorded in and checked against checkpoints.
-    pub system: Option<String>,
-    /// Layer widths, shared by all steppers.
-    pub arch: Vec<usize>,
-    pub dt: f64,
-    /// Step sizes in units of dt.
-    pub steps: Vec<usize>,
-    /// Noise level of the data (for file names and metadata).
-    pub noise: f64,
-    /// Seed of the initial weights (stepper k uses `seed + k`).
-    pub seed: u32,
-    /// Where to write checkpoints (none: keep in memory only).
-    pub out_dir: Option<PathBuf>,
-    pub batched: bool,
-    /// Continue the checkpoints in `out_dir` (see [`super::existing`]).
-    pub resume: bool,
-    /// Replace the checkpoints of these step sizes in `out_dir`, starting again.
-    pub overwrite: bool,
-}
 
 /// What [`preflight`] found: the folder's lock (hold it while loading data and training) and
 /// the existing checkpoints, one line each.
@@ -65,16 +43,18 @@ pub struct Preflight {
     pub existing: Vec<String>,
 }
 
-/// Check `plan` and `cfg`, lock the output folder and apply the rules for existing
+/// Check `spec` and `run`, lock the output folder and apply the rules for existing
 /// checkpoints, without touching any data; [`train_hierarchy`] repeats these checks.
-pub fn preflight(plan: &HierarchyPlan, cfg: &TrainConfig, device: &Device) -> Result<Preflight> {
+pub fn preflight(spec: &HierarchySpec, run: &TrainRun, device: &Device) -> Result<Preflight> {
+    let plan = &Plan { spec, run };
+    let cfg = &spec.train;
     cfg.validate()?;
     check_plan(plan)?;
-    let lock = match &plan.out_dir {
+    let lock = match &plan.run.out_dir {
         Some(dir) => Some(FolderLock::acquire(dir, "training steppers")?),
         None => None,
     };
-    if let Some(dir) = &plan.out_dir {
+    if let Some(dir) = &plan.run.out_dir {
         complete_group_saves(dir)?;
     }
     let existing = inspect(plan, device)?;
@@ -85,40 +65,40 @@ pub fn preflight(plan: &HierarchyPlan, cfg: &TrainConfig, device: &Device) -> Re
     })
 }
 
-fn check_plan(plan: &HierarchyPlan) -> Result<()> {
-    check_arch(&plan.arch)?;
-    if plan.steps.is_empty() {
+fn check_plan(plan: &Plan) -> Result<()> {
+    check_arch(&plan.spec.arch)?;
+    if plan.spec.steps.is_empty() {
         return Err(Error::invalid("step sizes", "give at least one"));
     }
-    if let Some(k) = plan.steps.iter().find(|&&k| k == 0) {
+    if let Some(k) = plan.spec.steps.iter().find(|&&k| k == 0) {
         return Err(Error::invalid(
             "step sizes",
             format!("must be at least 1, got {k}"),
         ));
     }
-    let mut seen = plan.steps.clone();
+    let mut seen = plan.spec.steps.clone();
     seen.sort_unstable();
     if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
         return Err(Error::invalid(
             "step sizes",
             format!(
                 "{} is given twice in {:?}; give each once",
-                w[0], plan.steps
+                w[0], plan.spec.steps
             ),
         ));
     }
-    let dt_ok = plan.dt.is_finite() && plan.dt > 0.0;
-    let noise_ok = plan.noise.is_finite() && plan.noise >= 0.0;
+    let dt_ok = plan.run.dt.is_finite() && plan.run.dt > 0.0;
+    let noise_ok = plan.run.noise.is_finite() && plan.run.noise >= 0.0;
     if !(dt_ok && noise_ok) {
         return Err(Error::invalid(
             "plan",
             format!(
                 "dt must be > 0 and noise >= 0, got {} and {}",
-                plan.dt, plan.noise
+                plan.run.dt, plan.run.noise
             ),
         ));
     }
-    if plan.resume && plan.overwrite {
+    if plan.run.resume && plan.run.overwrite {
         return Err(Error::invalid(
             "resume",
             "resume and overwrite exclude each other",
@@ -129,8 +109,8 @@ fn check_plan(plan: &HierarchyPlan) -> Result<()> {
 
 /// Error unless every step size has windows of `n_forward` steps in trajectories of
 /// `n_points` points.
-fn check_steps_fit(plan: &HierarchyPlan, n_points: usize, n_forward: usize) -> Result<()> {
-    for &k in &plan.steps {
+fn check_steps_fit(plan: &Plan, n_points: usize, n_forward: usize) -> Result<()> {
+    for &k in &plan.spec.steps {
         let need = k.saturating_mul(n_forward).saturating_add(1);
         if need > n_points {
             return Err(Error::invalid(
@@ -144,23 +124,26 @@ fn check_steps_fit(plan: &HierarchyPlan, n_points: usize, n_forward: usize) -> R
     Ok(())
 }
 
-/// Train every step size of `plan` on trajectories `train` / `val` (`[n, points, dim]`).
-/// Returns the best-validation stepper and report per step size, in the order of `plan.steps`.
+/// Train every step size of `spec` on trajectories `train` / `val` (`[n, points, dim]`), as
+/// `run` says (folder, resume or overwrite). Returns the best-validation stepper and report per
+/// step size, in the order of `spec.steps`.
 pub fn train_hierarchy(
-    plan: &HierarchyPlan,
+    spec: &HierarchySpec,
+    run: &TrainRun,
     train: ArrayView3<f64>,
     val: ArrayView3<f64>,
-    cfg: &TrainConfig,
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+    let plan = &Plan { spec, run };
+    let cfg = &spec.train;
     cfg.validate()?;
     check_plan(plan)?;
-    let dim = plan.arch.first().copied().unwrap_or(0);
+    let dim = plan.spec.arch.first().copied().unwrap_or(0);
     if train.dim().2 != dim || val.dim().2 != dim {
         return Err(Error::shape(
             "trajectories",
-            format!("[n, points, {dim}] (arch {:?})", plan.arch),
+            format!("[n, points, {dim}] (arch {:?})", plan.spec.arch),
             format!("{:?} and {:?}", train.dim(), val.dim()),
         ));
     }
@@ -177,41 +160,41 @@ pub fn train_hierarchy(
     check_finite(train, "training trajectories")?;
     check_finite(val, "validation trajectories")?;
     check_steps_fit(plan, train.dim().1.min(val.dim().1), cfg.n_forward)?;
-    let _lock = match &plan.out_dir {
+    let _lock = match &plan.run.out_dir {
         Some(dir) => Some(FolderLock::acquire(dir, "training steppers")?),
         None => None,
     };
-    if let Some(dir) = &plan.out_dir {
+    if let Some(dir) = &plan.run.out_dir {
         complete_group_saves(dir)?;
     }
     // what the checkpoints record of their data: a resume on other data is refused
     let data_sha256 = crate::data::trajectories_sha256(&[train, val]);
     let existing = inspect(plan, device)?;
     existing.policy_error(plan, cfg, Some(&data_sha256))?;
-    if plan.overwrite {
+    if plan.run.overwrite {
         existing.remove_all()?;
     }
     let info = RunInfo {
-        system: plan.system.clone(),
-        noise: plan.noise,
-        seed: Some(plan.seed),
+        system: plan.run.system.clone(),
+        noise: plan.run.noise,
+        seed: Some(plan.spec.weight_seed),
         data_sha256: Some(data_sha256),
     };
     let mut results: Vec<Option<(ResNetStepper, TrainReport)>> =
-        plan.steps.iter().map(|_| None).collect();
+        plan.spec.steps.iter().map(|_| None).collect();
     // Steps to resume, keyed by the epoch they continue from (one trainer shares one epoch).
     let (mut fresh, mut resumed): (Vec<usize>, Vec<(usize, usize)>) = (Vec::new(), Vec::new());
     for (i, slot) in existing_or_empty(&existing, plan).into_iter().enumerate() {
         match slot {
-            Some(Found::ModelOnly(s, meta)) if !plan.overwrite => {
+            Some(Found::ModelOnly(s, meta)) if !plan.run.overwrite => {
                 results[i] = Some((s.to_device(device)?, finished_report(meta, cfg)));
             }
-            Some(Found::State(st)) if !plan.overwrite => resumed.push((st.epoch(), i)),
+            Some(Found::State(st)) if !plan.run.overwrite => resumed.push((st.epoch(), i)),
             _ => fresh.push(i),
         }
     }
     let mut groups: Vec<(bool, Vec<usize>)> = Vec::new();
-    if plan.batched {
+    if plan.spec.batched {
         groups.push((false, fresh));
         resumed.sort_unstable();
         for chunk in resumed.chunk_by(|a, b| a.0 == b.0) {
@@ -241,7 +224,7 @@ pub fn train_hierarchy(
     }
     results
         .into_iter()
-        .zip(&plan.steps)
+        .zip(&plan.spec.steps)
         .map(|(r, k)| {
             r.ok_or_else(|| {
                 Error::invalid(
@@ -254,9 +237,9 @@ pub fn train_hierarchy(
 }
 
 /// What the folder holds for each step of the plan (nothing without a folder).
-fn existing_or_empty<'a>(existing: &'a Existing, plan: &HierarchyPlan) -> Vec<Option<&'a Found>> {
+fn existing_or_empty<'a>(existing: &'a Existing, plan: &Plan) -> Vec<Option<&'a Found>> {
     if existing.slots.is_empty() {
-        return plan.steps.iter().map(|_| None).collect();
+        return plan.spec.steps.iter().map(|_| None).collect();
     }
     existing.slots.iter().map(|s| Some(&s.found)).collect()
 }
@@ -273,7 +256,7 @@ fn cpu_workers(device: &Device, n_groups: usize) -> usize {
 /// Train `groups` on `workers` threads; progress reports reach `progress` on this thread.
 #[allow(clippy::too_many_arguments)]
 fn train_groups_parallel(
-    plan: &HierarchyPlan,
+    plan: &Plan,
     groups: &[(bool, Vec<usize>)],
     train: ArrayView3<f64>,
     val: ArrayView3<f64>,
@@ -334,11 +317,11 @@ fn train_groups_parallel(
     })
 }
 
-/// Train the steppers `group` (indices into `plan.steps`) in one trainer, from scratch or
-/// (`resume`) from their states in `plan.out_dir`, saving there after every check.
+/// Train the steppers `group` (indices into `plan.spec.steps`) in one trainer, from scratch or
+/// (`resume`) from their states in `plan.run.out_dir`, saving there after every check.
 #[allow(clippy::too_many_arguments)]
 fn train_group(
-    plan: &HierarchyPlan,
+    plan: &Plan,
     group: &[usize],
     resume: bool,
     train: ArrayView3<f64>,
@@ -348,7 +331,7 @@ fn train_group(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Vec<(usize, (ResNetStepper, TrainReport))>> {
-    let steps: Vec<usize> = group.iter().map(|&i| plan.steps[i]).collect();
+    let steps: Vec<usize> = group.iter().map(|&i| plan.spec.steps[i]).collect();
     let data = steps
         .iter()
         .map(|&k| {
@@ -358,10 +341,10 @@ fn train_group(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let stems: Vec<PathBuf> = match &plan.out_dir {
+    let stems: Vec<PathBuf> = match &plan.run.out_dir {
         Some(dir) => steps
             .iter()
-            .map(|&k| checkpoint_stem(dir, k, plan.noise))
+            .map(|&k| checkpoint_stem(dir, k, plan.run.noise))
             .collect(),
         None => Vec::new(),
     };
@@ -378,10 +361,10 @@ fn train_group(
             .iter()
             .map(|&k| {
                 ResNetStepper::new(
-                    &plan.arch,
+                    &plan.spec.arch,
                     k,
-                    plan.dt,
-                    plan.seed.wrapping_add(k as u32),
+                    plan.run.dt,
+                    plan.spec.weight_seed.wrapping_add(k as u32),
                     device,
                 )
             })

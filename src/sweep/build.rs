@@ -82,7 +82,7 @@ pub fn all_ode(
     for &system in systems {
         let problem = system.problem().select(quick);
         for &noise in noises {
-            for &step in &problem.steps {
+            for &step in &problem.hierarchy.steps {
                 let id = format!("train-{}-{}-D{step}", problem.folder, noise_tag(noise));
                 let exp = if noise == 0.0 {
                     "model-training"

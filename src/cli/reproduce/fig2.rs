@@ -14,7 +14,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         .select(quick)
         .with_epoch_cap(args.epochs);
     let dev = args.device()?;
-    cfg.batched = dev.is_cuda();
+    cfg.hierarchy.batched = dev.is_cuda();
     eprintln!(
         "Figure 2{}: harmonic oscillator, {} / {} / {} trajectories of {} points, steppers {:?} x dt {}, {} epochs",
         if quick { " (quick mode)" } else { "" },
@@ -22,16 +22,16 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         cfg.sizes.n_val,
         cfg.sizes.n_test,
         cfg.sizes.n_points,
-        cfg.steps,
+        cfg.hierarchy.steps,
         cfg.dt,
-        cfg.train.epochs
+        cfg.hierarchy.train.epochs
     );
     let data = fig2::make_data(&cfg)?;
     // Quick and full runs keep their checkpoints apart, so neither resumes from the other.
     let models = args.models.join(if quick { "fig2-quick" } else { "fig2" });
     let bar = std::io::stderr()
         .is_terminal()
-        .then(|| Progress::bar("training", cfg.train.epochs as u64));
+        .then(|| Progress::bar("training", cfg.hierarchy.train.epochs as u64));
     let trained = fig2::train_steppers(&cfg, &data, &dev, Some(&models), &mut |p| match &bar {
         Some(bar) => {
             bar.set_position(p.epoch as u64);

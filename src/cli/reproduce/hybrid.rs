@@ -8,7 +8,6 @@ use hits::experiments::hybrid::{self, results_dir, PAPER_H};
 use hits::experiments::multiscale_hits::ORIGINAL_MODELS;
 use hits::experiments::ode::ensure_data;
 use hits::forecast::StepperSet;
-use hits::problem::OdeProblem;
 
 use super::multiscale_hits::{config, obtain_with_progress, systems};
 use super::ReproduceArgs;
@@ -19,12 +18,10 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     for kind in systems(args) {
         let start = Instant::now();
         let full = config(args, kind, quick, dev.is_cuda());
-        let largest = full.steps.iter().copied().max().unwrap_or(1);
+        let largest = full.hierarchy.steps.iter().copied().max().unwrap_or(1);
         // Only the coarse stepper is needed: train (or load) that one alone.
-        let cfg = OdeProblem {
-            steps: vec![largest],
-            ..full
-        };
+        let mut cfg = full;
+        cfg.hierarchy.steps = vec![largest];
         eprintln!(
             "{kind}{}: {} test trajectories of {} points, coarse stepper {largest} dt, RK4 h = {:?} dt",
             if quick { " (quick mode)" } else { "" },

@@ -23,15 +23,15 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     for system in systems {
         let start = Instant::now();
         let mut cfg = system.problem().select(quick).with_epoch_cap(args.epochs);
-        cfg.batched = dev.is_cuda();
+        cfg.hierarchy.batched = dev.is_cuda();
         eprintln!(
             "{system}{}: arch {:?}, steps {:?} x dt {}, up to {} epochs, {} on {}",
             if quick { " (quick mode)" } else { "" },
-            cfg.arch,
-            cfg.steps,
+            cfg.hierarchy.arch,
+            cfg.hierarchy.steps,
             cfg.dt,
-            cfg.train.epochs,
-            if cfg.batched {
+            cfg.hierarchy.train.epochs,
+            if cfg.hierarchy.batched {
                 "batched"
             } else {
                 "one after the other"
@@ -39,7 +39,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             if dev.is_cuda() { "CUDA" } else { "CPU" }
         );
         let data = ensure_data(&cfg, 0.0, &args.data_dir)?;
-        let total = (cfg.train.epochs * cfg.steps.len()) as u64;
+        let total = (cfg.hierarchy.train.epochs * cfg.hierarchy.steps.len()) as u64;
         let bar = std::io::stderr()
             .is_terminal()
             .then(|| Progress::bar("training", total));
@@ -74,12 +74,12 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         let loaded = reports.iter().filter(|r| r.seconds == 0.0).count();
         let md = format!(
             "# {system}: training the steppers\n\narch {:?}, n_forward {}, minibatch {}, lr {}, up to {} epochs (check every {}).\n{loaded} of {} loaded from finished checkpoints under {}.\n\n{table}",
-            cfg.arch,
-            cfg.train.n_forward,
-            cfg.train.batch_size,
-            cfg.train.lr,
-            cfg.train.epochs,
-            cfg.train.eval_every,
+            cfg.hierarchy.arch,
+            cfg.hierarchy.train.n_forward,
+            cfg.hierarchy.train.batch_size,
+            cfg.hierarchy.train.lr,
+            cfg.hierarchy.train.epochs,
+            cfg.hierarchy.train.eval_every,
             reports.len(),
             cfg.dir_under(&args.models).display()
         );

@@ -32,16 +32,16 @@ pub(super) fn config(
 ) -> OdeProblem {
     let mut cfg = kind.problem().select(quick);
     if let Some(cap) = args.epochs {
-        if cap < cfg.train.epochs {
+        if cap < cfg.hierarchy.train.epochs {
             eprintln!(
                 "{kind}: training capped at {cap} epochs (configured {})",
-                cfg.train.epochs
+                cfg.hierarchy.train.epochs
             );
-            cfg.train.epochs = cap;
-            cfg.train.eval_every = cfg.train.eval_every.min(cap.max(1));
+            cfg.hierarchy.train.epochs = cap;
+            cfg.hierarchy.train.eval_every = cfg.hierarchy.train.eval_every.min(cap.max(1));
         }
     }
-    cfg.batched = on_cuda;
+    cfg.hierarchy.batched = on_cuda;
     cfg
 }
 
@@ -67,7 +67,7 @@ pub(super) fn obtain_with_progress(
 ) -> anyhow::Result<Steppers> {
     let bar = std::io::stderr()
         .is_terminal()
-        .then(|| Progress::bar("training", cfg.train.epochs as u64));
+        .then(|| Progress::bar("training", cfg.hierarchy.train.epochs as u64));
     let steppers = obtain_steppers(cfg, 0.0, data, models, pretrained, dev, &mut |p| {
         show_progress(&bar, p)
     })?;
@@ -90,7 +90,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             cfg.sizes.n_val,
             cfg.sizes.n_test,
             cfg.sizes.n_points,
-            cfg.steps,
+            cfg.hierarchy.steps,
             cfg.dt,
         );
         let data = ensure_data(&cfg, 0.0, &args.data_dir)?;

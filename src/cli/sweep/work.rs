@@ -118,10 +118,10 @@ fn experiment(name: &str) -> anyhow::Result<Experiment> {
 fn ode_problem(plan: &Plan, system: SystemKind) -> OdeProblem {
     let mut p = system.problem().select(plan.quick);
     if let Some(cap) = plan.settings.epochs {
-        p.train.epochs = p.train.epochs.min(cap.max(1));
-        p.train.eval_every = p.train.eval_every.min(p.train.epochs);
+        p.hierarchy.train.epochs = p.hierarchy.train.epochs.min(cap.max(1));
+        p.hierarchy.train.eval_every = p.hierarchy.train.eval_every.min(p.hierarchy.train.epochs);
     }
-    p.batched = false;
+    p.hierarchy.batched = false;
     p
 }
 
@@ -293,7 +293,7 @@ fn run_work(plan: &Plan, task: &Task, running: &RunningTask) -> anyhow::Result<V
         } => {
             hits::stepper::device::one_thread_per_matmul();
             let mut p = ode_problem(plan, *system);
-            p.steps = vec![*step];
+            p.hierarchy.steps = vec![*step];
             let data = ensure_data(&p, *noise, &s.data_dir)?;
             let dev = device(true)?;
             let trained =

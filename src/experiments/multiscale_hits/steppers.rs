@@ -103,7 +103,7 @@ pub fn obtain_steppers(
         let dir = root.join(&cfg.folder);
         if dir.is_dir() {
             let mut steppers = original_steppers(cfg, noise, &dir, device)?;
-            steppers.retain(|s| cfg.steps.contains(&s.step_size()));
+            steppers.retain(|s| cfg.hierarchy.steps.contains(&s.step_size()));
             let steps: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
             return Ok(Steppers {
                 reports: vec![],
@@ -132,6 +132,7 @@ pub fn obtain_steppers(
     }
     let dir = cfg.dir_under(models_root);
     let resumable: Vec<usize> = cfg
+        .hierarchy
         .steps
         .iter()
         .copied()
@@ -176,7 +177,7 @@ pub fn obtain_steppers(
         } else {
             format!(" (resumed {resumed:?})")
         },
-        cfg.train.epochs
+        cfg.hierarchy.train.epochs
     );
     Ok(Steppers {
         provenance: Provenance {
@@ -187,7 +188,7 @@ pub fn obtain_steppers(
             steps_imported: vec![],
             steps_loaded: loaded,
             steps_trained: trained,
-            epochs_cap: cfg.train.epochs,
+            epochs_cap: cfg.hierarchy.train.epochs,
             epochs: reports.iter().map(|r: &TrainReport| r.epochs).collect(),
             seconds: start.elapsed().as_secs_f64(),
         },

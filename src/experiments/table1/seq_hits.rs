@@ -38,7 +38,9 @@ use ndarray::{s, Array2, Array3, ArrayView1, ArrayView2};
 use super::HitsSeqConfig;
 use crate::forecast::{multiscale_forecast, Stepper};
 use crate::sequence::chunks::Chunks;
-use crate::stepper::{train_hierarchy, HierarchyPlan, Progress, ResNetStepper, TrainReport};
+use crate::stepper::{
+    train_hierarchy, HierarchySpec, Progress, ResNetStepper, TrainReport, TrainRun,
+};
 use crate::{Error, Result};
 
 /// Step sizes that fit a sequence of `n_frames` and the `n_forward` each trains with:
@@ -122,22 +124,23 @@ pub fn train_seq_hits(
         let arch = cfg
             .arch(step, dim)
             .ok_or_else(|| Error::invalid("steps", format!("no hidden width for step {step}")))?;
-        let plan = HierarchyPlan {
-            system: None,
-            arch,
-            dt: 1.0,
-            steps: vec![step],
-            noise: 0.0,
-            seed: cfg.seed,
+        // one stepper per spec: each step has its own width and n_forward (frames are dt = 1)
+        let mut spec = HierarchySpec::new(arch, vec![step], cfg.train.clone());
+        spec.train.n_forward = n_forward;
+        spec.weight_seed = cfg.seed;
+        let run = TrainRun {
             out_dir: out_dir.map(Path::to_path_buf),
-            batched: false,
             resume: true,
-            overwrite: false,
+            ..TrainRun::in_memory(1.0)
         };
-        let mut tc = cfg.train.clone();
-        tc.n_forward = n_forward;
-        let mut trained =
-            train_hierarchy(&plan, windows.view(), windows.view(), &tc, device, progress)?;
+        let mut trained = train_hierarchy(
+            &spec,
+            &run,
+            windows.view(),
+            windows.view(),
+            device,
+            progress,
+        )?;
         pairs.push(trained.pop().expect("one step size per plan"));
     }
     pairs.sort_by_key(|(s, _)| s.step_size());

@@ -9,7 +9,7 @@ use crate::problem::{
     paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
     PAPER_DATA_SEED,
 };
-use crate::stepper::TrainConfig;
+use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::systems::{components, components_mut, System, VectorField};
 
 /// Damped cubic oscillator: x' = -0.1 x^3 + 2 y^3, y' = -2 x^3 - 0.1 y^3.
@@ -67,11 +67,11 @@ pub fn cubic() -> OdeProblem {
             initial: InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
             integration: Integration::rk45(),
         },
-        arch: vec![2, 256, 256, 256, 2],
-        steps: paper_steps(),
-        train: TrainConfig::default(),
-        weight_seed: 0,
-        batched: false,
+        hierarchy: HierarchySpec::new(
+            vec![2, 256, 256, 256, 2],
+            paper_steps(),
+            TrainConfig::default(),
+        ),
         quick: false,
         reference: Some(PAPER),
         view: View {

@@ -13,7 +13,7 @@ use crate::data::Sizes;
 use crate::problem::{
     DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED,
 };
-use crate::stepper::TrainConfig;
+use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::systems::{components, components_mut, System, VectorField};
 
 /// Harmonic oscillator x' = y, y' = -x, whose flow is a clockwise rotation:
@@ -77,16 +77,16 @@ pub fn harmonic() -> OdeProblem {
             initial: InitialConditions::uniform(vec![(0.0, 2.0), (-PI, PI)]),
             integration: Integration::Exact(Arc::new(solution)),
         },
-        arch: vec![2, 32, 32, 2],
-        steps: (3..=10).map(|k| 1usize << k).collect(),
-        train: TrainConfig {
-            epochs: 20_000,
-            batch_size: sizes.n_train,
-            n_forward: 1,
-            ..TrainConfig::default()
-        },
-        weight_seed: 0,
-        batched: false,
+        hierarchy: HierarchySpec::new(
+            vec![2, 32, 32, 2],
+            (3..=10).map(|k| 1usize << k).collect(),
+            TrainConfig {
+                epochs: 20_000,
+                batch_size: sizes.n_train,
+                n_forward: 1,
+                ..TrainConfig::default()
+            },
+        ),
         quick: false,
         reference: None,
         view: View {

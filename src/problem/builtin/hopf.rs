@@ -10,7 +10,7 @@ use crate::problem::{
     paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
     PAPER_DATA_SEED,
 };
-use crate::stepper::TrainConfig;
+use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::systems::{components, components_mut, System, VectorField};
 
 /// Hopf normal form with the bifurcation parameter as a (constant) state: y = (mu, x, y).
@@ -71,11 +71,11 @@ pub fn hopf() -> OdeProblem {
             initial: InitialConditions::uniform(vec![(-0.2, 0.6), (-1.0, 2.0), (-1.0, 1.0)]),
             integration: Integration::rk45(),
         },
-        arch: vec![3, 128, 128, 128, 3],
-        steps: paper_steps(),
-        train: TrainConfig::default(),
-        weight_seed: 0,
-        batched: false,
+        hierarchy: HierarchySpec::new(
+            vec![3, 128, 128, 128, 3],
+            paper_steps(),
+            TrainConfig::default(),
+        ),
         quick: false,
         reference: Some(PAPER),
         view: View {

@@ -12,7 +12,7 @@ use crate::problem::{
     PAPER_DATA_SEED,
 };
 use crate::solvers::Tolerances;
-use crate::stepper::TrainConfig;
+use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::systems::{components, components_mut, System, VectorField};
 
 /// Steps of the warm-up before the first trajectory of each split.
@@ -88,11 +88,11 @@ pub fn lorenz() -> OdeProblem {
                 tolerances: Tolerances::scipy_default(),
             },
         },
-        arch: vec![3, 1024, 1024, 1024, 3],
-        steps: paper_steps(),
-        train: TrainConfig::default(),
-        weight_seed: 0,
-        batched: false,
+        hierarchy: HierarchySpec::new(
+            vec![3, 1024, 1024, 1024, 3],
+            paper_steps(),
+            TrainConfig::default(),
+        ),
         quick: false,
         reference: Some(PAPER),
         view: View {

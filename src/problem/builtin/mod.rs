@@ -144,11 +144,11 @@ mod tests {
 
     #[test]
     fn paper_settings() {
-        assert_eq!(cubic().arch, vec![2, 256, 256, 256, 2]);
+        assert_eq!(cubic().hierarchy.arch, vec![2, 256, 256, 256, 2]);
         assert_eq!(lorenz().sizes.counts(), [6400, 640, 640]);
         assert_eq!(hyperbolic().sizes.counts(), [1600, 320, 320]);
         assert_eq!(harmonic().sizes.total(), 700);
-        assert_eq!(van_der_pol().steps.last(), Some(&1024));
+        assert_eq!(van_der_pol().hierarchy.steps.last(), Some(&1024));
         assert_eq!(hopf().components, ["mu", "x", "y"]);
         assert_eq!(lorenz().dt, 0.0005);
     }

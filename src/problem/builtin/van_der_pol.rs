@@ -10,7 +10,7 @@ use crate::problem::{
     paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
     PAPER_DATA_SEED,
 };
-use crate::stepper::TrainConfig;
+use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::systems::{components, components_mut, System, VectorField};
 
 /// Van der Pol oscillator: x' = y, y' = mu (1 - x^2) y - x.
@@ -77,11 +77,11 @@ pub fn van_der_pol() -> OdeProblem {
             ),
             integration: Integration::rk45(),
         },
-        arch: vec![2, 128, 128, 128, 2],
-        steps: paper_steps(),
-        train: TrainConfig::default(),
-        weight_seed: 0,
-        batched: false,
+        hierarchy: HierarchySpec::new(
+            vec![2, 128, 128, 128, 2],
+            paper_steps(),
+            TrainConfig::default(),
+        ),
         quick: false,
         reference: Some(PAPER),
         view: View {
