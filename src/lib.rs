@@ -15,6 +15,7 @@
 //! | [`stepper`] | ResNet neural time-steppers: training, checkpoints, import of the original models |
 //! | [`baselines`] | LSTM, echo-state network and clockwork RNN sequence baselines (Table 1) |
 //! | [`forecast`] | uni-scale, multiscale and hybrid forecasts, model selection, errors |
+//! | [`hierarchy`] | [`hierarchy::Hierarchy`]: a trained hierarchy of steppers and the method's operations on it |
 //! | [`sequence`] | sequence data: Kuramoto-Sivashinsky, cylinder wake, Bach, flower video, SVD |
 //! | [`io`] | atomic file writes, one writer per folder (locks), removal of killed runs' temporary files |
 //! | [`plot`] | figures (lines, log axes, heat maps, images, GIFs) to PNG/SVG and inline in evcxr |
@@ -28,6 +29,7 @@ pub mod data;
 pub mod error;
 pub mod experiments;
 pub mod forecast;
+pub mod hierarchy;
 pub mod io;
 pub mod plot;
 pub mod prelude;

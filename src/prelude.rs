@@ -17,7 +17,7 @@
 
 pub use crate::data::{quick_mode, DataSet, Sizes};
 pub use crate::experiments::multiscale_hits::{
-    evaluate_steppers, obtain_steppers, MultiscaleResult, Provenance, Steppers,
+    evaluate_steppers, obtain_steppers, MultiscaleResult,
 };
 pub use crate::experiments::ode::{
     ensure_data, ensure_data_levels, ensure_steppers, ensure_steppers_with_reports,
@@ -28,6 +28,7 @@ pub use crate::forecast::{
     rk4_forecast, select_models, uni_scale_forecast, EvalOptions, Evaluation, ForecastRow,
     Selection, Stepper, StepperSet,
 };
+pub use crate::hierarchy::{Hierarchy, Provenance};
 pub use crate::plot::{phase_portrait, Axes, CellOutput, Color, Figure, Legend, Series, Table};
 pub use crate::problem::{
     cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, DataSource, GivenData, IncrementPlane,

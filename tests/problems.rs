@@ -107,7 +107,7 @@ fn a_system_defined_here_goes_through_data_steppers_selection_and_coupling() {
     let steppers = obtain_steppers(&problem, 0.0, &data, &models, None, &dev, &mut |_| {}).unwrap();
     assert_eq!(steppers.provenance.source, "trained");
     assert_eq!(steppers.steppers.len(), 3);
-    let result = evaluate_steppers(&problem, &steppers, &data, 0.0, &dev).unwrap();
+    let result = evaluate_steppers(&problem, &steppers, &data, 0.0).unwrap();
     let ms = result.multiscale_row();
     let variance = data.test.var(0.0);
     assert!(

@@ -40,7 +40,7 @@ use crate::data::DataSet;
 use crate::experiments::ode::ensure_data;
 use crate::forecast::{
     csv_table, evaluate as evaluate_rows, markdown_table, uni_scale_forecast, EvalOptions,
-    ForecastRow, Selection, Stepper, StepperSet,
+    ForecastRow, Selection, Stepper,
 };
 use crate::io::write_bytes_atomic;
 use crate::problem::OdeProblem;
@@ -50,7 +50,8 @@ use crate::{Error, Result};
 mod figures;
 mod steppers;
 
-pub use steppers::{obtain_steppers, Provenance, Steppers, ORIGINAL_MODELS};
+pub use crate::hierarchy::{Hierarchy, Provenance};
+pub use steppers::{obtain_steppers, ORIGINAL_MODELS};
 
 /// Index of the test trajectory drawn in the sample figure.
 pub const SAMPLE_TRAJECTORY: usize = 0;
@@ -177,12 +178,11 @@ pub fn evaluate(
 /// [`evaluate`] with obtained steppers, through a [`StepperSet`] (fused on the CPU).
 pub fn evaluate_steppers(
     problem: &OdeProblem,
-    steppers: &Steppers,
+    steppers: &Hierarchy,
     data: &DataSet,
     noise: f64,
-    device: &Device,
 ) -> Result<MultiscaleResult> {
-    let set = StepperSet::new(&steppers.steppers, device)?;
+    let set = steppers.set()?;
     evaluate(
         problem,
         &set.refs(),
@@ -204,7 +204,7 @@ pub fn run(
 ) -> Result<MultiscaleResult> {
     let data = ensure_data(cfg, 0.0, data_root)?;
     let steppers = obtain_steppers(cfg, 0.0, &data, models_root, pretrained, device, progress)?;
-    evaluate_steppers(cfg, &steppers, &data, 0.0, device)
+    evaluate_steppers(cfg, &steppers, &data, 0.0)
 }
 
 /// The JSON summary of one system's result (`summary.json`), for reports.

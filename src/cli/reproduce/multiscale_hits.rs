@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use hits::experiments::multiscale_hits::{
-    evaluate_steppers, obtain_steppers, results_dir, Steppers, ORIGINAL_MODELS,
+    evaluate_steppers, obtain_steppers, results_dir, Hierarchy, ORIGINAL_MODELS,
 };
 use hits::experiments::ode::ensure_data;
 use hits::problem::OdeProblem;
@@ -64,7 +64,7 @@ pub(super) fn obtain_with_progress(
     models: &Path,
     pretrained: Option<&Path>,
     dev: &candle_core::Device,
-) -> anyhow::Result<Steppers> {
+) -> anyhow::Result<Hierarchy> {
     let bar = std::io::stderr()
         .is_terminal()
         .then(|| Progress::bar("training", cfg.hierarchy.train.epochs as u64));
@@ -100,7 +100,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             "{kind}: steppers {} in {:.1} s: {}",
             p.source, p.seconds, p.detail
         );
-        let result = evaluate_steppers(&cfg, &steppers, &data, 0.0, &dev)?;
+        let result = evaluate_steppers(&cfg, &steppers, &data, 0.0)?;
         println!("\n{}", result.table_markdown());
         println!(
             "{kind}: selected step sizes {:?} dt (validation MSE {:.3e})",

@@ -2,7 +2,7 @@
 //! public PyTorch models, loaded from finished checkpoints, or trained (fresh or resumed) now.
 //!
 //! [`obtain_steppers`] wraps [`crate::experiments::ode::ensure_steppers_with_reports`] and
-//! [`crate::experiments::ode::original_steppers`] and returns the steppers with a
+//! [`crate::experiments::ode::original_steppers`] and returns a [`Hierarchy`] with a
 //! [`Provenance`] that every table and JSON summary of the experiments carries, so no result
 //! hides whether it was made with the paper's own weights or with a (possibly capped) training
 //! run of ours.
@@ -11,10 +11,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::Device;
-use serde::{Deserialize, Serialize};
 
 use crate::data::DataSet;
 use crate::experiments::ode::{ensure_steppers_with_reports, original_steppers};
+use crate::hierarchy::{Hierarchy, Provenance};
 use crate::problem::OdeProblem;
 use crate::stepper::checkpoint::{checkpoint_stem, with_suffix};
 use crate::stepper::{Progress, ResNetStepper, TrainReport};
@@ -23,65 +23,6 @@ use crate::Result;
 /// Where the authors' public PyTorch models are expected, relative to the crate root:
 /// `<ORIGINAL_MODELS>/<System>/model_D<k>_noise<n>.pt` (Hyperbolic, Cubic, VanDerPol, Hopf).
 pub const ORIGINAL_MODELS: &str = "../shared/data/original_models";
-
-/// How the steppers of an experiment were obtained.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Provenance {
-    /// Quick mode (tiny data and nets) or the paper's sizes.
-    pub quick: bool,
-    /// The authors' models were asked for (`--pretrained`).
-    pub pretrained: bool,
-    /// `imported`, `loaded`, `trained`, `mixed` (some loaded, some trained) or `exact` (known flows).
-    pub source: String,
-    /// One line for people: what was done, from where.
-    pub detail: String,
-    /// Step sizes imported from the original models.
-    pub steps_imported: Vec<usize>,
-    /// Step sizes loaded from finished checkpoints.
-    pub steps_loaded: Vec<usize>,
-    /// Step sizes trained in this run (fresh or resumed).
-    pub steps_trained: Vec<usize>,
-    /// The epoch limit of the training settings (a `--epochs` cap shows here).
-    pub epochs_cap: usize,
-    /// Epochs each stepper was trained for, by step size (empty for imported models).
-    pub epochs: Vec<usize>,
-    /// Wall time of obtaining the steppers (training, loading or importing) [s].
-    pub seconds: f64,
-}
-
-impl Provenance {
-    /// For steppers that are not learned (exact flow maps, RK4): `detail` says which.
-    pub fn exact(detail: impl Into<String>) -> Provenance {
-        Provenance {
-            quick: false,
-            pretrained: false,
-            source: "exact".into(),
-            detail: detail.into(),
-            steps_imported: vec![],
-            steps_loaded: vec![],
-            steps_trained: vec![],
-            epochs_cap: 0,
-            epochs: vec![],
-            seconds: 0.0,
-        }
-    }
-}
-
-/// Steppers sorted by step size, with how they were obtained.
-#[derive(Debug)]
-pub struct Steppers {
-    pub steppers: Vec<ResNetStepper>,
-    /// Training reports (checkpoints: from their metadata; empty for imported models).
-    pub reports: Vec<TrainReport>,
-    pub provenance: Provenance,
-}
-
-impl Steppers {
-    /// The stepper of the largest step size (the hybrid's coarse stepper).
-    pub fn largest(&self) -> Option<&ResNetStepper> {
-        self.steppers.last()
-    }
-}
 
 /// The steppers of `cfg` at `noise`: with `pretrained = Some(root)` the authors' models of
 /// `root/<folder>/` are imported when that folder exists (Lorenz has none: then the steppers
@@ -96,7 +37,7 @@ pub fn obtain_steppers(
     pretrained: Option<&Path>,
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<Steppers> {
+) -> Result<Hierarchy> {
     let start = Instant::now();
     let mut note = String::new();
     if let Some(root) = pretrained {
@@ -105,25 +46,22 @@ pub fn obtain_steppers(
             let mut steppers = original_steppers(cfg, noise, &dir, device)?;
             steppers.retain(|s| cfg.hierarchy.steps.contains(&s.step_size()));
             let steps: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
-            return Ok(Steppers {
-                reports: vec![],
-                provenance: Provenance {
-                    quick: cfg.quick,
-                    pretrained: true,
-                    source: "imported".into(),
-                    detail: format!(
-                        "the authors' PyTorch models, imported from {}",
-                        dir.display()
-                    ),
-                    steps_imported: steps,
-                    steps_loaded: vec![],
-                    steps_trained: vec![],
-                    epochs_cap: 0,
-                    epochs: vec![],
-                    seconds: start.elapsed().as_secs_f64(),
-                },
-                steppers,
-            });
+            let provenance = Provenance {
+                quick: cfg.quick,
+                pretrained: true,
+                source: "imported".into(),
+                detail: format!(
+                    "the authors' PyTorch models, imported from {}",
+                    dir.display()
+                ),
+                steps_imported: steps,
+                steps_loaded: vec![],
+                steps_trained: vec![],
+                epochs_cap: 0,
+                epochs: vec![],
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            return Hierarchy::new(steppers, vec![], provenance, device.clone());
         }
         note = format!(
             "no original models at {} (trained instead); ",
@@ -179,20 +117,17 @@ pub fn obtain_steppers(
         },
         cfg.hierarchy.train.epochs
     );
-    Ok(Steppers {
-        provenance: Provenance {
-            quick: cfg.quick,
-            pretrained: pretrained.is_some(),
-            source: source.into(),
-            detail,
-            steps_imported: vec![],
-            steps_loaded: loaded,
-            steps_trained: trained,
-            epochs_cap: cfg.hierarchy.train.epochs,
-            epochs: reports.iter().map(|r: &TrainReport| r.epochs).collect(),
-            seconds: start.elapsed().as_secs_f64(),
-        },
-        steppers,
-        reports,
-    })
+    let provenance = Provenance {
+        quick: cfg.quick,
+        pretrained: pretrained.is_some(),
+        source: source.into(),
+        detail,
+        steps_imported: vec![],
+        steps_loaded: loaded,
+        steps_trained: trained,
+        epochs_cap: cfg.hierarchy.train.epochs,
+        epochs: reports.iter().map(|r: &TrainReport| r.epochs).collect(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Hierarchy::new(steppers, reports, provenance, device.clone())
 }
