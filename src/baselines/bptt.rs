@@ -1,4 +1,4 @@
-//! Hand-written back-propagation through time for whole-sequence training ([`super::whole`]):
+//! Hand-written back-propagation through time for whole-sequence training ([`super::train`]):
 //! the teacher-forced one-step MSE of one sequence and its exact gradient, for the LSTM and the
 //! CW-RNN, with candle tensor ops on any device (no autograd graph).
 //!

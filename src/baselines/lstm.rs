@@ -20,11 +20,10 @@ use candle_core::{DType, Device, Tensor, Var};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::config::{BaselineTrainConfig, TrainHistory};
 use super::save::{load_model, save_model, BaselineMeta};
 use super::sizing::{parameter_count, BaselineKind};
-use super::train::{
-    to_array2, train_loop, uniform_tensor, BaselineTrainConfig, TrainHistory, Unroll,
-};
+use super::train::{to_array2, train_loop, uniform_tensor, Unroll};
 use super::{check_first, SequenceModel};
 use crate::rng::RandomState;
 use crate::{Error, Result};

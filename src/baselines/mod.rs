@@ -21,9 +21,9 @@
 //! | [`lstm`] | [`Lstm`]: one LSTM layer (PyTorch gate layout) and a linear read-out |
 //! | [`esn`] | [`Esn`]: random sparse reservoir of spectral radius 0.9, ridge read-out |
 //! | [`cwrnn`] | [`CwRnn`]: clockwork RNN, modules with periods `4^i` |
-//! | [`train`] | [`BaselineTrainConfig`], [`TrainHistory`]: whole-sequence or truncated-window training |
-//! | [`whole`] | the whole-sequence loop (one Adam step per epoch, best weights kept) |
-//! | [`state`] | its training state on disk, continued exactly after an interruption |
+//! | [`config`] | [`BaselineTrainConfig`], [`BaselineWindows`], [`TrainHistory`]: the settings and record of training |
+//! | [`train`] | the training loops: the whole sequence (one Adam step per epoch, best weights kept) or truncated windows |
+//! | [`state`] | the whole-sequence loop's state on disk, continued exactly after an interruption |
 //! | [`bptt`] | hand-written back-propagation through time of the LSTM and CW-RNN |
 //! | [`sizing`] | [`parameter_count`], [`match_parameters`]: the sizing rule (roundest size within 2 %) |
 //! | [`save`] | safetensors + JSON checkpoints |
@@ -44,6 +44,7 @@
 use ndarray::{Array2, ArrayView1};
 
 pub mod bptt;
+pub mod config;
 pub mod cwrnn;
 pub mod esn;
 pub mod lstm;
@@ -52,8 +53,8 @@ pub mod save;
 pub mod sizing;
 pub mod state;
 pub mod train;
-pub mod whole;
 
+pub use config::{BaselineTrainConfig, BaselineWindows, TrainHistory};
 pub use cwrnn::{CwRnn, CwRnnConfig};
 pub use esn::{Esn, EsnConfig};
 pub use lstm::{Lstm, LstmConfig};
@@ -61,7 +62,6 @@ pub use sizing::{
     match_parameters, mlp_parameter_count, parameter_count, trained_parameter_count, BaselineKind,
     SIZE_TOLERANCE,
 };
-pub use train::{BaselineTrainConfig, BaselineWindows, TrainHistory};
 
 /// A sequence model that generates a whole sequence from its first frame.
 pub trait SequenceModel {

@@ -11,9 +11,9 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::config::TrainHistory;
 use super::esn::EsnConfig;
 use super::sizing::{parameter_count, BaselineKind};
-use super::train::TrainHistory;
 use crate::io::write_bytes_atomic;
 use crate::stepper::checkpoint::{
     load_json, load_tensors, save_tensors, stem_of, to_json, with_suffix,

@@ -9,7 +9,7 @@
 //! settings except the epoch cap, and a SHA-256 of the training sequence.
 //!
 //! Training continues from a state only when all three match, and then exactly: the loop of
-//! [`super::whole`] has no randomness after the initial weights, so a run interrupted and
+//! Whole-sequence training ([`super::train`]) has no randomness after the initial weights, so a run interrupted and
 //! continued any number of times ends with the same weights and history as one uninterrupted
 //! run (tested in `tests/baselines_resume.rs`). The epoch cap may be raised: a state of a
 //! 1000-epoch run continues to 10 000 as if the run had been started with 10 000.
@@ -27,7 +27,7 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::train::{BaselineTrainConfig, TrainHistory};
+use super::config::{BaselineTrainConfig, TrainHistory};
 use crate::stepper::checkpoint::{load_tensors, parse_json, save_tensors};
 use crate::stepper::{Adam, AdamConfig};
 use crate::{Error, Result};

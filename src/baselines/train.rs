@@ -15,7 +15,7 @@
 //! at most `target_loss` (1e-8). The last epoch is looked at too, so a run of any length keeps
 //! something; the model returned has the kept weights. (The original compares the loss computed
 //! before an epoch's step and saves the weights after it; here the weights kept are the ones that
-//! loss was computed with.) See [`super::whole`].
+//! loss was computed with.) See `train_whole` below.
 //!
 //! **Truncated windows** (an option): one Adam step per epoch on a minibatch of `batch` windows:
 //! window `b` starts at a random frame `s_b` (distinct starts, [`crate::stepper::MinibatchSampler`]
@@ -33,159 +33,16 @@
 //!
 //! Training runs on the device given (f32); the trained weights stay there.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device, Tensor, Var};
-use ndarray::ArrayView2;
-use serde::{Deserialize, Serialize};
+use ndarray::{s, ArrayView2};
+
+use super::config::{BaselineTrainConfig, BaselineWindows, TrainHistory};
+use super::state::{StateFile, SAVE_EVERY};
 
 use crate::stepper::{Adam, AdamConfig, MinibatchSampler};
 use crate::{Error, Result};
-
-/// What one epoch of baseline training sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BaselineWindows {
-    /// The whole sequence at once, every frame in the loss (the original's training).
-    WholeSequence,
-    /// `batch` random windows of `seq_len` steps (truncated back-propagation through time).
-    Truncated { seq_len: usize, batch: usize },
-}
-
-/// Training settings shared by the LSTM and the CW-RNN.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaselineTrainConfig {
-    /// Adam steps (one per epoch).
-    pub epochs: usize,
-    /// Adam learning rate.
-    pub lr: f64,
-    /// The whole sequence per epoch, or truncated windows.
-    pub windows: BaselineWindows,
-    /// Seed of the initial weights (and of the window starts).
-    pub seed: u64,
-    /// Epochs between two looks at the loss (record, progress call, best weights kept).
-    pub eval_every: usize,
-    /// Stop once the kept loss is at most this (whole-sequence training).
-    pub target_loss: f64,
-    /// Whole-sequence training: where the training state is kept (written at every look at the
-    /// loss and at least every [`super::state::SAVE_EVERY`] of training) and, when the file is
-    /// there, what training continues from, exactly ([`super::state`]). `None`: nothing is
-    /// written. A place, not a setting: it is not serialised.
-    #[serde(skip)]
-    pub state_file: Option<std::path::PathBuf>,
-}
-
-impl BaselineTrainConfig {
-    /// The original's: the whole sequence, 10 000 epochs, lr 1e-3, the loss looked at (and the
-    /// best weights kept) every 1000 epochs, stop at 1e-8.
-    pub fn paper() -> Self {
-        BaselineTrainConfig {
-            epochs: 10_000,
-            lr: 1e-3,
-            windows: BaselineWindows::WholeSequence,
-            seed: 0,
-            eval_every: 1000,
-            target_loss: 1e-8,
-            state_file: None,
-        }
-    }
-
-    /// A short run for tests and quick mode: the whole sequence, 300 epochs, looked at every 50.
-    pub fn quick() -> Self {
-        BaselineTrainConfig {
-            epochs: 300,
-            eval_every: 50,
-            ..Self::paper()
-        }
-    }
-
-    /// The truncated-window trainer instead: windows of `seq_len` steps, `batch` per epoch.
-    pub fn truncated(self, seq_len: usize, batch: usize) -> Self {
-        BaselineTrainConfig {
-            windows: BaselineWindows::Truncated { seq_len, batch },
-            ..self
-        }
-    }
-
-    /// Check the settings against a sequence of `n_frames` frames.
-    pub fn validate(&self, n_frames: usize) -> Result<()> {
-        if let BaselineWindows::Truncated { seq_len, batch } = self.windows {
-            if seq_len == 0 || seq_len >= n_frames {
-                return Err(Error::invalid(
-                    "seq_len",
-                    format!(
-                        "must be in 1..{n_frames} (frames - 1) for a sequence of {n_frames} frames, got {seq_len}"
-                    ),
-                ));
-            }
-            if batch == 0 {
-                return Err(Error::invalid("batch", "must be at least 1, got 0"));
-            }
-        }
-        if self.eval_every == 0 || self.epochs == 0 {
-            return Err(Error::invalid(
-                "epochs / eval_every",
-                format!(
-                    "must be at least 1, got {} / {}",
-                    self.epochs, self.eval_every
-                ),
-            ));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::invalid(
-                "lr",
-                format!("must be positive, got {}", self.lr),
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl Default for BaselineTrainConfig {
-    fn default() -> Self {
-        Self::paper()
-    }
-}
-
-/// What training did: the recorded losses, the kept weights' loss and the wall time.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TrainHistory {
-    /// Epoch of each record.
-    pub epochs: Vec<usize>,
-    /// Whole sequence: the loss at that epoch (of the weights before its step); truncated
-    /// windows: the mean minibatch loss since the previous record.
-    pub loss: Vec<f64>,
-    /// Wall time of the training loop, seconds.
-    pub seconds: f64,
-    /// Whole sequence: the epoch whose weights were kept (`None`: the final weights, as the
-    /// truncated trainer returns).
-    #[serde(default)]
-    pub best_epoch: Option<usize>,
-    /// The loss of the kept weights (whole sequence), else the last record.
-    #[serde(default)]
-    pub best_loss: f64,
-    /// Training stopped at `target_loss` before the last epoch.
-    #[serde(default)]
-    pub stopped_early: bool,
-}
-
-impl TrainHistory {
-    /// The loss of the returned weights in words, e.g. `best loss 1.2e-3 at epoch 9000`.
-    pub fn summary(&self) -> String {
-        let ran = self.epochs.last().copied().unwrap_or(0);
-        match self.best_epoch {
-            Some(e) => format!(
-                "{ran} epochs{}, kept epoch {e} (loss {:.2e})",
-                if self.stopped_early {
-                    " (stopped at the target loss)"
-                } else {
-                    ""
-                },
-                self.best_loss
-            ),
-            None => format!("{ran} epochs, final loss {:.2e}", self.best_loss),
-        }
-    }
-}
 
 /// A recurrent baseline as the trainers see it (implemented by the trainable baselines on their
 /// parameter `Var`s, in the order of their tensor names).
@@ -268,9 +125,7 @@ pub(crate) fn train_loop(
     check_sequence(seq)?;
     train.validate(seq.nrows())?;
     match train.windows {
-        BaselineWindows::WholeSequence => {
-            super::whole::train_whole(model, vars, seq, train, device, progress)
-        }
+        BaselineWindows::WholeSequence => train_whole(model, vars, seq, train, device, progress),
         BaselineWindows::Truncated { seq_len, batch } => {
             let history =
                 train_truncated(model, vars, seq, train, (seq_len, batch), device, progress)?;
@@ -348,4 +203,106 @@ pub(crate) fn to_array2(t: &Tensor) -> Result<ndarray::Array2<f64>> {
     let v: Vec<f32> = t.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
     ndarray::Array2::from_shape_vec((r, c), v.into_iter().map(f64::from).collect())
         .map_err(|e| Error::shape("tensor", format!("[{r}, {c}]"), e.to_string()))
+}
+
+/// Train `model` (parameters `vars`) on the whole sequence `seq [n_frames, dim]`; returns the
+/// kept weights (copies, in the order of `vars`) and the history. `seq` and `train` are checked
+/// by the caller ([`train_loop`]).
+///
+/// Whole-sequence training of the recurrent baselines, as the original's `seq_generations.ipynb`
+/// trains its LSTM and CW-RNN:
+///
+/// ```text
+/// for epoch in 1..=epochs:
+///     if best <= target_loss: stop
+///     loss, grads = teacher-forced MSE of model(X[:-1]) against X[1:], and its gradient
+///     if epoch % eval_every == 0 (or the last epoch):
+///         record loss; if loss < best: best = loss, keep the current weights
+///     one Adam step
+/// ```
+///
+/// One forward and one backward pass over all `n_frames - 1` steps per epoch: the gradients
+/// come from [`super::bptt`] (candle's autograd would hold a graph 4000 steps deep for KS and
+/// materialise one `[h, 4h]` weight gradient per step). See the module docs for the settings.
+///
+/// With [`BaselineTrainConfig::state_file`] the loop keeps its state on disk and continues from
+/// it exactly ([`super::state`]).
+pub(crate) fn train_whole(
+    model: &dyn Unroll,
+    vars: &[Var],
+    seq: ArrayView2<f64>,
+    train: &BaselineTrainConfig,
+    device: &Device,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<(Vec<Tensor>, TrainHistory)> {
+    let n = seq.nrows();
+    let xs = sequence_tensor(seq.slice(s![..n - 1, ..]), device)?;
+    let ys = sequence_tensor(seq.slice(s![1.., ..]), device)?;
+    let mut adam = adam(vars, train.lr)?;
+    let mut history = TrainHistory {
+        best_loss: f64::INFINITY,
+        ..TrainHistory::default()
+    };
+    let mut kept: Option<Vec<Tensor>> = None;
+    let state = match &train.state_file {
+        Some(path) => Some(StateFile::new(path, model.identity(), train, seq)?),
+        None => None,
+    };
+    let mut first = 1;
+    if let Some(resumed) = state
+        .as_ref()
+        .map(|st| st.load(vars, &mut adam, train.epochs))
+        .transpose()?
+        .flatten()
+    {
+        first = resumed.epoch + 1;
+        history = resumed.history;
+        kept = resumed.kept;
+    }
+    let before = Duration::from_secs_f64(history.seconds);
+    let start = Instant::now();
+    let mut saved = Instant::now();
+    for epoch in first..=train.epochs {
+        if history.best_loss <= train.target_loss {
+            history.stopped_early = true;
+            break;
+        }
+        let (loss, grads) = model.loss_and_grads(&xs, &ys)?;
+        let value = finite_loss(&loss, epoch)?;
+        if epoch % train.eval_every == 0 || epoch == train.epochs {
+            history.epochs.push(epoch);
+            history.loss.push(value);
+            if value < history.best_loss {
+                history.best_loss = value;
+                history.best_epoch = Some(epoch);
+                // A copy (Adam writes the new weights into the same storage), untracked.
+                kept = Some(
+                    vars.iter()
+                        .map(|v| v.as_tensor().detach().copy())
+                        .collect::<candle_core::Result<_>>()?,
+                );
+            }
+            progress(epoch, value);
+        }
+        let grads: Vec<Option<Tensor>> = grads.into_iter().map(Some).collect();
+        adam.step_with(vars, &grads)?;
+        if let Some(st) = &state {
+            let look = epoch % train.eval_every == 0;
+            if look || (epoch < train.epochs && saved.elapsed() >= SAVE_EVERY) {
+                history.seconds = (before + start.elapsed()).as_secs_f64();
+                st.save(epoch, vars, &adam, &history, kept.as_deref())?;
+                saved = Instant::now();
+                if !look {
+                    progress(epoch, value);
+                }
+            }
+        }
+    }
+    history.seconds = (before + start.elapsed()).as_secs_f64();
+    // The last epoch is always looked at, so `kept` is set unless training never ran.
+    let kept = match kept {
+        Some(k) => k,
+        None => vars.iter().map(|v| v.as_tensor().detach()).collect(),
+    };
+    Ok((kept, history))
 }

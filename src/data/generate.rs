@@ -19,7 +19,7 @@
 //!
 //! Trajectories of the ODE systems are scipy's default RK45 (`rtol 1e-3, atol 1e-6`) on
 //! `[0, (n_points - 1) dt]`, evaluated on `t = np.linspace(0, (n_points - 1) dt, n_points)`.
-//! The systems' boxes and methods are data of their [`OdeProblem`] (defined in
+//! The systems' boxes and methods are data of their [`crate::problem::OdeProblem`] (defined in
 //! [`crate::problem::builtin`]); a problem of one's own draws from its own
 //! [`InitialConditions`] in the same order.
 //! Lorenz: each split integrates its start over a warm-up of 10 000 dt (on the grid

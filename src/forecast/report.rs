@@ -45,11 +45,11 @@ use crate::{Error, Result, System};
 pub trait Reference {
     /// Test MSE of the uni-scale forecast with step size `step_size` dt, without noise.
     fn single_mse(&self, step_size: usize) -> Option<f64>;
-    /// Wall time [s] of that forecast.
+    /// Wall time of that forecast, in seconds.
     fn single_seconds(&self, step_size: usize) -> Option<f64>;
     /// Test MSE of the multiscale forecast on data with noise level `noise`.
     fn multiscale_mse(&self, noise: f64) -> Option<f64>;
-    /// Wall time [s] of the multiscale forecast.
+    /// Wall time of the multiscale forecast, in seconds.
     fn multiscale_seconds(&self) -> Option<f64>;
     /// Test MSE of plain RK4 and of the hybrid NN + RK4 stepper at h = dt, without noise.
     fn rk4_and_hybrid_mse(&self) -> Option<(f64, f64)>;

@@ -1,31 +1,13 @@
-//! Output plumbing shared by figures, animations, tables and cell outputs: PNG encoding, evcxr's
-//! inline-content protocol and the small HTML helpers (escaping, `data:` URLs) of the inline
-//! displays (files are written with [`crate::io::write_bytes_atomic`]).
+//! Output plumbing shared by figures, animations, tables and cell outputs: evcxr's
+//! inline-content protocol and the small HTML helpers (escaping, `data:` URLs, markdown inline
+//! text) of the inline displays (files are written with [`crate::io::write_bytes_atomic`]; PNG
+//! encoding is [`super::encode_png`], with the images).
 //!
 //! evcxr shows rich output when a value's `evcxr_display` prints
 //! `EVCXR_BEGIN_CONTENT <mime>\n<payload>\nEVCXR_END_CONTENT`; binary payloads (PNG, GIF) are
-//! base64-encoded. PNGs are encoded with the best compression and an adaptive filter: plots are
-//! mostly flat colour, which shrinks them ~25x against a fast encoding (notebooks stay small).
+//! base64-encoded.
 
-use super::{plot_err, RgbImage};
-use crate::Result;
 use base64::Engine as _;
-
-/// Encode an RGB image as PNG (8-bit RGB, high compression, adaptive row filter).
-pub fn encode_png(image: &RgbImage) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, image.width(), image.height());
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::High);
-        encoder.set_filter(png::Filter::Adaptive);
-        let mut writer = encoder.write_header().map_err(plot_err)?;
-        writer.write_image_data(image.as_raw()).map_err(plot_err)?;
-        writer.finish().map_err(plot_err)?;
-    }
-    Ok(out)
-}
 
 /// The text evcxr turns into rich output: `mime` is e.g. `image/png`, `image/gif` (the bytes are
 /// base64-encoded) or `image/svg+xml`, `text/html` (the bytes are UTF-8 text, passed as is).
@@ -70,9 +52,57 @@ pub(crate) fn img_tag(mime: &str, bytes: &[u8], (width, height): (u32, u32), alt
     )
 }
 
+/// Markdown inline text as HTML: `` `code` `` spans, `**bold**`, backslash escapes of ASCII
+/// punctuation; everything else escaped and shown as written.
+pub(crate) fn inline_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            if let Some(p) = rest[1..].chars().next().filter(char::is_ascii_punctuation) {
+                out += &escape_html(&p.to_string());
+                rest = &rest[1 + p.len_utf8()..];
+                continue;
+            }
+        } else if c == '`' {
+            let run = rest.chars().take_while(|&c| c == '`').count();
+            let fence = &rest[..run];
+            if let Some(end) = rest[run..].find(fence) {
+                let code = &rest[run..run + end];
+                out += &format!("<code>{}</code>", escape_html(code.trim()));
+                rest = &rest[2 * run + end..];
+                continue;
+            }
+            out += fence; // an unmatched run of backticks is literal text
+            rest = &rest[run..];
+            continue;
+        } else if let Some(inner) = rest.strip_prefix("**") {
+            if let Some(end) = inner.find("**").filter(|&e| e > 0) {
+                out += &format!("<b>{}</b>", inline_html(&inner[..end]));
+                rest = &inner[end + 2..];
+                continue;
+            }
+        }
+        out += &escape_html(&c.to_string());
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_code_bold_escapes_and_literal_html() {
+        assert_eq!(
+            inline_html("MSE `a<b` **best** \\*x\\* <i>&"),
+            "MSE <code>a&lt;b</code> <b>best</b> *x* &lt;i&gt;&amp;"
+        );
+        assert_eq!(inline_html("``a`b`` `open"), "<code>a`b</code> `open");
+        assert_eq!(inline_html("**"), "**");
+        assert_eq!(inline_html("π ≈ 3"), "π ≈ 3");
+    }
 
     #[test]
     fn html_escaping_and_data_urls() {

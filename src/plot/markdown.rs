@@ -13,7 +13,7 @@
 //! Inline text: `` `code` `` spans, `**bold**` and backslash escapes of punctuation (`\*`);
 //! everything else is shown literally (HTML-escaped), so links or raw HTML appear as written.
 
-use super::display::escape_html;
+use super::display::{escape_html, inline_html};
 use super::table::Table;
 use crate::Result;
 
@@ -112,57 +112,9 @@ fn list_item(line: &str) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Markdown inline text as HTML: `` `code` `` spans, `**bold**`, backslash escapes of ASCII
-/// punctuation; everything else escaped and shown as written.
-pub(crate) fn inline_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if c == '\\' {
-            if let Some(p) = rest[1..].chars().next().filter(char::is_ascii_punctuation) {
-                out += &escape_html(&p.to_string());
-                rest = &rest[1 + p.len_utf8()..];
-                continue;
-            }
-        } else if c == '`' {
-            let run = rest.chars().take_while(|&c| c == '`').count();
-            let fence = &rest[..run];
-            if let Some(end) = rest[run..].find(fence) {
-                let code = &rest[run..run + end];
-                out += &format!("<code>{}</code>", escape_html(code.trim()));
-                rest = &rest[2 * run + end..];
-                continue;
-            }
-            out += fence; // an unmatched run of backticks is literal text
-            rest = &rest[run..];
-            continue;
-        } else if let Some(inner) = rest.strip_prefix("**") {
-            if let Some(end) = inner.find("**").filter(|&e| e > 0) {
-                out += &format!("<b>{}</b>", inline_html(&inner[..end]));
-                rest = &inner[end + 2..];
-                continue;
-            }
-        }
-        out += &escape_html(&c.to_string());
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inline_code_bold_escapes_and_literal_html() {
-        assert_eq!(
-            inline_html("MSE `a<b` **best** \\*x\\* <i>&"),
-            "MSE <code>a&lt;b</code> <b>best</b> *x* &lt;i&gt;&amp;"
-        );
-        assert_eq!(inline_html("``a`b`` `open"), "<code>a`b</code> `open");
-        assert_eq!(inline_html("**"), "**");
-        assert_eq!(inline_html("π ≈ 3"), "π ≈ 3");
-    }
 
     #[test]
     fn blocks_headings_tables_lists_code_and_paragraphs() {

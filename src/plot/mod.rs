@@ -63,10 +63,10 @@ mod table;
 use crate::io::write_bytes_atomic as write_atomic;
 pub use animation::Animation;
 pub use colors::{Color, Colormap};
-pub use display::{encode_png, evcxr_content};
+pub use display::evcxr_content;
 pub use figure::{Figure, Panel};
 pub use heatmap::Heatmap;
-pub use images::{ImagePanel, RgbImage};
+pub use images::{encode_png, ImagePanel, RgbImage};
 pub use lines::{Axes, Legend, Mark, Series};
 pub use output::CellOutput;
 /// The plotting library underneath, for custom drawings on a [`Figure::draw`] area.

@@ -2,8 +2,8 @@
 //! (e.g. [`crate::forecast::markdown_table`]) and shown rendered in a notebook, as an HTML
 //! `<table>`, instead of as raw pipe text.
 
+use super::display::inline_html;
 use super::evcxr_content;
-use super::markdown::inline_html;
 use crate::{Error, Result};
 
 /// Horizontal alignment of a table column.

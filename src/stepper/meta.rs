@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::resnet::ResNetStepper;
-use super::train::TrainConfig;
+use super::train_config::TrainConfig;
 use crate::data::npy::python_float;
 
 /// Format tag written in every sidecar (and in the metadata inside the `.safetensors`).

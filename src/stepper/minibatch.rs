@@ -19,7 +19,7 @@
 
 use candle_core::Tensor;
 
-use super::train::Member;
+use super::member::Member;
 use crate::{Error, Result};
 
 /// Indices uploaded at once, at most (16 MiB of `u32`): 11 steppers x 320 rows x 1191 epochs.

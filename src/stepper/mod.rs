@@ -64,6 +64,7 @@ pub mod existing;
 pub mod hierarchy;
 pub mod init;
 pub mod loss;
+mod member;
 pub mod meta;
 pub mod minibatch;
 pub mod resnet;

@@ -28,6 +28,7 @@ use super::adam::{Adam, AdamConfig};
 use super::checkpoint::{
     insert_layers, layers_from, save_tensors, to_json, ExpectedStepper, StepperMeta, FORMAT,
 };
+use super::member::Member;
 use super::meta::{frozen_changes, starts_new_phase, TrainPhase};
 use super::resnet::ResNetStepper;
 use super::sampler::MinibatchSampler;
@@ -36,7 +37,7 @@ use super::state_file::{
     commit_note_path, legacy_state_json, pending_state_path, read_state, state_path, StateJson,
     STATE_FORMAT, STATE_KEY,
 };
-use super::train::{Member, TrainConfig, Trainer};
+use super::train::{TrainConfig, Trainer};
 use super::windows::{target_steps, StepperData};
 use crate::{Error, Result};
 

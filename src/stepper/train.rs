@@ -27,6 +27,7 @@ use candle_core::{DType, Tensor};
 
 use super::adam::{Adam, AdamConfig};
 use super::backward::loss_and_grads;
+use super::member::{Member, Moments};
 use super::meta::TrainPhase;
 use super::minibatch::{Block, Pool};
 use super::resnet::ResNetStepper;
@@ -35,32 +36,6 @@ use super::stack::{index_tensor, recurrent_loss, unstack_row, StackedNet};
 pub use super::train_config::{Progress, TrainConfig, TrainReport};
 use super::windows::{target_steps, StepperData};
 use crate::{Error, Result};
-
-/// Per-stepper bookkeeping of a [`Trainer`].
-#[derive(Debug, Clone)]
-pub(crate) struct Member {
-    pub step_size: usize,
-    pub dt: f64,
-    pub data: StepperData,
-    /// `data.train.ys[:, t, :]` for each step `t`, contiguous `[n, dim]`.
-    pub train_steps: Vec<Tensor>,
-    pub sampler: MinibatchSampler,
-    pub best_val: f64,
-    pub best: Vec<(Tensor, Tensor)>,
-    /// The weights at the moment training of this stepper stopped.
-    pub last: Option<Vec<(Tensor, Tensor)>>,
-    /// Adam's moments `(m, v)` at that moment, so that a finished run can be continued.
-    pub last_moments: Option<Moments>,
-    /// The settings of each phase of training (see [`super::meta`]).
-    pub phases: Vec<TrainPhase>,
-    pub history: Vec<(usize, f64, f64)>,
-    pub epochs: usize,
-    pub done: bool,
-    pub stopped_early: bool,
-}
-
-/// Adam's first and second moments of one stepper, per layer `(weight, bias)`.
-pub(crate) type Moments = (Vec<(Tensor, Tensor)>, Vec<(Tensor, Tensor)>);
 
 /// Trains K steppers of one architecture together; see the module docs.
 pub struct Trainer {

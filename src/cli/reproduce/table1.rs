@@ -5,7 +5,7 @@
 //! `--baseline-epochs` the LSTM's and CW-RNN's alone, `--hidden` sets one HiTS width per step
 //! size): makes `<data-dir>/<Name>/` with the same
 //! library calls as `hits data <name>` when it is missing (quick mode: `<data-dir>/quick/<Name>/`),
-//! trains and scores the four models ([`hits::experiments::table1::run::run_table1`]), and writes
+//! trains and scores the four models ([`hits::experiments::table1::run_table1`]), and writes
 //! `<out>/table1/<Name>/` (table, figure, generated sequences, per-model results). Finally
 //! `<out>/table1/TABLE1.md` and `TABLE1.csv` (quick: `TABLE1-quick.*`) hold every row beside the paper's (of this run and of
 //! earlier runs stored there). Models stored
@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use hits::experiments::table1::report::{csv_table, markdown_table, Table1Result};
-use hits::experiments::table1::run::{load_data, run_table1, SeqSet};
+use hits::experiments::table1::{load_data, run_table1, SeqSet};
 use hits::experiments::table1::{SeqData, Table1Config};
 
 use super::ReproduceArgs;

@@ -16,8 +16,8 @@ use anyhow::Context;
 use hits::baselines::BaselineKind;
 use hits::experiments::ode::{ensure_data, ensure_data_levels, ensure_steppers_with_reports};
 use hits::experiments::table1::models::run_baseline;
-use hits::experiments::table1::run::{cached, model_stem, run_hits, store};
 use hits::experiments::table1::SeqData;
+use hits::experiments::table1::{cached, model_stem, run_hits, store};
 use hits::problem::OdeProblem;
 use hits::stepper::{checkpoint_stem, device};
 use hits::sweep::task::{

@@ -16,7 +16,7 @@
 //! | step | function |
 //! |---|---|
 //! | settings per data set (paper, quick) | [`Table1Config::paper`], [`Table1Config::quick`] |
-//! | load + normalise | [`run::load_data`] |
+//! | load + normalise | [`load_data`] |
 //! | HiTS for sequences: one `[D, w_k, D]` stepper per step size (train, generate) | [`seq_hits`] |
 //! | the baselines sized to the whole HiTS (train, generate) | [`models`] |
 //! | train every model, generate, MSE, timing | [`run`] |
@@ -27,7 +27,7 @@
 //! use hits::experiments::table1::{self, SeqData, Table1Config};
 //! let cfg = Table1Config::quick(SeqData::Fluid);
 //! let device = hits::stepper::device(true)?;
-//! let data = table1::run::load_data(std::path::Path::new("data/quick/Fluid"), &cfg)?;
+//! let data = table1::load_data(std::path::Path::new("data/quick/Fluid"), &cfg)?;
 //! // one stepper [22, w, 22] per step size, 19 888 parameters in all at the paper's sizes
 //! assert_eq!(Table1Config::paper(SeqData::Fluid).hits.n_params(22, 151), 19_888);
 //! let hits = table1::seq_hits::train_seq_hits(data.z.view(), &cfg.hits, &device, None, &mut |p| eprintln!("{p}"))?;
@@ -36,10 +36,16 @@
 //! # }
 //! ```
 
+pub mod data;
 pub mod models;
 pub mod report;
+pub mod result;
 pub mod run;
 pub mod seq_hits;
+
+pub use data::{load_data, sequence_mse, SeqSet};
+pub use result::{cached, model_stem, store, ModelResult};
+pub use run::{run_hits, run_table1};
 
 use serde::{Deserialize, Serialize};
 

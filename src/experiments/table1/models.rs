@@ -22,7 +22,8 @@ use std::time::Instant;
 use candle_core::Device;
 use ndarray::{Array2, ArrayView1};
 
-use super::run::{sequence_mse, ModelResult, SeqSet};
+use super::data::{sequence_mse, SeqSet};
+use super::result::{model_stem, ModelResult};
 use super::seq_hits::SeqHits;
 use super::Table1Config;
 use crate::baselines::{
@@ -74,10 +75,7 @@ pub fn esn_config(n: usize, n_frames: usize) -> EsnConfig {
 /// Where the whole-sequence training state of baseline `kind` is kept under `models`:
 /// `<models>/<lstm|cwrnn>.state.safetensors` ([`crate::baselines::state`]).
 pub fn baseline_state_path(models: &Path, kind: BaselineKind) -> std::path::PathBuf {
-    with_suffix(
-        &super::run::model_stem(models, kind.name()),
-        ".state.safetensors",
-    )
+    with_suffix(&model_stem(models, kind.name()), ".state.safetensors")
 }
 
 /// Train (fit) baseline `kind` sized to `hits_params` on the normalised sequence, generate it
@@ -98,7 +96,7 @@ pub fn run_baseline(
     let seq = data.truth();
     let dim = data.dim();
     let (hidden, _) = baseline_size(kind, cfg, dim, hits_params);
-    let stem = models.map(|d| super::run::model_stem(d, kind.name()));
+    let stem = models.map(|d| model_stem(d, kind.name()));
     if let Some(d) = models {
         std::fs::create_dir_all(d).map_err(|e| crate::Error::io(d, e))?;
     }

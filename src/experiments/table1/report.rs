@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use ndarray::{s, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::run::ModelResult;
+use super::result::ModelResult;
 use super::SeqData;
 use crate::io::write_bytes_atomic;
 use crate::plot::{Axes, Color, Colormap, Figure, Heatmap, Series};

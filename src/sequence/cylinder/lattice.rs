@@ -28,36 +28,11 @@
 
 use rayon::prelude::*;
 
+use super::d2q9::{C, OPP, W};
 use super::obstacle::WallLinks;
 use crate::sequence::fixed_step::FixedStepper;
 use crate::{Error, Result};
 
-/// Lattice velocities.
-pub const C: [(i64, i64); 9] = [
-    (0, 0),
-    (1, 0),
-    (0, 1),
-    (-1, 0),
-    (0, -1),
-    (1, 1),
-    (-1, 1),
-    (-1, -1),
-    (1, -1),
-];
-/// Lattice weights.
-pub const W: [f64; 9] = [
-    4. / 9.,
-    1. / 9.,
-    1. / 9.,
-    1. / 9.,
-    1. / 9.,
-    1. / 36.,
-    1. / 36.,
-    1. / 36.,
-    1. / 36.,
-];
-/// Index of the opposite velocity.
-pub const OPP: [usize; 9] = [0, 3, 4, 1, 2, 7, 8, 5, 6];
 /// Index of the velocity mirrored in y (c_y -> -c_y).
 const MIRROR_Y: [usize; 9] = [0, 1, 4, 3, 2, 8, 7, 6, 5];
 /// The TRT "magic" parameter: with 3/16 bounce-back walls sit exactly half-way for Poiseuille flow.

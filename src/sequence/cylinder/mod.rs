@@ -51,6 +51,7 @@
 //! ```
 
 pub mod analysis;
+pub mod d2q9;
 pub mod lattice;
 pub mod obstacle;
 

@@ -7,7 +7,7 @@
 //! interpolated bounce-back of [`super::lattice`] uses it to place the no-slip wall on the true
 //! circle rather than on the staircase of solid nodes.
 
-use super::lattice::C;
+use super::d2q9::C;
 
 /// Solid mask plus the wall distances of the links that cross the wall.
 #[derive(Debug, Clone)]
