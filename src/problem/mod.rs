@@ -102,6 +102,18 @@ pub struct IncrementPlane {
     pub base: Vec<f64>,
 }
 
+impl IncrementPlane {
+    /// The plane of the first two components over `[-half_width, half_width]^2` (a 2-dimensional
+    /// system's whole state).
+    pub fn centred(half_width: f64) -> IncrementPlane {
+        IncrementPlane {
+            axes: [0, 1],
+            ranges: [(-half_width, half_width); 2],
+            base: vec![0.0; 2],
+        }
+    }
+}
+
 /// Everything an ODE experiment needs to know about its system; see the module docs.
 #[derive(Clone)]
 pub struct OdeProblem {

@@ -3,14 +3,10 @@
 //! Initial conditions `x, y ~ U(-1, 1)`; 3200 / 320 / 320 trajectories of 5121 points at
 //! dt = 0.01; steppers `[2, 256, 256, 256, 2]`.
 
-use crate::data::Sizes;
-use crate::problem::PaperValues;
-use crate::problem::{
-    paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
-    PAPER_DATA_SEED,
-};
-use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{components, components_mut, System, VectorField};
+use super::paper_system;
+use crate::data::{InitialConditions, Integration};
+use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
+use crate::systems::{components, components_mut, System};
 
 /// Damped cubic oscillator: x' = -0.1 x^3 + 2 y^3, y' = -2 x^3 - 0.1 y^3.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -50,37 +46,17 @@ const PAPER: PaperValues = PaperValues {
 
 /// The paper's Cubic experiment.
 pub fn cubic() -> OdeProblem {
-    OdeProblem {
-        name: "Cubic".into(),
-        folder: "Cubic".into(),
-        components: vec!["x".into(), "y".into()],
-        dt: 0.01,
-        sizes: Sizes {
-            n_train: 3200,
-            n_val: 320,
-            n_test: 320,
-            n_points: 5121,
-        },
-        seed: PAPER_DATA_SEED,
-        field: Some(VectorField::new(Cubic)),
-        source: DataSource::Generated {
-            initial: InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
-            integration: Integration::rk45(),
-        },
-        hierarchy: HierarchySpec::new(
-            vec![2, 256, 256, 256, 2],
-            paper_steps(),
-            TrainConfig::default(),
-        ),
-        quick: false,
-        reference: Some(PAPER),
-        view: View {
-            phase_axes: (0, 1),
-            increment_plane: Some(IncrementPlane {
-                axes: [0, 1],
-                ranges: [(-1.0, 1.0); 2],
-                base: vec![0.0; 2],
-            }),
-        },
-    }
+    let mut p = paper_system(
+        "Cubic",
+        "Cubic",
+        &["x", "y"],
+        0.01,
+        Cubic,
+        InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
+        Integration::rk45(),
+    );
+    p.hierarchy.arch = vec![2, 256, 256, 256, 2];
+    p.reference = Some(PAPER);
+    p.view.increment_plane = Some(IncrementPlane::centred(1.0));
+    p
 }

@@ -9,12 +9,11 @@
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-use crate::data::Sizes;
-use crate::problem::{
-    DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View, PAPER_DATA_SEED,
-};
+use super::paper_system;
+use crate::data::{InitialConditions, Integration, Sizes};
+use crate::problem::{IncrementPlane, OdeProblem};
 use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{components, components_mut, System, VectorField};
+use crate::systems::{components, components_mut, System};
 
 /// Harmonic oscillator x' = y, y' = -x, whose flow is a clockwise rotation:
 /// x(t) = r sin(t + phi), y(t) = r cos(t + phi).
@@ -58,44 +57,32 @@ fn solution(params: &[f64], t: f64, state: &mut [f64]) {
 
 /// Figure 2's harmonic oscillator.
 pub fn harmonic() -> OdeProblem {
-    let sizes = Sizes {
+    let mut p = paper_system(
+        "Harmonic",
+        "Harmonic",
+        &["x", "y"],
+        0.001,
+        Harmonic,
+        // the drawn values are the parameters (r, phi) of the exact solution
+        InitialConditions::uniform(vec![(0.0, 2.0), (-PI, PI)]),
+        Integration::Exact(Arc::new(solution)),
+    );
+    p.sizes = Sizes {
         n_train: 500,
         n_val: 100,
         n_test: 100,
         n_points: 2000,
     };
-    OdeProblem {
-        name: "Harmonic".into(),
-        folder: "Harmonic".into(),
-        components: vec!["x".into(), "y".into()],
-        dt: 0.001,
-        sizes,
-        seed: PAPER_DATA_SEED,
-        field: Some(VectorField::new(Harmonic)),
-        source: DataSource::Generated {
-            // the drawn values are the parameters (r, phi) of the exact solution
-            initial: InitialConditions::uniform(vec![(0.0, 2.0), (-PI, PI)]),
-            integration: Integration::Exact(Arc::new(solution)),
+    p.hierarchy = HierarchySpec::new(
+        vec![2, 32, 32, 2],
+        (3..=10).map(|k| 1usize << k).collect(),
+        TrainConfig {
+            epochs: 20_000,
+            batch_size: p.sizes.n_train,
+            n_forward: 1,
+            ..TrainConfig::default()
         },
-        hierarchy: HierarchySpec::new(
-            vec![2, 32, 32, 2],
-            (3..=10).map(|k| 1usize << k).collect(),
-            TrainConfig {
-                epochs: 20_000,
-                batch_size: sizes.n_train,
-                n_forward: 1,
-                ..TrainConfig::default()
-            },
-        ),
-        quick: false,
-        reference: None,
-        view: View {
-            phase_axes: (0, 1),
-            increment_plane: Some(IncrementPlane {
-                axes: [0, 1],
-                ranges: [(-2.0, 2.0); 2],
-                base: vec![0.0; 2],
-            }),
-        },
-    }
+    );
+    p.view.increment_plane = Some(IncrementPlane::centred(2.0));
+    p
 }

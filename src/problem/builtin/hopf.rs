@@ -4,14 +4,10 @@
 //! Initial conditions `mu ~ U(-0.2, 0.6), x ~ U(-1, 2), y ~ U(-1, 1)`; 3200 / 320 / 320
 //! trajectories of 5121 points at dt = 0.01; steppers `[3, 128, 128, 128, 3]`.
 
-use crate::data::Sizes;
-use crate::problem::PaperValues;
-use crate::problem::{
-    paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
-    PAPER_DATA_SEED,
-};
-use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{components, components_mut, System, VectorField};
+use super::paper_system;
+use crate::data::{InitialConditions, Integration};
+use crate::problem::{IncrementPlane, OdeProblem, PaperValues, View};
+use crate::systems::{components, components_mut, System};
 
 /// Hopf normal form with the bifurcation parameter as a (constant) state: y = (mu, x, y).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -54,38 +50,24 @@ const PAPER: PaperValues = PaperValues {
 
 /// The paper's Hopf experiment.
 pub fn hopf() -> OdeProblem {
-    OdeProblem {
-        name: "Hopf".into(),
-        folder: "Hopf".into(),
-        components: vec!["mu".into(), "x".into(), "y".into()],
-        dt: 0.01,
-        sizes: Sizes {
-            n_train: 3200,
-            n_val: 320,
-            n_test: 320,
-            n_points: 5121,
-        },
-        seed: PAPER_DATA_SEED,
-        field: Some(VectorField::new(Hopf)),
-        source: DataSource::Generated {
-            initial: InitialConditions::uniform(vec![(-0.2, 0.6), (-1.0, 2.0), (-1.0, 1.0)]),
-            integration: Integration::rk45(),
-        },
-        hierarchy: HierarchySpec::new(
-            vec![3, 128, 128, 128, 3],
-            paper_steps(),
-            TrainConfig::default(),
-        ),
-        quick: false,
-        reference: Some(PAPER),
-        view: View {
-            // mu is constant: the phase plane is x-y
-            phase_axes: (1, 2),
-            increment_plane: Some(IncrementPlane {
-                axes: [1, 2],
-                ranges: [(-1.0, 2.0), (-1.0, 1.0)],
-                base: vec![0.2, 0.0, 0.0],
-            }),
-        },
-    }
+    let mut p = paper_system(
+        "Hopf",
+        "Hopf",
+        &["mu", "x", "y"],
+        0.01,
+        Hopf,
+        InitialConditions::uniform(vec![(-0.2, 0.6), (-1.0, 2.0), (-1.0, 1.0)]),
+        Integration::rk45(),
+    );
+    p.reference = Some(PAPER);
+    p.view = View {
+        // mu is constant: the phase plane is x-y
+        phase_axes: (1, 2),
+        increment_plane: Some(IncrementPlane {
+            axes: [1, 2],
+            ranges: [(-1.0, 2.0), (-1.0, 1.0)],
+            base: vec![0.2, 0.0, 0.0],
+        }),
+    };
+    p
 }

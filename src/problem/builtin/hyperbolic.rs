@@ -3,14 +3,10 @@
 //! Initial conditions `x, y ~ U(-1, 1)`; 1600 / 320 / 320 trajectories of 5121 points at
 //! dt = 0.01; steppers `[2, 128, 128, 128, 2]`.
 
-use crate::data::Sizes;
-use crate::problem::PaperValues;
-use crate::problem::{
-    paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
-    PAPER_DATA_SEED,
-};
-use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{components, components_mut, System, VectorField};
+use super::paper_system;
+use crate::data::{InitialConditions, Integration};
+use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
+use crate::systems::{components, components_mut, System};
 
 /// Hyperbolic fixed point: x' = mu x, y' = lambda (y - x^2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,37 +56,17 @@ const PAPER: PaperValues = PaperValues {
 
 /// The paper's Hyperbolic experiment.
 pub fn hyperbolic() -> OdeProblem {
-    OdeProblem {
-        name: "Hyperbolic".into(),
-        folder: "Hyperbolic".into(),
-        components: vec!["x".into(), "y".into()],
-        dt: 0.01,
-        sizes: Sizes {
-            n_train: 1600,
-            n_val: 320,
-            n_test: 320,
-            n_points: 5121,
-        },
-        seed: PAPER_DATA_SEED,
-        field: Some(VectorField::new(Hyperbolic::default())),
-        source: DataSource::Generated {
-            initial: InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
-            integration: Integration::rk45(),
-        },
-        hierarchy: HierarchySpec::new(
-            vec![2, 128, 128, 128, 2],
-            paper_steps(),
-            TrainConfig::default(),
-        ),
-        quick: false,
-        reference: Some(PAPER),
-        view: View {
-            phase_axes: (0, 1),
-            increment_plane: Some(IncrementPlane {
-                axes: [0, 1],
-                ranges: [(-1.0, 1.0); 2],
-                base: vec![0.0; 2],
-            }),
-        },
-    }
+    let mut p = paper_system(
+        "Hyperbolic",
+        "Hyperbolic",
+        &["x", "y"],
+        0.01,
+        Hyperbolic::default(),
+        InitialConditions::uniform(vec![(-1.0, 1.0); 2]),
+        Integration::rk45(),
+    );
+    p.sizes.n_train = 1600;
+    p.reference = Some(PAPER);
+    p.view.increment_plane = Some(IncrementPlane::centred(1.0));
+    p
 }

@@ -5,15 +5,11 @@
 //! then each trajectory starting where the previous one ended; 6400 / 640 / 640 trajectories of
 //! 5121 points at dt = 0.0005; steppers `[3, 1024, 1024, 1024, 3]`.
 
-use crate::data::Sizes;
-use crate::problem::PaperValues;
-use crate::problem::{
-    paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
-    PAPER_DATA_SEED,
-};
+use super::paper_system;
+use crate::data::{InitialConditions, Integration, Sizes};
+use crate::problem::{IncrementPlane, OdeProblem, PaperValues, View};
 use crate::solvers::Tolerances;
-use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{components, components_mut, System, VectorField};
+use crate::systems::{components, components_mut, System};
 
 /// Steps of the warm-up before the first trajectory of each split.
 pub const LORENZ_WARMUP_STEPS: usize = 10_000;
@@ -68,41 +64,34 @@ const PAPER: PaperValues = PaperValues {
 
 /// The paper's Lorenz experiment.
 pub fn lorenz() -> OdeProblem {
-    OdeProblem {
-        name: "Lorenz".into(),
-        folder: "Lorenz".into(),
-        components: vec!["x".into(), "y".into(), "z".into()],
-        dt: 0.0005,
-        sizes: Sizes {
-            n_train: 6400,
-            n_val: 640,
-            n_test: 640,
-            n_points: 5121,
+    let mut p = paper_system(
+        "Lorenz",
+        "Lorenz",
+        &["x", "y", "z"],
+        0.0005,
+        Lorenz::default(),
+        InitialConditions::uniform(vec![(-0.1, 0.1); 3]),
+        Integration::Chain {
+            warmup_steps: LORENZ_WARMUP_STEPS,
+            tolerances: Tolerances::scipy_default(),
         },
-        seed: PAPER_DATA_SEED,
-        field: Some(VectorField::new(Lorenz::default())),
-        source: DataSource::Generated {
-            initial: InitialConditions::uniform(vec![(-0.1, 0.1); 3]),
-            integration: Integration::Chain {
-                warmup_steps: LORENZ_WARMUP_STEPS,
-                tolerances: Tolerances::scipy_default(),
-            },
-        },
-        hierarchy: HierarchySpec::new(
-            vec![3, 1024, 1024, 1024, 3],
-            paper_steps(),
-            TrainConfig::default(),
-        ),
-        quick: false,
-        reference: Some(PAPER),
-        view: View {
-            // the butterfly
-            phase_axes: (0, 2),
-            increment_plane: Some(IncrementPlane {
-                axes: [0, 1],
-                ranges: [(-20.0, 20.0), (-25.0, 25.0)],
-                base: vec![0.0, 0.0, 27.0],
-            }),
-        },
-    }
+    );
+    p.sizes = Sizes {
+        n_train: 6400,
+        n_val: 640,
+        n_test: 640,
+        n_points: 5121,
+    };
+    p.hierarchy.arch = vec![3, 1024, 1024, 1024, 3];
+    p.reference = Some(PAPER);
+    p.view = View {
+        // the butterfly
+        phase_axes: (0, 2),
+        increment_plane: Some(IncrementPlane {
+            axes: [0, 1],
+            ranges: [(-20.0, 20.0), (-25.0, 25.0)],
+            base: vec![0.0, 0.0, 27.0],
+        }),
+    };
+    p
 }

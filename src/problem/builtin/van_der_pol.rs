@@ -4,14 +4,10 @@
 //! `x, y ~ U(-2, 2)`; 3200 / 320 / 320 trajectories of 5121 points at dt = 0.01; steppers
 //! `[2, 128, 128, 128, 2]` (sources disagree between 128 and 512; the public checkpoints use 128).
 
-use crate::data::Sizes;
-use crate::problem::PaperValues;
-use crate::problem::{
-    paper_steps, DataSource, IncrementPlane, InitialConditions, Integration, OdeProblem, View,
-    PAPER_DATA_SEED,
-};
-use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{components, components_mut, System, VectorField};
+use super::paper_system;
+use crate::data::{InitialConditions, Integration};
+use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
+use crate::systems::{components, components_mut, System};
 
 /// Van der Pol oscillator: x' = y, y' = mu (1 - x^2) y - x.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,40 +53,19 @@ const PAPER: PaperValues = PaperValues {
 
 /// The paper's Van der Pol experiment.
 pub fn van_der_pol() -> OdeProblem {
-    OdeProblem {
-        name: "Van der Pol".into(),
-        folder: "VanDerPol".into(),
-        components: vec!["x".into(), "y".into()],
-        dt: 0.01,
-        sizes: Sizes {
-            n_train: 3200,
-            n_val: 320,
-            n_test: 320,
-            n_points: 5121,
-        },
-        seed: PAPER_DATA_SEED,
-        field: Some(VectorField::new(VanDerPol::default())),
-        source: DataSource::Generated {
-            initial: InitialConditions::uniform_per_split(
-                vec![(-2.0, 2.0), (-4.0, 4.0)],
-                vec![(-2.0, 2.0), (-2.0, 2.0)],
-            ),
-            integration: Integration::rk45(),
-        },
-        hierarchy: HierarchySpec::new(
-            vec![2, 128, 128, 128, 2],
-            paper_steps(),
-            TrainConfig::default(),
+    let mut p = paper_system(
+        "Van der Pol",
+        "VanDerPol",
+        &["x", "y"],
+        0.01,
+        VanDerPol::default(),
+        InitialConditions::uniform_per_split(
+            vec![(-2.0, 2.0), (-4.0, 4.0)],
+            vec![(-2.0, 2.0), (-2.0, 2.0)],
         ),
-        quick: false,
-        reference: Some(PAPER),
-        view: View {
-            phase_axes: (0, 1),
-            increment_plane: Some(IncrementPlane {
-                axes: [0, 1],
-                ranges: [(-2.0, 2.0); 2],
-                base: vec![0.0; 2],
-            }),
-        },
-    }
+        Integration::rk45(),
+    );
+    p.reference = Some(PAPER);
+    p.view.increment_plane = Some(IncrementPlane::centred(2.0));
+    p
 }
