@@ -152,6 +152,34 @@ impl<S: System + ?Sized> System for Arc<S> {
     }
 }
 
+/// [`System::rhs`] of a system written once, as the map `f` of one state of `N` components to
+/// its derivative: the built-in systems define `f` and get both right-hand sides from it, so the
+/// scalar and the batched paths compute the same operations in the same order.
+#[inline(always)]
+pub(crate) fn rhs_of<const N: usize>(y: &[f64], dy: &mut [f64], f: impl Fn([f64; N]) -> [f64; N]) {
+    let state: [f64; N] = std::array::from_fn(|d| y[d]);
+    dy[..N].copy_from_slice(&f(state));
+}
+
+/// [`System::rhs_batch`] of the same `f`: applied lane by lane to the structure-of-arrays batch,
+/// a loop over whole components that the compiler vectorises.
+#[inline(always)]
+pub(crate) fn rhs_batch_of<const N: usize>(
+    lanes: usize,
+    y: &[f64],
+    dy: &mut [f64],
+    f: impl Fn([f64; N]) -> [f64; N],
+) {
+    let ys = components::<N>(lanes, y);
+    let dys = components_mut::<N>(lanes, dy);
+    for i in 0..lanes {
+        let out = f(std::array::from_fn(|d| ys[d][i]));
+        for (d, v) in out.into_iter().enumerate() {
+            dys[d][i] = v;
+        }
+    }
+}
+
 /// The first `n` components of a structure-of-arrays batch of `lanes` states, as slices.
 #[inline(always)]
 pub(crate) fn components<const N: usize>(lanes: usize, y: &[f64]) -> [&[f64]; N] {

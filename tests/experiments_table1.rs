@@ -12,8 +12,8 @@ use hits::baselines::{
 };
 use hits::experiments::table1::models::baseline_size;
 use hits::experiments::table1::report::{markdown_table, MODELS};
-use hits::experiments::table1::run::{load_data, run_table1, sequence_mse};
 use hits::experiments::table1::seq_hits::{effective_steps, sequence_windows, train_seq_hits};
+use hits::experiments::table1::{load_data, run_table1, sequence_mse};
 use hits::experiments::table1::{HitsSeqConfig, SeqData, Table1Config};
 use hits::sequence::store::{save_sequence, SequenceFiles, SequenceMeta};
 use hits::stepper::{ResNetStepper, TrainConfig};

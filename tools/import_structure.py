@@ -22,10 +22,42 @@ SRC = sys.argv[1] if len(sys.argv) > 1 else "src"
 
 
 def strip(text):
-    text = re.sub(r"//[^\n]*", "", text)
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r'r#*"(?:.|\n)*?"#*', '""', text)
-    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+    """the code without comments, string and char literals, and #[cfg(test)] mod blocks"""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif c in "rb" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and re.match(r'(br|r)#*"', text[i:]):
+            m = re.match(r'(br|r)(#*)"', text[i:])
+            close = '"' + m.group(2)
+            j = text.find(close, i + m.end())
+            i = n if j < 0 else j + len(close)
+            out.append('""')
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            out.append('""')
+        elif c == "'" and re.match(r"'(\\.[^']*|[^\\'])'", text[i:]):
+            m = re.match(r"'(\\.[^']*|[^\\'])'", text[i:])
+            i += m.end()
+            out.append("' '")
+        else:
+            out.append(c)
+            i += 1
+    text = "".join(out)
     # drop #[cfg(test)] mod NAME { ... } (brace matched)
     out, i = [], 0
     for m in re.finditer(r"#\[cfg\(test\)\]\s*mod\s+\w+\s*\{", text):
@@ -112,6 +144,18 @@ def main():
                 files[rel] = strip(open(full, encoding="utf-8").read())
     top = {module_path(r)[0] for r in files if module_path(r)}
     mods = {tuple(module_path(r)): r for r in files}
+    # names re-exported by a module from one of its child files: (module, name) -> file
+    reexports = {}
+    for rel, text in files.items():
+        here = tuple(module_path(rel))
+        for m in re.finditer(r"\bpub(?:\([^)]*\))?\s+use\s+([^;]+);", text):
+            for p in expand(m.group(1).replace("\n", " ").replace(" ", "")):
+                segs = p.split("::")
+                if segs[0] == "self":
+                    segs = segs[1:]
+                if len(segs) == 2 and here + (segs[0],) in mods:
+                    name = segs[1].split(" as ")[0]
+                    reexports[(here, name)] = mods[here + (segs[0],)]
     top_edges = defaultdict(set)
     file_edges = defaultdict(set)
     for rel, text in files.items():
@@ -122,11 +166,14 @@ def main():
             target = absolute(p, here)
             if here and target and target[0] in top and target[0] != here[0]:
                 top_edges[here[0]].add(target[0])
-            # the longest module prefix of target that is a file of ours
+            # the longest module prefix of target that is a file of ours; a name a folder's
+            # mod.rs re-exports (`pub use file::Name`) counts as that file's
             for k in range(len(target), 0, -1):
                 t = tuple(target[:k])
                 if t in mods:
                     other = mods[t]
+                    if k < len(target) and (t, target[k]) in reexports:
+                        other = reexports[(t, target[k])]
                     if other != rel:
                         file_edges[rel].add(other)
                     break

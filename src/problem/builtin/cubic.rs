@@ -6,30 +6,31 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
-use crate::systems::{components, components_mut, System};
+use crate::systems::{rhs_batch_of, rhs_of, System};
 
 /// Damped cubic oscillator: x' = -0.1 x^3 + 2 y^3, y' = -2 x^3 - 0.1 y^3.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Cubic;
+
+impl Cubic {
+    /// The vector field at one state `[x, y]`.
+    #[inline(always)]
+    fn at(&self, [x, y]: [f64; 2]) -> [f64; 2] {
+        let (x3, y3) = (x * x * x, y * y * y);
+        [-0.1 * x3 + 2.0 * y3, -2.0 * x3 - 0.1 * y3]
+    }
+}
 
 impl System for Cubic {
     fn dim(&self) -> usize {
         2
     }
     fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        let (x3, y3) = (y[0] * y[0] * y[0], y[1] * y[1] * y[1]);
-        dy[0] = -0.1 * x3 + 2.0 * y3;
-        dy[1] = -2.0 * x3 - 0.1 * y3;
+        rhs_of(y, dy, |s| self.at(s))
     }
     #[inline]
     fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        let [x, z] = components::<2>(lanes, y);
-        let [dx, dz] = components_mut::<2>(lanes, dy);
-        for i in 0..lanes {
-            let (x3, y3) = (x[i] * x[i] * x[i], z[i] * z[i] * z[i]);
-            dx[i] = -0.1 * x3 + 2.0 * y3;
-            dz[i] = -2.0 * x3 - 0.1 * y3;
-        }
+        rhs_batch_of(lanes, y, dy, |s| self.at(s))
     }
 }
 

@@ -13,7 +13,7 @@ use super::paper_system;
 use crate::data::{InitialConditions, Integration, Sizes};
 use crate::problem::{IncrementPlane, OdeProblem};
 use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{components, components_mut, System};
+use crate::systems::{rhs_batch_of, rhs_of, System};
 
 /// Harmonic oscillator x' = y, y' = -x, whose flow is a clockwise rotation:
 /// x(t) = r sin(t + phi), y(t) = r cos(t + phi).
@@ -28,22 +28,24 @@ impl Harmonic {
     }
 }
 
+impl Harmonic {
+    /// The vector field at one state `[x, y]`.
+    #[inline(always)]
+    fn at(&self, [x, y]: [f64; 2]) -> [f64; 2] {
+        [y, -x]
+    }
+}
+
 impl System for Harmonic {
     fn dim(&self) -> usize {
         2
     }
     fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        dy[0] = y[1];
-        dy[1] = -y[0];
+        rhs_of(y, dy, |s| self.at(s))
     }
     #[inline]
     fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        let [x, z] = components::<2>(lanes, y);
-        let [dx, dz] = components_mut::<2>(lanes, dy);
-        dx.copy_from_slice(z);
-        for i in 0..lanes {
-            dz[i] = -x[i];
-        }
+        rhs_batch_of(lanes, y, dy, |s| self.at(s))
     }
 }
 

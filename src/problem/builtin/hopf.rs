@@ -7,33 +7,31 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues, View};
-use crate::systems::{components, components_mut, System};
+use crate::systems::{rhs_batch_of, rhs_of, System};
 
 /// Hopf normal form with the bifurcation parameter as a (constant) state: y = (mu, x, y).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Hopf;
+
+impl Hopf {
+    /// The vector field at one state `[mu, x, y]`.
+    #[inline(always)]
+    fn at(&self, [mu, x, y]: [f64; 3]) -> [f64; 3] {
+        let r2 = x * x + y * y;
+        [0.0, mu * x + y - x * r2, -x + mu * y - y * r2]
+    }
+}
 
 impl System for Hopf {
     fn dim(&self) -> usize {
         3
     }
     fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        let (mu, x, z) = (y[0], y[1], y[2]);
-        let r2 = x * x + z * z;
-        dy[0] = 0.0;
-        dy[1] = mu * x + z - x * r2;
-        dy[2] = -x + mu * z - z * r2;
+        rhs_of(y, dy, |s| self.at(s))
     }
     #[inline]
     fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        let [m, x, z] = components::<3>(lanes, y);
-        let [dm, dx, dz] = components_mut::<3>(lanes, dy);
-        for i in 0..lanes {
-            let r2 = x[i] * x[i] + z[i] * z[i];
-            dm[i] = 0.0;
-            dx[i] = m[i] * x[i] + z[i] - x[i] * r2;
-            dz[i] = -x[i] + m[i] * z[i] - z[i] * r2;
-        }
+        rhs_batch_of(lanes, y, dy, |s| self.at(s))
     }
 }
 

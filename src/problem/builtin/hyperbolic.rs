@@ -6,7 +6,7 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
-use crate::systems::{components, components_mut, System};
+use crate::systems::{rhs_batch_of, rhs_of, System};
 
 /// Hyperbolic fixed point: x' = mu x, y' = lambda (y - x^2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,22 +24,24 @@ impl Default for Hyperbolic {
     }
 }
 
+impl Hyperbolic {
+    /// The vector field at one state `[x, y]`.
+    #[inline(always)]
+    fn at(&self, [x, y]: [f64; 2]) -> [f64; 2] {
+        [self.mu * x, self.lambda * (y - x * x)]
+    }
+}
+
 impl System for Hyperbolic {
     fn dim(&self) -> usize {
         2
     }
     fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        dy[0] = self.mu * y[0];
-        dy[1] = self.lambda * (y[1] - y[0] * y[0]);
+        rhs_of(y, dy, |s| self.at(s))
     }
     #[inline]
     fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        let [x, z] = components::<2>(lanes, y);
-        let [dx, dz] = components_mut::<2>(lanes, dy);
-        for i in 0..lanes {
-            dx[i] = self.mu * x[i];
-            dz[i] = self.lambda * (z[i] - x[i] * x[i]);
-        }
+        rhs_batch_of(lanes, y, dy, |s| self.at(s))
     }
 }
 

@@ -9,7 +9,7 @@ use super::paper_system;
 use crate::data::{InitialConditions, Integration, Sizes};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues, View};
 use crate::solvers::Tolerances;
-use crate::systems::{components, components_mut, System};
+use crate::systems::{rhs_batch_of, rhs_of, System};
 
 /// Steps of the warm-up before the first trajectory of each split.
 pub const LORENZ_WARMUP_STEPS: usize = 10_000;
@@ -32,24 +32,28 @@ impl Default for Lorenz {
     }
 }
 
+impl Lorenz {
+    /// The vector field at one state `[x, y, z]`.
+    #[inline(always)]
+    fn at(&self, [x, y, z]: [f64; 3]) -> [f64; 3] {
+        [
+            self.sigma * (y - x),
+            x * (self.rho - z) - y,
+            x * y - self.beta * z,
+        ]
+    }
+}
+
 impl System for Lorenz {
     fn dim(&self) -> usize {
         3
     }
     fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        dy[0] = self.sigma * (y[1] - y[0]);
-        dy[1] = y[0] * (self.rho - y[2]) - y[1];
-        dy[2] = y[0] * y[1] - self.beta * y[2];
+        rhs_of(y, dy, |s| self.at(s))
     }
     #[inline]
     fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        let [x, v, z] = components::<3>(lanes, y);
-        let [dx, dv, dz] = components_mut::<3>(lanes, dy);
-        for i in 0..lanes {
-            dx[i] = self.sigma * (v[i] - x[i]);
-            dv[i] = x[i] * (self.rho - z[i]) - v[i];
-            dz[i] = x[i] * v[i] - self.beta * z[i];
-        }
+        rhs_batch_of(lanes, y, dy, |s| self.at(s))
     }
 }
 

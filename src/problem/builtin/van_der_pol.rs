@@ -7,7 +7,7 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
-use crate::systems::{components, components_mut, System};
+use crate::systems::{rhs_batch_of, rhs_of, System};
 
 /// Van der Pol oscillator: x' = y, y' = mu (1 - x^2) y - x.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,22 +21,24 @@ impl Default for VanDerPol {
     }
 }
 
+impl VanDerPol {
+    /// The vector field at one state `[x, y]`.
+    #[inline(always)]
+    fn at(&self, [x, y]: [f64; 2]) -> [f64; 2] {
+        [y, self.mu * (1.0 - x * x) * y - x]
+    }
+}
+
 impl System for VanDerPol {
     fn dim(&self) -> usize {
         2
     }
     fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        dy[0] = y[1];
-        dy[1] = self.mu * (1.0 - y[0] * y[0]) * y[1] - y[0];
+        rhs_of(y, dy, |s| self.at(s))
     }
     #[inline]
     fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        let [x, z] = components::<2>(lanes, y);
-        let [dx, dz] = components_mut::<2>(lanes, dy);
-        for i in 0..lanes {
-            dx[i] = z[i];
-            dz[i] = self.mu * (1.0 - x[i] * x[i]) * z[i] - x[i];
-        }
+        rhs_batch_of(lanes, y, dy, |s| self.at(s))
     }
 }
 
