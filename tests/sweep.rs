@@ -279,7 +279,7 @@ fn a_quick_table1_sweep_equals_the_one_process_run() {
     assert!(run.contains("task 1 (Fluid-hits): done"), "{run}");
     let collected = ok(&sw, &["sweep", "collect", "plan.json"]);
     assert!(collected.contains("6 of 6 tasks done"), "{collected}");
-    let dir = |d: &Path| d.join("results/table1/Fluid-quick");
+    let dir = |d: &Path| d.join("results/quick/table1/Fluid");
     // the generated sequences of the four models, byte for byte
     same_files(&dir(&one), &dir(&sw), ".npy", 4);
     let rows = |d: &Path| -> Vec<(String, f64)> {
@@ -296,7 +296,7 @@ fn a_quick_table1_sweep_equals_the_one_process_run() {
             .collect()
     };
     assert_eq!(rows(&one), rows(&sw));
-    assert!(sw.join("results/table1/TABLE1-quick.md").exists());
+    assert!(sw.join("results/quick/table1/TABLE1.md").exists());
     std::fs::remove_dir_all(&root).unwrap();
 }
 

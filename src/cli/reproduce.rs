@@ -138,11 +138,7 @@ impl ReproduceArgs {
 /// Where an experiment's folder goes: `<out>/`, or `<out>/quick/` in quick mode (so a quick
 /// run never overwrites a full one).
 pub(crate) fn results_root(args: &ReproduceArgs, quick: bool) -> PathBuf {
-    if quick {
-        args.out.join("quick")
-    } else {
-        args.out.clone()
-    }
+    hits::data::quick_root(&args.out, quick)
 }
 
 pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {

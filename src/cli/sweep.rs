@@ -206,12 +206,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
         PlanExperiment::Problem => "problem",
     };
     let sweep_dir = a.sweep_dir.clone().unwrap_or_else(|| {
-        let base = PathBuf::from("sweep");
-        if quick {
-            base.join("quick").join(name)
-        } else {
-            base.join(name)
-        }
+        hits::data::quick_root(Path::new("sweep"), quick).join(name)
     });
     let settings = Settings {
         data_dir: a.data_root.clone(),

@@ -24,7 +24,7 @@
 //! # }
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use ndarray::{s, Array2, Axis};
@@ -40,6 +40,12 @@ use crate::{Error, Result};
 /// Generate the problem's data set (the harmonic oscillator's: exact trajectories).
 pub fn make_data(problem: &OdeProblem) -> Result<DataSet> {
     problem.generate(0.0)
+}
+
+/// Where Figure 2's steppers are kept under a models root: `<models>/fig2/`, or
+/// `<models>/quick/fig2/` in quick mode ([`crate::data::quick_root`]).
+pub fn models_dir(models: &Path, quick: bool) -> PathBuf {
+    crate::data::quick_root(models, quick).join("fig2")
 }
 
 /// Train one stepper per step size; `out_dir` keeps checkpoints (and allows resuming).

@@ -47,7 +47,7 @@ pub mod paper;
 
 use std::path::{Path, PathBuf};
 
-use crate::data::{CleanData, DataSet, ExpectedData, Generation, Sizes};
+use crate::data::{quick_root, CleanData, DataSet, ExpectedData, Generation, Sizes};
 use crate::forecast::{EvalOptions, EvalTarget, Evaluation, Reference, Stepper};
 use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::{Error, Result, System};
@@ -405,21 +405,12 @@ impl OdeProblem {
     /// `<root>/<folder>`, or `<root>/quick/<folder>` in quick mode: where this problem's
     /// generated data and trained models live under a data or models root.
     pub fn dir_under(&self, root: &Path) -> PathBuf {
-        if self.quick {
-            root.join("quick").join(&self.folder)
-        } else {
-            root.join(&self.folder)
-        }
+        quick_root(root, self.quick).join(&self.folder)
     }
 
     /// `<out>/<experiment>/<folder>`, or `<out>/quick/<experiment>/<folder>` in quick mode.
     pub fn results_dir(&self, out: &Path, experiment: &str) -> PathBuf {
-        let base = if self.quick {
-            out.join("quick")
-        } else {
-            out.to_path_buf()
-        };
-        base.join(experiment).join(&self.folder)
+        quick_root(out, self.quick).join(experiment).join(&self.folder)
     }
 }
 

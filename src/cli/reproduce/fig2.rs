@@ -28,7 +28,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     );
     let data = fig2::make_data(&cfg)?;
     // Quick and full runs keep their checkpoints apart, so neither resumes from the other.
-    let models = args.models.join(if quick { "fig2-quick" } else { "fig2" });
+    let models = fig2::models_dir(&args.models, quick);
     let bar = std::io::stderr()
         .is_terminal()
         .then(|| Progress::bar("training", cfg.hierarchy.train.epochs as u64));

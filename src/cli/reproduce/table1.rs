@@ -7,8 +7,9 @@
 //! library calls as `hits data <name>` when it is missing (quick mode: `<data-dir>/quick/<Name>/`),
 //! trains and scores the four models ([`hits::experiments::table1::run_table1`]), and writes
 //! `<out>/table1/<Name>/` (table, figure, generated sequences, per-model results). Finally
-//! `<out>/table1/TABLE1.md` and `TABLE1.csv` (quick: `TABLE1-quick.*`) hold every row beside the paper's (of this run and of
-//! earlier runs stored there). Models stored
+//! `<out>/table1/TABLE1.md` and `TABLE1.csv` hold every row beside the paper's (of this run and
+//! of earlier runs stored there); quick mode writes all of it under `<out>/quick/` and
+//! `<models>/quick/` instead ([`hits::experiments::table1::run_dirs`]). Models stored
 //! under `<out>/table1/<Name>/` with the same settings are reused, so an interrupted run resumes;
 //! HiTS steppers resume mid-training from `<models>/table1/<Name>/hits/`, the LSTM and CW-RNN
 //! from `<models>/table1/<Name>/<lstm|cwrnn>.state.safetensors` (saved at every look at the
@@ -19,8 +20,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use hits::experiments::table1::report::{csv_table, markdown_table, Table1Result};
+use hits::experiments::table1::{self, SeqData, Table1Config};
 use hits::experiments::table1::{load_data, run_table1, SeqSet};
-use hits::experiments::table1::{SeqData, Table1Config};
 
 use super::ReproduceArgs;
 use crate::cli::data::{DataArgs, SequenceName};
@@ -67,7 +68,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
 }
 
 /// `TABLE1.md` / `.csv` of every data set with a stored result: `results` of this run, else
-/// `<out>/table1/<Name>[-quick]/result.json` of an earlier one (or of a sweep's tasks).
+/// `result.json` of an earlier one under [`folders`] (or of a sweep's tasks).
 pub(crate) fn write_stored_summary(
     args: &ReproduceArgs,
     quick: bool,
@@ -89,7 +90,7 @@ pub(crate) fn write_stored_summary(
             );
         }
     }
-    write_summary(&args.out.join("table1"), &all, quick)
+    write_summary(&args.out, &all, quick)
 }
 
 /// The settings of data set `d` under `args` (quick mode, `--epochs`, `--baseline-epochs`,
@@ -126,12 +127,7 @@ pub(crate) fn ensure_sequence(
     cfg: &Table1Config,
     quick: bool,
 ) -> anyhow::Result<SeqSet> {
-    let data_root = if quick {
-        args.data_dir.join("quick")
-    } else {
-        args.data_dir.clone()
-    };
-    let dir = data_root.join(d.name());
+    let dir = table1::data_dir(&args.data_dir, d, quick);
     if !dir.join("data.npy").exists() {
         eprintln!(
             "{d}: no {}, making it (as `hits data {}`)",
@@ -163,28 +159,22 @@ pub(crate) fn ensure_sequence(
     Ok(data)
 }
 
-/// Where data set `d`'s results and models go: `<out>/table1/<Name>[-quick]/` and
-/// `<models>/table1/<Name>[-quick]/`.
+/// Where data set `d`'s results and models go ([`table1::run_dirs`]).
 pub(crate) fn folders(args: &ReproduceArgs, d: SeqData, quick: bool) -> (PathBuf, PathBuf) {
-    let suffix = if quick { "-quick" } else { "" };
-    let name = format!("{}{suffix}", d.name());
-    (
-        args.out.join("table1").join(&name),
-        args.models.join("table1").join(name),
-    )
+    table1::run_dirs(&args.out, &args.models, d, quick)
 }
 
-/// Write `<out>/table1/TABLE1.md` and `.csv` (quick: `TABLE1-quick.*`) from `results`.
+/// Write `TABLE1.md` and `.csv` ([`table1::summary_stem`]) from `results`.
 pub(crate) fn write_summary(
-    out_root: &Path,
+    out: &Path,
     results: &[Table1Result],
     quick: bool,
 ) -> anyhow::Result<()> {
-    let stem = if quick { "TABLE1-quick" } else { "TABLE1" };
-    let (md, csv) = (
-        out_root.join(format!("{stem}.md")),
-        out_root.join(format!("{stem}.csv")),
-    );
+    let stem = table1::summary_stem(out, quick);
+    let (md, csv) = (stem.with_extension("md"), stem.with_extension("csv"));
+    if let Some(dir) = stem.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     let text =
         format!(
         "# Table 1: sequence generation{}\n\nMSE over every frame and feature of the normalised \

@@ -206,12 +206,10 @@ fn owned_outputs(plan: &Plan, task: &Task) -> anyhow::Result<Vec<PathBuf>> {
         }
         Work::SeqData { data } => {
             let d = SeqData::parse(data)?;
-            let root = if plan.quick {
-                s.data_dir.join("quick")
-            } else {
-                s.data_dir.clone()
-            };
-            files_in(&root.join(d.name()), false)?
+            files_in(
+                &hits::experiments::table1::data_dir(&s.data_dir, d, plan.quick),
+                false,
+            )?
         }
         Work::SeqModel { data, model } => {
             let d = SeqData::parse(data)?;
@@ -224,12 +222,8 @@ fn owned_outputs(plan: &Plan, task: &Task) -> anyhow::Result<Vec<PathBuf>> {
             ])
         }
         Work::Table1 { .. } => {
-            let stem = if plan.quick { "TABLE1-quick" } else { "TABLE1" };
-            let dir = s.out.join("table1");
-            existing(vec![
-                dir.join(format!("{stem}.md")),
-                dir.join(format!("{stem}.csv")),
-            ])
+            let stem = hits::experiments::table1::summary_stem(&s.out, plan.quick);
+            existing(vec![stem.with_extension("md"), stem.with_extension("csv")])
         }
         Work::OdeTrain { .. } | Work::GivenTrain { .. } | Work::GivenForecast { .. } => vec![],
     })

@@ -49,7 +49,10 @@ pub use run::{run_hits, run_table1};
 
 use serde::{Deserialize, Serialize};
 
+use std::path::{Path, PathBuf};
+
 use crate::baselines::BaselineTrainConfig;
+use crate::data::quick_root;
 use crate::stepper::TrainConfig;
 use crate::{Error, Result};
 
@@ -205,6 +208,29 @@ pub struct Table1Config {
     pub baseline: BaselineTrainConfig,
     /// True for the reduced settings.
     pub quick: bool,
+}
+
+/// Where Table 1 keeps data set `data`'s results and models under a results root `out` and a
+/// models root `models`: `<out>/table1/<Name>/` and `<models>/table1/<Name>/`, each under
+/// `quick/` in quick mode (the one rule of [`crate::data::quick_root`]). `hits reproduce
+/// table1`, the sweep and the notebooks all use it.
+pub fn run_dirs(out: &Path, models: &Path, data: SeqData, quick: bool) -> (PathBuf, PathBuf) {
+    (
+        quick_root(out, quick).join("table1").join(data.name()),
+        quick_root(models, quick).join("table1").join(data.name()),
+    )
+}
+
+/// Where the sequence of data set `data` lives under a data root: `<data>/<Name>/`, or
+/// `<data>/quick/<Name>/` in quick mode (what `hits data <name>` writes).
+pub fn data_dir(data_root: &Path, data: SeqData, quick: bool) -> PathBuf {
+    quick_root(data_root, quick).join(data.name())
+}
+
+/// The stem of Table 1's summary, `<out>/table1/TABLE1` (`.md`, `.csv`), under `quick/` in
+/// quick mode.
+pub fn summary_stem(out: &Path, quick: bool) -> PathBuf {
+    quick_root(out, quick).join("table1").join("TABLE1")
 }
 
 /// The hidden width of each stepper and the step sizes per data set: the paper's (Table 4 /
