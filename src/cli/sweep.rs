@@ -205,9 +205,10 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
         PlanExperiment::Table1 => "table1",
         PlanExperiment::Problem => "problem",
     };
-    let sweep_dir = a.sweep_dir.clone().unwrap_or_else(|| {
-        hits::data::quick_root(Path::new("sweep"), quick).join(name)
-    });
+    let sweep_dir = a
+        .sweep_dir
+        .clone()
+        .unwrap_or_else(|| hits::data::quick_root(Path::new("sweep"), quick).join(name));
     let settings = Settings {
         data_dir: a.data_root.clone(),
         models: a.models.clone(),

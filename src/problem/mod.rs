@@ -410,7 +410,9 @@ impl OdeProblem {
 
     /// `<out>/<experiment>/<folder>`, or `<out>/quick/<experiment>/<folder>` in quick mode.
     pub fn results_dir(&self, out: &Path, experiment: &str) -> PathBuf {
-        quick_root(out, self.quick).join(experiment).join(&self.folder)
+        quick_root(out, self.quick)
+            .join(experiment)
+            .join(&self.folder)
     }
 }
 

@@ -4,12 +4,13 @@
 use std::path::Path;
 use std::time::Instant;
 
+use std::io::IsTerminal;
+
 use hits::experiments::hybrid::{self, results_dir, PAPER_H};
 use hits::experiments::multiscale_hits::ORIGINAL_MODELS;
-use hits::experiments::ode::ensure_data;
-use hits::forecast::StepperSet;
+use hits::progress::Progress;
 
-use super::multiscale_hits::{config, obtain_with_progress, systems};
+use super::multiscale_hits::{config, show_progress, systems};
 use super::ReproduceArgs;
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
@@ -17,30 +18,36 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let pretrained = args.pretrained.then(|| Path::new(ORIGINAL_MODELS));
     for kind in systems(args) {
         let start = Instant::now();
-        let full = config(args, kind, quick, dev.is_cuda());
-        let largest = full.hierarchy.steps.iter().copied().max().unwrap_or(1);
-        // Only the coarse stepper is needed: train (or load) that one alone.
-        let mut cfg = full;
-        cfg.hierarchy.steps = vec![largest];
+        let cfg = config(args, kind, quick, dev.is_cuda());
         eprintln!(
-            "{kind}{}: {} test trajectories of {} points, coarse stepper {largest} dt, RK4 h = {:?} dt",
+            "{kind}{}: {} test trajectories of {} points, coarse stepper {} dt, RK4 h = {:?} dt",
             if quick { " (quick mode)" } else { "" },
             cfg.sizes.n_test,
             cfg.sizes.n_points,
+            cfg.hierarchy.steps.iter().max().copied().unwrap_or(0),
             PAPER_H
         );
-        let data = ensure_data(&cfg, 0.0, &args.data_dir)?;
-        let steppers = obtain_with_progress(&cfg, &data, &args.models, pretrained, &dev)?;
-        let p = &steppers.provenance;
+        // the experiment trains (or loads) the coarse stepper alone
+        let bar = std::io::stderr()
+            .is_terminal()
+            .then(|| Progress::bar("training", cfg.hierarchy.train.epochs as u64));
+        let result = hybrid::run(
+            &cfg,
+            &args.data_dir,
+            &args.models,
+            pretrained,
+            &PAPER_H,
+            &dev,
+            &mut |p| show_progress(&bar, p),
+        )?;
+        if let Some(bar) = bar {
+            bar.finish();
+        }
+        let p = &result.provenance;
         println!(
             "{kind}: coarse stepper {} in {:.1} s: {}",
             p.source, p.seconds, p.detail
         );
-        let coarse = steppers
-            .largest()
-            .ok_or_else(|| anyhow::anyhow!("{kind}: no stepper of step size {largest}"))?;
-        let set = StepperSet::new(std::slice::from_ref(coarse), &dev)?;
-        let result = hybrid::evaluate(&cfg, set.refs()[0], data.test.view(), &PAPER_H, p.clone())?;
         println!("\n{}", result.table_markdown());
         println!(
             "{kind}: the coarse stepper alone: test MSE {:.2e} in {:.3} s",

@@ -19,21 +19,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use hits::experiments::table1::make::{make_data, Source};
 use hits::experiments::table1::report::{csv_table, markdown_table, Table1Result};
 use hits::experiments::table1::{self, SeqData, Table1Config};
 use hits::experiments::table1::{load_data, run_table1, SeqSet};
 
 use super::ReproduceArgs;
-use crate::cli::data::{DataArgs, SequenceName};
-
-fn sequence_name(d: SeqData) -> SequenceName {
-    match d {
-        SeqData::Ks => SequenceName::Ks,
-        SeqData::Bach => SequenceName::Bach,
-        SeqData::Fluid => SequenceName::Fluid,
-        SeqData::Flower => SequenceName::Flower,
-    }
-}
 
 pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let start = Instant::now();
@@ -134,13 +125,8 @@ pub(crate) fn ensure_sequence(
             dir.display(),
             d.name().to_lowercase()
         );
-        // `hits data --quick` adds the `quick/` itself
-        crate::cli::data::run(DataArgs {
-            which: sequence_name(d),
-            quick,
-            out: args.data_dir.clone(),
-            input: None,
-            downscale: None,
+        make_data(d, &args.data_dir, quick, &Source::default(), &mut |line| {
+            crate::say!("{line}")
         })
         .with_context(|| format!("making the {d} data"))?;
     }

@@ -37,6 +37,7 @@
 //! ```
 
 pub mod data;
+pub mod make;
 pub mod models;
 pub mod report;
 pub mod result;
