@@ -37,9 +37,12 @@ use crate::data::{InitialConditions, Integration, Sizes};
 use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::systems::{System, VectorField};
 
+/// One line of [`BUILTIN`]: the kind, its folder name and its constructor.
+pub type Builtin = (SystemKind, &'static str, fn() -> OdeProblem);
+
 /// The built-in systems, in the paper's order: each kind, its folder name (the original code's
 /// `data/<name>/`, `models/<name>/`) and its constructor.
-pub const BUILTIN: [(SystemKind, &str, fn() -> OdeProblem); 6] = [
+pub const BUILTIN: [Builtin; 6] = [
     (SystemKind::Hyperbolic, "Hyperbolic", hyperbolic),
     (SystemKind::Cubic, "Cubic", cubic),
     (SystemKind::VanDerPol, "VanDerPol", van_der_pol),
@@ -143,7 +146,7 @@ impl SystemKind {
         self.entry().1
     }
 
-    fn entry(self) -> &'static (SystemKind, &'static str, fn() -> OdeProblem) {
+    fn entry(self) -> &'static Builtin {
         // every kind has its line in BUILTIN (`names_round_trip` checks it)
         BUILTIN.iter().find(|e| e.0 == self).unwrap_or(&BUILTIN[0])
     }
