@@ -90,15 +90,10 @@ impl NoisyConfig {
 
     /// One problem as this run trains it (quick mode, epoch cap, batched).
     pub fn problem_for(&self, problem: &OdeProblem) -> OdeProblem {
-        let mut cfg = problem.clone().select(self.quick);
-        if let Some(cap) = self.epoch_cap {
-            cfg.hierarchy.train.epochs = cfg.hierarchy.train.epochs.min(cap.max(1));
-            cfg.hierarchy.train.eval_every = cfg
-                .hierarchy
-                .train
-                .eval_every
-                .min(cfg.hierarchy.train.epochs);
-        }
+        let mut cfg = problem
+            .clone()
+            .select(self.quick)
+            .with_epoch_cap(self.epoch_cap);
         cfg.hierarchy.batched = self.batched;
         cfg
     }

@@ -226,20 +226,44 @@ impl OdeProblem {
                 format!("{name:?} has no letters or digits to name its folder"),
             ));
         }
-        Ok(OdeProblem {
-            name: name.to_string(),
-            folder,
-            components: default_components(dim),
+        Ok(OdeProblem::base(
+            name,
+            &folder,
+            default_components(dim),
             dt,
-            sizes: Sizes {
+            Sizes {
                 n_train: 1600,
                 n_val: 320,
                 n_test: 320,
                 n_points: 5121,
             },
+            None,
+            DataSource::Given(GivenData::Folder(PathBuf::new())),
+        ))
+    }
+
+    /// The value every constructor starts from: the given names, grid, sizes, field and source,
+    /// numpy seed 2, steppers `[dim, 128, 128, 128, dim]` at `2^0 .. 2^10` dt with the paper's
+    /// training, full size, no reference values, phase portraits of the first two components.
+    pub(crate) fn base(
+        name: &str,
+        folder: &str,
+        components: Vec<String>,
+        dt: f64,
+        sizes: Sizes,
+        field: Option<VectorField>,
+        source: DataSource,
+    ) -> OdeProblem {
+        let dim = components.len();
+        OdeProblem {
+            name: name.to_string(),
+            folder: folder.to_string(),
+            components,
+            dt,
+            sizes,
             seed: PAPER_DATA_SEED,
-            field: None,
-            source: DataSource::Given(GivenData::Folder(PathBuf::new())),
+            field,
+            source,
             hierarchy: HierarchySpec::new(
                 vec![dim, 128, 128, 128, dim],
                 paper_steps(),
@@ -251,7 +275,7 @@ impl OdeProblem {
                 phase_axes: (0, if dim > 1 { 1 } else { 0 }),
                 increment_plane: None,
             },
-        })
+        }
     }
 
     /// The state dimension.

@@ -32,9 +32,8 @@ pub use hyperbolic::{hyperbolic, Hyperbolic};
 pub use lorenz::{lorenz, Lorenz};
 pub use van_der_pol::{van_der_pol, VanDerPol};
 
-use super::{paper_steps, DataSource, OdeProblem, View, PAPER_DATA_SEED};
+use super::{DataSource, OdeProblem};
 use crate::data::{InitialConditions, Integration, Sizes};
-use crate::stepper::{HierarchySpec, TrainConfig};
 use crate::systems::{System, VectorField};
 
 /// One line of [`BUILTIN`]: the kind, its folder name and its constructor.
@@ -63,36 +62,23 @@ pub(crate) fn paper_system(
     initial: InitialConditions,
     integration: Integration,
 ) -> OdeProblem {
-    let dim = components.len();
-    OdeProblem {
-        name: name.into(),
-        folder: folder.into(),
-        components: components.iter().map(|c| c.to_string()).collect(),
+    OdeProblem::base(
+        name,
+        folder,
+        components.iter().map(|c| c.to_string()).collect(),
         dt,
-        sizes: Sizes {
+        Sizes {
             n_train: 3200,
             n_val: 320,
             n_test: 320,
             n_points: 5121,
         },
-        seed: PAPER_DATA_SEED,
-        field: Some(VectorField::new(field)),
-        source: DataSource::Generated {
+        Some(VectorField::new(field)),
+        DataSource::Generated {
             initial,
             integration,
         },
-        hierarchy: HierarchySpec::new(
-            vec![dim, 128, 128, 128, dim],
-            paper_steps(),
-            TrainConfig::default(),
-        ),
-        quick: false,
-        reference: None,
-        view: View {
-            phase_axes: (0, 1),
-            increment_plane: None,
-        },
-    }
+    )
 }
 
 /// The built-in systems by name: what `--system` accepts on the command line.
