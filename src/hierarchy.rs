@@ -133,28 +133,24 @@ impl Hierarchy {
                 ),
             ));
         }
-        let mut order: Vec<usize> = (0..steppers.len()).collect();
-        order.sort_by_key(|&i| steppers[i].step_size());
-        if let Some(w) = order
+        let (steppers, reports) = if reports.is_empty() {
+            let mut steppers = steppers;
+            steppers.sort_by_key(|s| s.step_size());
+            (steppers, reports)
+        } else {
+            let mut pairs: Vec<_> = steppers.into_iter().zip(reports).collect();
+            pairs.sort_by_key(|(s, _)| s.step_size());
+            pairs.into_iter().unzip()
+        };
+        if let Some(w) = steppers
             .windows(2)
-            .find(|w| steppers[w[0]].step_size() == steppers[w[1]].step_size())
+            .find(|w| w[0].step_size() == w[1].step_size())
         {
             return Err(Error::invalid(
                 "hierarchy",
-                format!("step size {} is given twice", steppers[w[0]].step_size()),
+                format!("step size {} is given twice", w[0].step_size()),
             ));
         }
-        let mut slots: Vec<Option<ResNetStepper>> = steppers.into_iter().map(Some).collect();
-        let mut report_slots: Vec<Option<TrainReport>> = reports.into_iter().map(Some).collect();
-        let steppers = order.iter().filter_map(|&i| slots[i].take()).collect();
-        let reports = if report_slots.is_empty() {
-            Vec::new()
-        } else {
-            order
-                .iter()
-                .filter_map(|&i| report_slots[i].take())
-                .collect()
-        };
         Ok(Hierarchy {
             steppers,
             reports,
@@ -201,9 +197,9 @@ impl Hierarchy {
         x0: ArrayView2<f64>,
         n_steps: usize,
     ) -> Result<Array3<f64>> {
-        let i = self.index_of(step_size)?;
-        let set = self.set()?;
-        let stepper = set.refs()[i];
+        let stepper = &self.steppers[self.index_of(step_size)?];
+        let set = StepperSet::new(std::iter::once(stepper), &self.device)?;
+        let stepper = set.refs()[0];
         uni_scale_forecast(stepper, x0, n_steps)
     }
 
@@ -229,11 +225,11 @@ impl Hierarchy {
         x0: ArrayView2<f64>,
         n_steps: usize,
     ) -> Result<Array3<f64>> {
-        let set = self.set()?;
-        let refs = set.refs();
-        let coarse = *refs
-            .last()
+        let largest = self
+            .largest()
             .ok_or_else(|| Error::invalid("hierarchy", "needs at least one stepper"))?;
+        let set = StepperSet::new(std::iter::once(largest), &self.device)?;
+        let coarse = set.refs()[0];
         hybrid_forecast(coarse, field, self.dt(), h, x0, n_steps)
     }
 

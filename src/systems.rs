@@ -75,17 +75,9 @@ pub struct VectorField(Arc<dyn System>);
 impl VectorField {
     /// Wrap a system (a [`VectorField`] given here is kept as it is, not wrapped twice).
     pub fn new<S: System + 'static>(system: S) -> VectorField {
-        let mut slot = Some(system);
-        let any: &mut dyn Any = &mut slot;
-        if let Some(field) = any
-            .downcast_mut::<Option<VectorField>>()
-            .and_then(Option::take)
-        {
-            return field;
-        }
-        match slot {
-            Some(system) => VectorField(Arc::new(system)),
-            None => unreachable!("only a VectorField is taken out of the slot, and returned"),
+        match (&system as &dyn Any).downcast_ref::<VectorField>() {
+            Some(field) => field.clone(),
+            None => VectorField(Arc::new(system)),
         }
     }
 }

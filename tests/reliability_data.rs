@@ -196,14 +196,7 @@ fn generate_killed_twenty_times_ends_byte_identical_to_an_uninterrupted_run() {
     // shortens the later waits.
     let mut scale = 1.0;
     for _ in 0..20 {
-        let mut gen_args = vec![
-            "generate",
-            "--system",
-            "hyperbolic",
-            "--quick",
-            "--out",
-            "data",
-        ];
+        let mut gen_args = GENERATE.to_vec();
         gen_args.extend_from_slice(&args);
         let mut child = command(&root, &gen_args)
             .stdout(Stdio::null())

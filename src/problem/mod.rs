@@ -278,6 +278,11 @@ impl OdeProblem {
         }
     }
 
+    /// The vector field as a trait object, when there is one.
+    fn field_ref(&self) -> Option<&dyn System> {
+        self.field.as_ref().map(|f| f as &dyn System)
+    }
+
     /// The state dimension.
     pub fn dim(&self) -> usize {
         self.components.len()
@@ -299,7 +304,7 @@ impl OdeProblem {
                 seed: self.seed,
                 initial,
                 integration,
-                field: self.field.as_ref().map(|f| f as &dyn System),
+                field: self.field_ref(),
             }),
             DataSource::Given(given) => Err(Error::invalid(
                 "data generation",
@@ -343,7 +348,7 @@ impl OdeProblem {
         EvalTarget {
             name: &self.name,
             dt: self.dt,
-            field: self.field.as_ref().map(|f| f as &dyn System),
+            field: self.field_ref(),
             reference: self.reference.as_ref().map(|p| p as &dyn Reference),
         }
     }
@@ -363,7 +368,7 @@ impl OdeProblem {
     /// The vector field, or an error naming what needs it (`what`, e.g. "the hybrid NN + RK4
     /// stepper") when the problem has none.
     pub fn vector_field(&self, what: &str) -> Result<&dyn System> {
-        self.field.as_ref().map(|f| f as &dyn System).ok_or_else(|| {
+        self.field_ref().ok_or_else(|| {
             Error::invalid(
                 "vector field",
                 format!(

@@ -49,16 +49,19 @@ pub fn command(cwd: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// The arguments of [`generate`] before its extra ones.
+pub const GENERATE: [&str; 6] = [
+    "generate",
+    "--system",
+    "hyperbolic",
+    "--quick",
+    "--out",
+    "data",
+];
+
 /// `hits generate --system hyperbolic --quick --out data <extra>` in `root`.
 pub fn generate(root: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "generate",
-        "--system",
-        "hyperbolic",
-        "--quick",
-        "--out",
-        "data",
-    ];
+    let mut args = GENERATE.to_vec();
     args.extend_from_slice(extra);
     hits(root, &args)
 }

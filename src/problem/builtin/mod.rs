@@ -50,6 +50,19 @@ pub const BUILTIN: [Builtin; 6] = [
     (SystemKind::Harmonic, "Harmonic", harmonic),
 ];
 
+// Line k of BUILTIN is the kind of discriminant k, so `SystemKind::entry` indexes it (checked
+// when the crate compiles).
+const _: () = {
+    let mut i = 0;
+    while i < BUILTIN.len() {
+        assert!(
+            BUILTIN[i].0 as usize == i,
+            "BUILTIN must list the kinds in SystemKind's order"
+        );
+        i += 1;
+    }
+};
+
 /// The base of every built-in problem: `name`, its component names, `dt`, the vector field, the
 /// initial conditions and how trajectories are computed, with the paper's common settings (see
 /// the module docs). Each constructor changes what differs.
@@ -133,8 +146,7 @@ impl SystemKind {
     }
 
     fn entry(self) -> &'static Builtin {
-        // every kind has its line in BUILTIN (`names_round_trip` checks it)
-        BUILTIN.iter().find(|e| e.0 == self).unwrap_or(&BUILTIN[0])
+        &BUILTIN[self as usize]
     }
 
     /// Parse a folder name or command-line name, case-insensitively.
