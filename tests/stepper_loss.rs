@@ -87,15 +87,14 @@ fn custom_loss_batched_equals_alone() {
     }
 }
 
-/// Losses that would couple the K nets, return the wrong shape, fail, or come with a mean/max
-/// weight are refused with errors naming the loss.
+/// Losses that would couple the K nets, return the wrong shape or fail, and a paper loss with
+/// its weight out of range, are refused with errors naming the loss.
 #[test]
 fn bad_custom_losses_are_clear_errors() {
     let s = ResNetStepper::new(&[2, 8, 2], 1, 0.05, 0, &Device::Cpu).unwrap();
-    let make = |loss: Loss, w: f64| {
+    let make = |loss: Loss| {
         let cfg = TrainConfig {
             loss,
-            loss_weight: w,
             ..small_cfg(10)
         };
         Trainer::new(&[&s], vec![data(1, 3)], cfg)
@@ -105,54 +104,86 @@ fn bad_custom_losses_are_clear_errors() {
     let pooled = Loss::custom("pooled", |p, y| {
         (p - y)?.sqr()?.mean_all()?.broadcast_as(p.dim(0)?)
     });
-    let e = make(pooled, 1.0).expect("a loss over all nets is refused");
+    let e = make(pooled).expect("a loss over all nets is refused");
     assert!(e.contains("custom:pooled") && e.contains("row k"), "{e}");
     let per_window = Loss::custom("per_window", |p, y| (p - y)?.abs()?.mean((2, 3)));
-    let e = make(per_window, 1.0).expect("a [K, B] loss is refused");
+    let e = make(per_window).expect("a [K, B] loss is refused");
     assert!(
         e.contains("custom:per_window") && e.contains("[1] F32"),
         "{e}"
     );
     let failing = Loss::custom("failing", |p, _| p.reshape(7));
-    let e = make(failing, 1.0).expect("an erring loss is refused");
+    let e = make(failing).expect("an erring loss is refused");
     assert!(e.contains("custom:failing") && e.contains("shape"), "{e}");
-    let e = make(l1(), 0.5).expect("a custom loss takes no weight");
-    assert!(
-        e.contains("custom:l1") && e.contains("loss_weight 0.5"),
-        "{e}"
-    );
-    let e = make(
-        Loss::custom(" ", |p, y| (p - y)?.abs()?.mean((1, 2, 3))),
-        1.0,
-    )
-    .unwrap();
+    let e = make(Loss::custom(" ", |p, y| (p - y)?.abs()?.mean((1, 2, 3)))).unwrap();
     assert!(e.contains("needs a name"), "{e}");
-    let e = make(Loss::paper(), 1.5).unwrap();
-    assert!(e.contains("0 <= loss_weight <= 1; got 1.5"), "{e}");
-    assert!(make(l1(), 1.0).is_none());
+    let e = make(Loss::paper(1.5)).unwrap();
+    assert!(e.contains("0 <= w <= 1") && e.contains("got 1.5"), "{e}");
+    let e = make(Loss::paper(f64::NAN)).unwrap();
+    assert!(e.contains("got NaN"), "{e}");
+    assert!(make(l1()).is_none());
+    assert!(make(Loss::paper(0.5)).is_none());
 }
 
-/// Configs store the loss by identity: the paper loss round-trips, older files without a loss
-/// read as the paper loss, a custom loss reads back as its name and refuses to train.
+/// Configs store the loss by identity: the paper loss round-trips with its weight, older files
+/// (the weight as `loss_weight` beside `"loss": "paper"`, or no loss at all) read as the same
+/// loss, a custom loss reads back as its name and refuses to train.
 #[test]
 fn losses_are_stored_by_identity() {
     let paper = TrainConfig {
-        loss_weight: 0.5,
+        loss: Loss::paper(0.5),
         ..TrainConfig::default()
     };
     let json = serde_json::to_value(&paper).unwrap();
-    assert_eq!(json["loss"], "paper");
+    assert_eq!(json["loss"], "paper(w=0.5)");
+    assert!(json.get("loss_weight").is_none(), "{json}");
     assert_eq!(
         serde_json::from_value::<TrainConfig>(json.clone()).unwrap(),
         paper
     );
-    assert_eq!(paper.loss_identity(), "paper (w = 0.5)");
-    let mut old = json;
+    let default = serde_json::to_value(TrainConfig::default()).unwrap();
+    assert_eq!(default["loss"], "paper");
+    // A file of the earlier format: the weight beside the loss, or the weight alone.
+    let mut old = default.clone();
+    old["loss_weight"] = 0.5.into();
+    assert_eq!(
+        serde_json::from_value::<TrainConfig>(old.clone()).unwrap(),
+        paper
+    );
     old.as_object_mut().unwrap().remove("loss");
     assert_eq!(
         serde_json::from_value::<TrainConfig>(old.clone()).unwrap(),
         paper
     );
+    let mut plain = default.clone();
+    plain["loss_weight"] = 1.0.into();
+    assert_eq!(
+        serde_json::from_value::<TrainConfig>(plain).unwrap(),
+        TrainConfig::default()
+    );
+    // Two weights that disagree, or a weight for a custom loss, are errors naming both.
+    let mut both = json.clone();
+    both["loss_weight"] = 0.25.into();
+    let e = serde_json::from_value::<TrainConfig>(both)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("paper(w=0.5)") && e.contains("0.25"), "{e}");
+    let mut custom_w = default.clone();
+    custom_w["loss"] = "custom:l1".into();
+    custom_w["loss_weight"] = 0.5.into();
+    let e = serde_json::from_value::<TrainConfig>(custom_w)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("custom:l1") && e.contains("loss_weight 0.5"),
+        "{e}"
+    );
+    let mut bad_w = default.clone();
+    bad_w["loss"] = "paper(w=half)".into();
+    let e = serde_json::from_value::<TrainConfig>(bad_w)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("paper(w=half)"), "{e}");
 
     let custom = TrainConfig {
         loss: l1(),
@@ -163,7 +194,7 @@ fn losses_are_stored_by_identity() {
     let back: TrainConfig = serde_json::from_value(json).unwrap();
     assert_eq!(back, custom);
     assert_ne!(back, TrainConfig::default());
-    assert_eq!(back.loss_identity(), "custom:l1");
+    assert_eq!(back.loss.id(), "custom:l1");
     let s = ResNetStepper::new(&[2, 8, 2], 1, 0.05, 0, &Device::Cpu).unwrap();
     let e = Trainer::new(&[&s], vec![data(1, 3)], back)
         .err()
@@ -213,7 +244,7 @@ fn hierarchy_checkpoints_record_the_loss() {
         let stem = hits::stepper::checkpoint_stem(&dir, *k, 0.0);
         let (_, meta) = ResNetStepper::load_with_meta(&stem, &Device::Cpu).unwrap();
         let stored = meta.train_config.expect("training settings recorded");
-        assert_eq!(stored.loss_identity(), "custom:l1");
+        assert_eq!(stored.loss.id(), "custom:l1");
         assert_eq!(stored, cfg);
         // The recorded best loss is the L1 validation loss of the saved weights.
         let w = common::windows(&val, *k, 3);

@@ -80,12 +80,12 @@ fn split_minibatch_gradients_equal_autograd() {
     assert!(rows.div_ceil(ROW_BLOCKS) < rows, "the batch is split");
     let (params, x, ys) = case_with(1, rows);
     let targets = steps(&ys);
-    for (what, loss, w) in [
-        ("paper w = 1", Loss::paper(), 1.0),
-        ("paper w = 0.7", Loss::paper(), 0.7),
-        ("l1", l1(), 1.0),
+    for (what, loss) in [
+        ("paper w = 1", Loss::mse()),
+        ("paper w = 0.7", Loss::paper(0.7)),
+        ("l1", l1()),
     ] {
-        training_equals_autograd(what, &params, &x, &ys, &targets, &loss, w);
+        training_equals_autograd(what, &params, &x, &ys, &targets, &loss);
     }
 }
 
@@ -98,17 +98,16 @@ fn training_equals_autograd(
     ys: &Tensor,
     targets: &[Tensor],
     loss: &Loss,
-    w: f64,
 ) -> (Tensor, Vec<Tensor>) {
     let (wv, bv) = split(params);
-    let (values, grads) = loss_and_grads(&wv, &bv, x, targets, loss, w).unwrap();
+    let (values, grads) = loss_and_grads(&wv, &bv, x, targets, loss).unwrap();
     let vars: Vec<Var> = params
         .iter()
         .map(|p| Var::from_tensor(p).unwrap())
         .collect();
     let tracked: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
     let (tw, tb) = split(&tracked);
-    let want = recurrent_loss(&tw, &tb, x, ys, loss, w).unwrap();
+    let want = recurrent_loss(&tw, &tb, x, ys, loss).unwrap();
     assert!(
         close(&vec1(&values), &vec1(&want), 1e-13),
         "{what}: loss values"
@@ -134,19 +133,19 @@ fn training_gradients_equal_autograd_and_finite_differences() {
     let (params, x, ys) = tiny_case();
     let targets = steps(&ys);
     let cases = [
-        ("paper w = 1 (hand-written)", Loss::paper(), 1.0),
-        ("paper w = 0.7", Loss::paper(), 0.7),
-        ("weighted mse", weighted_mse(), 1.0),
-        ("l1", l1(), 1.0),
+        ("paper w = 1 (hand-written)", Loss::mse()),
+        ("paper w = 0.7", Loss::paper(0.7)),
+        ("weighted mse", weighted_mse()),
+        ("l1", l1()),
     ];
     let mut checked = 0;
-    for (what, loss, w) in &cases {
-        let (values, grads) = training_equals_autograd(what, &params, &x, &ys, &targets, loss, *w);
+    for (what, loss) in &cases {
+        let (values, grads) = training_equals_autograd(what, &params, &x, &ys, &targets, loss);
 
         // Finite differences of sum_k L_k.
         let total = |ps: &[Tensor]| -> f64 {
             let (pw, pb) = split(ps);
-            let v = recurrent_loss(&pw, &pb, &x, &ys, loss, *w).unwrap();
+            let v = recurrent_loss(&pw, &pb, &x, &ys, loss).unwrap();
             v.sum_all().unwrap().to_scalar::<f64>().unwrap()
         };
         let h = 1e-6;
@@ -176,7 +175,7 @@ fn training_gradients_equal_autograd_and_finite_differences() {
             let row = |t: &Tensor| t.narrow(0, k, 1).unwrap();
             let (aw, ab) = split(&params.iter().map(row).collect::<Vec<_>>());
             let t_k: Vec<Tensor> = targets.iter().map(row).collect();
-            let (v_k, g_k) = loss_and_grads(&aw, &ab, &row(&x), &t_k, loss, *w).unwrap();
+            let (v_k, g_k) = loss_and_grads(&aw, &ab, &row(&x), &t_k, loss).unwrap();
             assert!(
                 close(&vec1(&v_k), &vec1(&row(&values)), 1e-14),
                 "{what}: net {k}"
@@ -208,7 +207,7 @@ fn paper_loss_trains_the_same_by_hand_and_by_autograd() {
         let last = t.current().unwrap().pop().unwrap();
         (t.finish().unwrap().pop().unwrap().1, last)
     };
-    let (by_hand, w_hand) = run(Loss::paper());
+    let (by_hand, w_hand) = run(Loss::mse());
     let (by_autograd, w_auto) = run(mse_closure());
     assert_eq!(by_hand.history.len(), 10);
     for (a, b) in by_hand.history.iter().zip(&by_autograd.history) {
@@ -254,7 +253,7 @@ fn training_steps_on_the_custom_loss() {
     let x = d.train.x.unsqueeze(0).unwrap();
     let targets = steps(&d.train.ys.unsqueeze(0).unwrap());
     let first_step = |loss: &Loss| -> Vec<f64> {
-        let (_, grads) = loss_and_grads(&ws, &bs, &x, &targets, loss, 1.0).unwrap();
+        let (_, grads) = loss_and_grads(&ws, &bs, &x, &targets, loss).unwrap();
         let (w0, b0) = (&ws[0], &bs[0]);
         [(w0, &grads[0]), (b0, &grads[1])]
             .iter()
@@ -282,7 +281,7 @@ fn training_steps_on_the_custom_loss() {
             .fold(0.0, f64::max)
     };
     let on_l1 = dist(&got, &first_step(&l1()));
-    let on_paper = dist(&got, &first_step(&Loss::paper()));
+    let on_paper = dist(&got, &first_step(&Loss::mse()));
     assert!(
         on_l1 < 1e-6,
         "first layer {on_l1:e} from Adam's step on the L1 gradient"

@@ -159,7 +159,6 @@ pub fn loss_and_grads(
     x: &Tensor,
     targets: &[Tensor],
     loss: &Loss,
-    w: f64,
 ) -> Result<(Tensor, Vec<Tensor>)> {
     check_starts_and_targets(x, targets)?;
     let n_steps = targets.len();
@@ -178,7 +177,7 @@ pub fn loss_and_grads(
             Tensor::cat(&parts, 1)
         })
         .collect::<candle_core::Result<Vec<_>>>()?;
-    let (values, pred_grads) = loss.values_and_grads(w, &predictions, targets)?;
+    let (values, pred_grads) = loss.values_and_grads(&predictions, targets)?;
     let jobs: Vec<(&Rollout, (usize, usize))> = rollouts.iter().zip(blocks).collect();
     let per_block = in_parallel(&jobs, |&(rollout, (start, len))| {
         let grads = pred_grads
@@ -284,7 +283,7 @@ mod tests {
             .collect();
         let x = filled(&[1, rows, 2], 20);
         let targets: Vec<Tensor> = (0..3).map(|t| filled(&[1, rows, 2], 30 + t)).collect();
-        let run = || loss_and_grads(&weights, &biases, &x, &targets, &Loss::paper(), 0.7).unwrap();
+        let run = || loss_and_grads(&weights, &biases, &x, &targets, &Loss::paper(0.7)).unwrap();
         let flat = |(v, g): (Tensor, Vec<Tensor>)| {
             let mut all = v.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             for t in g {

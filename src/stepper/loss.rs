@@ -5,10 +5,10 @@
 //! prediction `p_t` is the state after `t` recurrent steps of a net from the window's start
 //! (`t = 1..n_forward`), the target `ys_t` the true state there.
 //!
-//! - [`Loss::paper`], the default: the original `ResNet.calculate_loss`, per net k,
+//! - [`Loss::paper`]`(w)`: the original `ResNet.calculate_loss`, per net k,
 //!   `e = (p - ys)^2`, `L_k = w * mean(e_k) + (1 - w) * max(e_k)` over the batch, steps and
-//!   components, with `w` = [`super::train::TrainConfig::loss_weight`] (default 1: the max term
-//!   is skipped, as the original multiplies it by zero).
+//!   components. The default is `w = 1`, the paper's (the max term is skipped, as the original
+//!   multiplies it by zero): [`Loss::mse`].
 //! - [`Loss::custom`]: a named closure over candle tensors,
 //!   `Fn(&Tensor /* predictions [K, B, n_forward, dim] */, &Tensor /* targets, same shape */)
 //!   -> candle_core::Result<Tensor /* [K] */>`.
@@ -35,9 +35,10 @@
 //!
 //! ## Storing
 //!
-//! A `Loss` serialises as its identity, `"paper"` or `"custom:<name>"` (the paper loss's `w`
-//! is `loss_weight` beside it in [`super::train::TrainConfig`]), so a checkpoint's
-//! `train_config` records which loss trained the stepper. A closure cannot be stored: a custom
+//! A `Loss` serialises as its identity, `"paper"` (w = 1), `"paper(w=<w>)"` or
+//! `"custom:<name>"`, so a checkpoint's `train_config` records which loss trained the stepper.
+//! Files written before the weight moved into the loss keep it as `loss_weight` beside
+//! `"loss": "paper"`; [`super::train_config::TrainConfig`] reads them as the same loss. A closure cannot be stored: a custom
 //! loss reads back as a named placeholder that compares equal to the loss of that name but
 //! refuses to train or evaluate, saying so. Two custom losses with the same name are equal:
 //! the name is the identity, so give each loss its own name.
@@ -55,13 +56,22 @@ use crate::{Error, Result};
 pub type LossFn = dyn Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor> + Send + Sync;
 
 /// The loss a stepper trains on and is validated with (see the module docs).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Loss(Kind);
 
-#[derive(Clone, Default)]
+/// The paper's loss, [`Loss::mse`].
+impl Default for Loss {
+    fn default() -> Self {
+        Loss::mse()
+    }
+}
+
+#[derive(Clone)]
 enum Kind {
-    #[default]
-    Paper,
+    /// The paper loss with the weight `w` of its mean.
+    Paper {
+        w: f64,
+    },
     Custom {
         name: String,
         f: Arc<LossFn>,
@@ -74,12 +84,29 @@ enum Kind {
 
 /// Identity prefix of a custom loss in files.
 const CUSTOM: &str = "custom:";
+/// Identity of the paper loss with a weight other than 1 in files: `paper(w=0.5)`.
+const PAPER_W: &str = "paper(w=";
+const PAPER_W_END: &str = ")";
 
 impl Loss {
-    /// The paper's `w * mean + (1 - w) * max` of the squared errors, `w` =
-    /// [`super::train::TrainConfig::loss_weight`].
-    pub fn paper() -> Self {
-        Loss(Kind::Paper)
+    /// The paper's `w * mean + (1 - w) * max` of the squared errors (`0 <= w <= 1`, checked
+    /// by [`Loss::check_trainable`]; the paper trains with `w = 1`, [`Loss::mse`]).
+    pub fn paper(w: f64) -> Self {
+        Loss(Kind::Paper { w })
+    }
+
+    /// The paper loss at the paper's weight, `w = 1`: the mean squared error over the batch,
+    /// the recurrent steps and the components. The default loss.
+    pub fn mse() -> Self {
+        Loss::paper(1.0)
+    }
+
+    /// The weight `w` of the mean in the paper loss; `None` for a custom loss.
+    pub fn paper_weight(&self) -> Option<f64> {
+        match self.0 {
+            Kind::Paper { w } => Some(w),
+            _ => None,
+        }
     }
 
     /// A custom loss `f(predictions, targets)`, both `[K, B, n_forward, dim]`, giving the loss
@@ -97,45 +124,39 @@ impl Loss {
     /// `"paper"` or the custom loss's name.
     pub fn name(&self) -> &str {
         match &self.0 {
-            Kind::Paper => "paper",
+            Kind::Paper { .. } => "paper",
             Kind::Custom { name, .. } | Kind::Stored { name } => name,
         }
     }
 
     /// True for the paper loss.
     pub fn is_paper(&self) -> bool {
-        matches!(self.0, Kind::Paper)
+        matches!(self.0, Kind::Paper { .. })
     }
 
-    /// The identity written to files: `"paper"` or `"custom:<name>"`.
+    /// The identity written to files: `"paper"` (w = 1), `"paper(w=<w>)"` or
+    /// `"custom:<name>"`. Two losses train alike exactly when their identities are equal.
     pub fn id(&self) -> String {
         match &self.0 {
-            Kind::Paper => "paper".into(),
+            Kind::Paper { w } if *w == 1.0 => "paper".into(),
+            Kind::Paper { w } => format!("{PAPER_W}{w}{PAPER_W_END}"),
             Kind::Custom { name, .. } | Kind::Stored { name } => format!("{CUSTOM}{name}"),
         }
     }
 
-    /// Error unless this loss can train with mean/max weight `w`: the paper loss needs
-    /// `0 <= w <= 1`; a custom loss takes no weight (`w` must be 1) and needs a name and its
-    /// closure (a loss read back from a file has none).
-    pub fn check_trainable(&self, w: f64) -> Result<()> {
+    /// Error unless this loss can train: the paper loss needs `0 <= w <= 1`; a custom loss
+    /// needs a name and its closure (a loss read back from a file has none).
+    pub fn check_trainable(&self) -> Result<()> {
         let param = || format!("loss '{}'", self.id());
         match &self.0 {
-            Kind::Paper if (0.0..=1.0).contains(&w) => Ok(()),
-            Kind::Paper => Err(Error::invalid(
-                "train config",
-                format!("need 0 <= loss_weight <= 1; got {w}"),
+            Kind::Paper { w } if (0.0..=1.0).contains(w) => Ok(()),
+            Kind::Paper { w } => Err(Error::invalid(
+                "loss",
+                format!("the paper loss needs 0 <= w <= 1 (the weight of its mean); got {w}"),
             )),
             Kind::Custom { name, .. } if name.trim().is_empty() => Err(Error::invalid(
                 param(),
                 "a custom loss needs a name (it identifies the loss in checkpoints)",
-            )),
-            Kind::Custom { .. } if w != 1.0 => Err(Error::invalid(
-                param(),
-                format!(
-                    "loss_weight is the paper loss's mean/max weight; a custom loss takes \
-                     none (got loss_weight {w}, leave it at 1)"
-                ),
             )),
             Kind::Custom { .. } => Ok(()),
             Kind::Stored { name } => Err(Error::invalid(param(), self.stored_msg(name))),
@@ -150,14 +171,14 @@ impl Loss {
     }
 
     /// The loss of every net, `[K]`, for predictions `preds[t]` and targets `targets[t]`
-    /// (each `[K, B, dim]`, step `t + 1` of the rollout), with mean/max weight `w` (paper
-    /// loss only). This is the definition that training and validation share.
-    pub fn values(&self, w: f64, preds: &[Tensor], targets: &[Tensor]) -> Result<Tensor> {
+    /// (each `[K, B, dim]`, step `t + 1` of the rollout). This is the definition that training
+    /// and validation share.
+    pub fn values(&self, preds: &[Tensor], targets: &[Tensor]) -> Result<Tensor> {
         let k = check_steps(preds, targets)?;
         match &self.0 {
-            Kind::Paper => {
+            Kind::Paper { w } => {
                 let diffs = differences(preds, targets)?;
-                paper_from_differences(w, &diffs)
+                paper_from_differences(*w, &diffs)
             }
             Kind::Custom { name, f } => {
                 let p = Tensor::stack(preds, 2)?;
@@ -185,14 +206,13 @@ impl Loss {
     /// candle's autograd through [`Loss::values`] otherwise.
     pub fn values_and_grads(
         &self,
-        w: f64,
         preds: &[Tensor],
         targets: &[Tensor],
     ) -> Result<(Tensor, Vec<Tensor>)> {
         check_steps(preds, targets)?;
-        if self.is_paper() && w == 1.0 {
+        if matches!(self.0, Kind::Paper { w } if w == 1.0) {
             let diffs = differences(preds, targets)?;
-            let values = paper_from_differences(w, &diffs)?;
+            let values = paper_from_differences(1.0, &diffs)?;
             let scale = 2.0 / count(&diffs)?;
             let grads = diffs
                 .iter()
@@ -205,7 +225,7 @@ impl Loss {
             .map(|p| Var::from_tensor(&p.detach()))
             .collect::<candle_core::Result<Vec<_>>>()?;
         let tracked: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
-        let values = self.values(w, &tracked, targets)?;
+        let values = self.values(&tracked, targets)?;
         let store = values.sum_all()?.backward()?;
         let grads = vars
             .iter()
@@ -221,7 +241,7 @@ impl Loss {
     /// near the targets of a few windows `ys: [n, n_forward, dim]` (e.g. validation windows),
     /// one net's loss must be the same alone and beside another net (first or second) with
     /// other predictions.
-    pub fn check_per_net(&self, w: f64, ys: &Tensor) -> Result<()> {
+    pub fn check_per_net(&self, ys: &Tensor) -> Result<()> {
         let Kind::Custom { .. } = &self.0 else {
             return Ok(());
         };
@@ -253,7 +273,7 @@ impl Loss {
             };
             let preds = cat(rows.to_vec())?;
             let same_targets = cat(rows.iter().map(|_| targets).collect())?;
-            let v = self.values(w, &preds, &same_targets)?;
+            let v = self.values(&preds, &same_targets)?;
             Ok(v.to_dtype(DType::F64)?.to_vec1::<f64>()?)
         };
         let alone = eval(&[&near])?[0];
@@ -359,14 +379,25 @@ impl<'de> Deserialize<'de> for Loss {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let id = String::deserialize(d)?;
         if id == "paper" {
-            return Ok(Loss::paper());
+            return Ok(Loss::mse());
+        }
+        if let Some(w) = id
+            .strip_prefix(PAPER_W)
+            .and_then(|rest| rest.strip_suffix(PAPER_W_END))
+        {
+            return match w.parse::<f64>() {
+                Ok(w) if w.is_finite() => Ok(Loss::paper(w)),
+                _ => Err(serde::de::Error::custom(format!(
+                    "unknown loss {id:?}: the weight of \"paper(w=<w>)\" must be a number"
+                ))),
+            };
         }
         match id.strip_prefix(CUSTOM) {
             Some(name) if !name.trim().is_empty() => Ok(Loss(Kind::Stored {
                 name: name.to_string(),
             })),
             _ => Err(serde::de::Error::custom(format!(
-                "unknown loss {id:?}: expected \"paper\" or \"custom:<name>\""
+                "unknown loss {id:?}: expected \"paper\", \"paper(w=<w>)\" or \"custom:<name>\""
             ))),
         }
     }

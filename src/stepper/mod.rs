@@ -30,9 +30,9 @@
 //! The loss is [`TrainConfig::loss`], one [`Loss`] object that training minimises and
 //! validation reports (the best weights are those of the lowest validation loss, and
 //! `target_loss` is compared with it). The default is the paper's recurrent loss
-//! `w * mean + (1 - w) * max` of the squared errors of `n_forward` predicted steps, `w` =
-//! [`TrainConfig::loss_weight`] (1, as in the paper: a pure mean squared error, whose gradient
-//! is written by hand for speed). Any other loss is a named closure over candle tensors,
+//! [`Loss::paper`]`(w)`, `w * mean + (1 - w) * max` of the squared errors of `n_forward`
+//! predicted steps, at `w = 1` as in the paper ([`Loss::mse`]: a pure mean squared error, whose
+//! gradient is written by hand for speed). Any other loss is a named closure over candle tensors,
 //! predictions and targets `[K, B, n_forward, dim]` to one loss per net `[K]`, trained through
 //! candle's autograd:
 //!
@@ -43,7 +43,7 @@
 //!     loss: Loss::custom("l1", |p, y| (p - y)?.abs()?.mean((1, 2, 3))),
 //!     ..TrainConfig::default()
 //! };
-//! assert_eq!(cfg.loss_identity(), "custom:l1");
+//! assert_eq!(cfg.loss.id(), "custom:l1");
 //! // Checkpoints record the loss by name; a closure read back from a file cannot train.
 //! let json = serde_json::to_string(&cfg)?;
 //! let back: TrainConfig = serde_json::from_str(&json)?;

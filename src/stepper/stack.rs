@@ -230,7 +230,6 @@ pub fn recurrent_loss(
     x: &Tensor,
     ys: &Tensor,
     loss: &Loss,
-    w: f64,
 ) -> Result<Tensor> {
     let (k, b, nf, d) = ys.dims4().map_err(|_| {
         Error::shape(
@@ -249,7 +248,7 @@ pub fn recurrent_loss(
     let targets = (0..nf)
         .map(|t| ys.narrow(2, t, 1)?.squeeze(2)?.contiguous())
         .collect::<candle_core::Result<Vec<_>>>()?;
-    recurrent_loss_steps(weights, biases, x, &targets, loss, w)
+    recurrent_loss_steps(weights, biases, x, &targets, loss)
 }
 
 /// [`recurrent_loss`] with the targets given step by step: `targets[t]: [K, B, dim]` is the
@@ -260,11 +259,10 @@ pub fn recurrent_loss_steps(
     x: &Tensor,
     targets: &[Tensor],
     loss: &Loss,
-    w: f64,
 ) -> Result<Tensor> {
     check_starts_and_targets(x, targets)?;
     let preds = rollout(weights, biases, x, targets.len())?;
-    loss.values(w, &preds, targets)
+    loss.values(&preds, targets)
 }
 
 /// Error unless `x: [K, B, dim]` and `targets` are `n_forward >= 1` tensors `[K, B, dim]`.

@@ -143,7 +143,7 @@ impl Trainer {
     /// net a loss of its own ([`Loss::check_per_net`](super::loss::Loss::check_per_net)), probed on validation windows.
     fn check_loss(&self) -> Result<()> {
         let ys = &self.members[0].data.val.ys;
-        self.cfg.loss.check_per_net(self.cfg.loss_weight, ys)
+        self.cfg.loss.check_per_net(ys)
     }
 
     /// Epochs done so far.
@@ -247,8 +247,7 @@ impl Trainer {
             self.members[i].epochs = self.epoch;
         }
         let (w, b) = self.net.detached();
-        let (loss, grads) =
-            loss_and_grads(&w, &b, &x, &targets, &self.cfg.loss, self.cfg.loss_weight)?;
+        let (loss, grads) = loss_and_grads(&w, &b, &x, &targets, &self.cfg.loss)?;
         self.adam.step_with(
             &self.net.vars(),
             &grads.into_iter().map(Some).collect::<Vec<_>>(),
@@ -278,7 +277,6 @@ impl Trainer {
                 &m.data.val.x.unsqueeze(0)?,
                 &m.data.val.ys.unsqueeze(0)?,
                 &self.cfg.loss,
-                self.cfg.loss_weight,
             )?);
         }
         let vals = Tensor::cat(&vals, 0)?.to_vec1::<f32>()?;

@@ -9,6 +9,7 @@ use crate::{Error, Result};
 
 /// Training settings (the paper's by default).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredTrainConfig")]
 pub struct TrainConfig {
     /// Maximum number of epochs (one minibatch each).
     pub epochs: usize,
@@ -18,13 +19,9 @@ pub struct TrainConfig {
     pub n_forward: usize,
     /// Adam learning rate.
     pub lr: f64,
-    /// Weight `w` of the mean in the paper loss `w * mean + (1 - w) * max` (1 for a custom
-    /// loss).
-    pub loss_weight: f64,
-    /// The loss trained on and validated with (see [`super::loss`]); files record its
-    /// identity (`"paper"` or `"custom:<name>"`), and older files without it read as the
-    /// paper loss.
-    #[serde(default)]
+    /// The loss trained on and validated with (see [`super::loss`]), the paper's
+    /// [`Loss::mse`] by default; files record its identity (`"paper"`, `"paper(w=<w>)"` or
+    /// `"custom:<name>"`), and older files without it read as the paper loss.
     pub loss: Loss,
     /// Epochs between validation checks.
     pub eval_every: usize,
@@ -41,8 +38,7 @@ impl Default for TrainConfig {
             batch_size: 320,
             n_forward: 5,
             lr: 1e-3,
-            loss_weight: 1.0,
-            loss: Loss::paper(),
+            loss: Loss::mse(),
             eval_every: 1000,
             target_loss: 1e-8,
             seed: 0,
@@ -74,23 +70,70 @@ impl TrainConfig {
                 format!("need lr > 0; got {}", self.lr),
             ));
         }
-        self.loss.check_trainable(self.loss_weight)
-    }
-
-    /// Which loss these settings train with, as one label: `"paper (w = 1)"` or
-    /// `"custom:<name>"`. Two configs train with the same loss exactly when their labels are
-    /// equal (e.g. to refuse resuming a run with another loss).
-    pub fn loss_identity(&self) -> String {
-        if self.loss.is_paper() {
-            format!("paper (w = {})", self.loss_weight)
-        } else {
-            self.loss.id()
-        }
+        self.loss.check_trainable()
     }
 
     /// The sampler seed of the stepper with this step size.
     pub fn sampler_seed(&self, step_size: usize) -> u64 {
         self.seed.wrapping_add(step_size as u64)
+    }
+}
+
+/// [`TrainConfig`] as files hold it. Files written before the paper loss carried its weight
+/// keep the weight as `loss_weight` beside `"loss": "paper"` (or without `loss`): they read as
+/// `Loss::paper(loss_weight)`, the same loss they trained with.
+#[derive(Deserialize)]
+struct StoredTrainConfig {
+    epochs: usize,
+    batch_size: usize,
+    n_forward: usize,
+    lr: f64,
+    #[serde(default)]
+    loss_weight: Option<f64>,
+    #[serde(default)]
+    loss: Option<Loss>,
+    eval_every: usize,
+    target_loss: f64,
+    seed: u64,
+}
+
+impl TryFrom<StoredTrainConfig> for TrainConfig {
+    type Error = String;
+
+    fn try_from(f: StoredTrainConfig) -> std::result::Result<Self, String> {
+        let loss = match (f.loss, f.loss_weight) {
+            (None, None) => Loss::mse(),
+            (None, Some(w)) => Loss::paper(w),
+            (Some(loss), None) => loss,
+            (Some(loss), Some(w)) => match loss.paper_weight() {
+                Some(own) if own == 1.0 => Loss::paper(w),
+                Some(own) if own == w => loss,
+                Some(own) => {
+                    return Err(format!(
+                        "loss {:?} has weight {own} but loss_weight says {w}: one of them is \
+                         wrong",
+                        loss.id()
+                    ))
+                }
+                None if w == 1.0 => loss,
+                None => {
+                    return Err(format!(
+                        "loss_weight {w} is the paper loss's weight, but the loss is {:?}",
+                        loss.id()
+                    ))
+                }
+            },
+        };
+        Ok(TrainConfig {
+            epochs: f.epochs,
+            batch_size: f.batch_size,
+            n_forward: f.n_forward,
+            lr: f.lr,
+            loss,
+            eval_every: f.eval_every,
+            target_loss: f.target_loss,
+            seed: f.seed,
+        })
     }
 }
 
