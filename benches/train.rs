@@ -9,10 +9,10 @@
 use std::time::Instant;
 
 use candle_core::Device;
+use hits::hierarchy::train_hierarchy;
 use hits::stepper::device::one_thread_per_matmul;
 use hits::stepper::{
-    train_hierarchy, HierarchySpec, ResNetStepper, StepperData, TrainConfig, TrainRun,
-    TrainWindows, Trainer,
+    HierarchySpec, ResNetStepper, StepperData, TrainConfig, TrainRun, TrainWindows, Trainer,
 };
 use ndarray::{Array2, Array3};
 

@@ -19,21 +19,20 @@ pub use crate::data::{quick_mode, DataSet, Sizes};
 pub use crate::experiments::multiscale_hits::{
     evaluate_steppers, obtain_steppers, MultiscaleResult,
 };
-pub use crate::experiments::ode::{
-    ensure_data, ensure_data_levels, ensure_steppers, ensure_steppers_with_reports,
-};
+pub use crate::experiments::ode::{ensure_data, ensure_data_levels, ensure_hierarchy};
 pub use crate::experiments::training::{loss_figure, training_table};
 pub use crate::forecast::{
     evaluate, hybrid_forecast, markdown_table, mse, mse_per_step, multiscale_forecast,
     rk4_forecast, select_models, uni_scale_forecast, EvalOptions, Evaluation, ForecastRow,
     Selection, Stepper, StepperSet,
 };
-pub use crate::hierarchy::{Hierarchy, Provenance};
+pub use crate::hierarchy::{train_hierarchy, Hierarchy, Provenance};
 pub use crate::plot::{phase_portrait, Axes, CellOutput, Color, Figure, Legend, Series, Table};
 pub use crate::problem::{
     cubic, harmonic, hopf, hyperbolic, lorenz, van_der_pol, DataSource, GivenData, IncrementPlane,
     InitialConditions, Integration, OdeProblem, Split, SystemKind, View,
 };
-pub use crate::stepper::{device, Loss, ResNetStepper, TrainConfig, TrainReport};
+pub use crate::stepper::device::{select_device, DeviceChoice};
+pub use crate::stepper::{Loss, ResNetStepper, TrainConfig, TrainReport};
 pub use crate::systems::{vector_field, System, VectorField};
 pub use crate::{Error, Result};

@@ -235,7 +235,7 @@ fn seq_hits_learns_a_periodic_sequence() {
             r.best_val_loss
         );
     }
-    let gen = hits.generate(z.column(0), z.ncols()).unwrap();
+    let gen = hits::experiments::table1::seq_hits::generate(&hits, z.column(0), z.ncols()).unwrap();
     assert_eq!(gen.dim(), (121, 4));
     assert_eq!(gen.row(0), z.column(0));
     let truth = z.t().to_owned();

@@ -7,9 +7,8 @@ mod common;
 use candle_core::Device;
 use common::losses::{l1, weighted_mse};
 use common::{data, l1_and_mse_by_hand, max_diff, rotation_trajectories, small_cfg, tmpdir};
-use hits::stepper::{
-    train_hierarchy, HierarchySpec, Loss, ResNetStepper, TrainConfig, TrainRun, Trainer,
-};
+use hits::hierarchy::train_hierarchy;
+use hits::stepper::{HierarchySpec, Loss, ResNetStepper, TrainConfig, TrainRun, Trainer};
 
 /// A custom loss (L1) trains a stepper, its loss falls, and the validation loss is that loss.
 #[test]
@@ -240,7 +239,8 @@ fn hierarchy_checkpoints_record_the_loss() {
         &mut |_| {},
     )
     .unwrap();
-    for (k, (stepper, report)) in [1usize, 2].iter().zip(&out) {
+    let pairs = out.steppers.iter().zip(&out.reports);
+    for (k, (stepper, report)) in [1usize, 2].iter().zip(pairs) {
         let stem = hits::stepper::checkpoint_stem(&dir, *k, 0.0);
         let (_, meta) = ResNetStepper::load_with_meta(&stem, &Device::Cpu).unwrap();
         let stored = meta.train_config.expect("training settings recorded");

@@ -7,8 +7,9 @@ mod cli_common;
 
 use candle_core::Device;
 use cli_common::rotations as trajectories;
+use hits::hierarchy::train_hierarchy;
 use hits::stepper::device::one_thread_per_matmul;
-use hits::stepper::{train_hierarchy, HierarchySpec, TrainConfig, TrainRun};
+use hits::stepper::{HierarchySpec, TrainConfig, TrainRun};
 
 #[test]
 fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
@@ -48,8 +49,10 @@ fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
         4 * 3,
         "every check of every stepper reaches the caller ({cores} cores)"
     );
-    for (k, (s, r)) in [1usize, 2, 4, 8].into_iter().zip(&together) {
-        assert_eq!(s.step_size(), k, "results come back in the plan's order");
+    let pairs = together.steppers.iter().zip(&together.reports);
+    for (k, (s, r)) in [1usize, 2, 4, 8].into_iter().zip(pairs) {
+        assert_eq!(s.step_size(), k, "results come back sorted by step size");
+        assert_eq!(r.step_size, k, "each report with its stepper");
         let alone = train_hierarchy(
             &spec(vec![k]),
             &run("alone"),
@@ -59,7 +62,7 @@ fn steppers_trained_side_by_side_equal_steppers_trained_alone() {
             &mut |_| {},
         )
         .expect("training alone");
-        let (a, ra) = &alone[0];
+        let (a, ra) = (&alone.steppers[0], &alone.reports[0]);
         assert_eq!(r.history, ra.history, "step {k}");
         for ((w1, b1), (w2, b2)) in s.layers().iter().zip(a.layers()) {
             assert_eq!(

@@ -35,16 +35,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use hits::data::npy::{python_float as py_float, write_array_atomic};
 use hits::data::DataSet;
-use hits::experiments::ode::{ensure_data, original_steppers};
-use hits::forecast::results::{recover, ResultSet};
-use hits::forecast::{csv_table, evaluate, markdown_table, EvalOptions, StepperSet};
-use hits::io::FolderLock;
+use hits::experiments::forecast::{ForecastFolder, ForecastJob};
+use hits::experiments::multiscale_hits::ORIGINAL_MODELS;
+use hits::experiments::ode::ensure_data;
+use hits::hierarchy::Hierarchy;
 use hits::problem::OdeProblem;
 use hits::stepper::device::{select_device, DeviceChoice};
-use hits::stepper::{load_hierarchy_expecting, ExpectedStepper, ResNetStepper};
-use ndarray::Array2;
 
 use super::problem::ProblemArgs;
 use crate::{note, say};
@@ -112,53 +109,37 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         anyhow::bail!("--hybrid: every RK4 step must be a positive number of dt, got {h}");
     }
     // The output folder first: locked and writable before any work.
-    let out = problem.dir_under(&args.out);
-    let lock = FolderLock::acquire(&out, "hits forecast")?;
-    if let Some(n) = lock.removed_note() {
-        note!("{n}");
-    }
-    for n in recover(&out)? {
+    let folder = ForecastFolder::open(&problem, &args.out)?;
+    for n in &folder.notes {
         note!("{n}");
     }
     let t0 = Instant::now();
-    let mut steppers = load_steppers(&args, &problem, &dev)?;
-    steppers.sort_by_key(|s| s.step_size());
-    let sizes: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
+    let hierarchy = load_steppers(&args, &problem, &dev)?;
+    let sizes = hierarchy.step_sizes();
     say!(
         "{name}: {} steppers {sizes:?} loaded in {:.2} s",
-        steppers.len(),
+        sizes.len(),
         t0.elapsed().as_secs_f64()
     );
-
     let data = read_data(&args, &problem)?;
-    let (val, test) = (&data.val, &data.test);
-    if test.dim().0 == 0 {
-        anyhow::bail!(
-            "{name}: the test split is missing (test_noise{}.npy): nothing to forecast",
-            py_float(args.noise)
-        );
-    }
     say!(
         "test set {:?}, validation set {:?}",
-        test.shape(),
-        val.shape()
+        data.test.shape(),
+        data.val.shape()
     );
-
-    let set = StepperSet::new(&steppers, &dev)?;
-    let options = EvalOptions {
+    let job = ForecastJob {
         select: args.select,
         hybrid: args.hybrid.clone(),
         noise: args.noise,
-        keep_predictions: args.save_all,
-        ..EvalOptions::default()
+        save_all: args.save_all,
+        steppers: if args.original {
+            "original PyTorch models, imported".into()
+        } else {
+            "hits checkpoints".into()
+        },
     };
-    let ev = evaluate(
-        &problem.eval_target(),
-        &set.refs(),
-        Some(val.view()),
-        test.view(),
-        &options,
-    )?;
+    let out = folder.forecast(&problem, &hierarchy, &data, &job)?;
+    let ev = &out.evaluation;
     if let Some(sel) = &ev.selection {
         say!("model selection on the validation set:");
         for c in &sel.candidates {
@@ -189,57 +170,10 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
             list.join("; ")
         );
     }
-    let table = markdown_table(&ev.rows);
-    say!("\n{table}");
-
-    let noise = py_float(args.noise);
-    let header = format!(
-        "# {name}: forecast of the test set ({} trajectories, {} steps), noise {noise}{}\n\nsteppers: {}\n\n",
-        test.dim().0,
-        test.dim().1 - 1,
-        if quick { ", QUICK run" } else { "" },
-        if args.original { "original PyTorch models, imported" } else { "hits checkpoints" },
-    );
-    let mut set = ResultSet::begin(&out, &format!("forecast_noise{noise}"))?;
-    set.write_bytes(
-        &format!("forecast_noise{noise}.md"),
-        (header + &table).as_bytes(),
-    )?;
-    set.write_bytes(
-        &format!("forecast_noise{noise}.csv"),
-        csv_table(&ev.rows).as_bytes(),
-    )?;
-    if let Some(ms) = &ev.multiscale {
-        write_array_atomic(
-            &set.path(&format!("multiscale_noise{noise}.npy"))?,
-            &ms.mapv(|v| v as f32),
-        )?;
-    }
-    for (i, pred) in &ev.predictions {
-        let row = &ev.rows[*i];
-        let name = match row.method.as_str() {
-            "uni-scale" => format!("uni_D{}_noise{noise}.npy", row.step_sizes[0]),
-            other => format!(
-                "{}_{}_noise{noise}.npy",
-                other.to_lowercase(),
-                row.detail.replace([' ', '='], "")
-            ),
-        };
-        write_array_atomic(&set.path(&name)?, &pred.mapv(|v| v as f32))?;
-    }
-    let n_steps = ev.rows[0].mse_per_step.len();
-    let curves = Array2::from_shape_fn((ev.rows.len(), n_steps), |(r, t)| {
-        ev.rows[r].mse_per_step[t]
-    });
-    write_array_atomic(
-        &set.path(&format!("mse_per_step_noise{noise}.npy"))?,
-        &curves,
-    )?;
-    set.commit()?;
-    drop(lock);
+    say!("\n{}", out.table);
     say!(
         "wrote {} in {:.1} s",
-        out.display(),
+        out.dir.display(),
         t0.elapsed().as_secs_f64()
     );
     Ok(())
@@ -273,31 +207,25 @@ fn load_steppers(
     args: &ForecastArgs,
     problem: &OdeProblem,
     dev: &candle_core::Device,
-) -> anyhow::Result<Vec<ResNetStepper>> {
+) -> anyhow::Result<Hierarchy> {
     if !args.original {
         let dir = args
             .models
             .clone()
             .unwrap_or_else(|| problem.dir_under(std::path::Path::new("models")));
-        let expected = ExpectedStepper {
-            system: Some(problem.folder.clone()),
-            dim: Some(problem.dim()),
-            dt: Some(problem.dt),
-            noise: Some(args.noise),
-            ..ExpectedStepper::default()
-        };
-        let loaded = load_hierarchy_expecting(&dir, &expected, dev).with_context(|| {
-            format!(
-                "loading checkpoints from {}; train them (`hits train`) or pass --original",
-                dir.display()
-            )
-        })?;
-        return Ok(loaded.into_iter().map(|(s, _)| s).collect());
+        return Hierarchy::load(&dir, &problem.expected_steppers(args.noise), dev).with_context(
+            || {
+                format!(
+                    "loading checkpoints from {}; train them (`hits train`) or pass --original",
+                    dir.display()
+                )
+            },
+        );
     }
     let dir = args
         .original_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from("../shared/data/original_models").join(&problem.folder));
-    original_steppers(problem, args.noise, &dir, dev)
+        .unwrap_or_else(|| PathBuf::from(ORIGINAL_MODELS).join(&problem.folder));
+    Hierarchy::import_original(&dir, args.noise, problem.dt, dev)
         .with_context(|| format!("importing the original models from {}", dir.display()))
 }

@@ -16,11 +16,11 @@ use anyhow::Context;
 use hits::data::load_splits;
 use hits::data::npy::python_float as py_float;
 use hits::experiments::ode::ensure_data;
+use hits::hierarchy::{preflight, train_hierarchy};
 use hits::problem::OdeProblem;
 use hits::progress::Progress;
 use hits::stepper::{
-    checkpoint_stem, device::select_device, device::DeviceChoice, preflight, train_hierarchy,
-    HierarchySpec, TrainRun,
+    checkpoint_stem, device::select_device, device::DeviceChoice, HierarchySpec, TrainRun,
 };
 use ndarray::Array3;
 
@@ -202,7 +202,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let bar = std::io::stderr()
         .is_terminal()
         .then(|| Progress::bar(format!("train {}", problem.folder), cfg.epochs as u64));
-    let results = train_hierarchy(
+    let hierarchy = train_hierarchy(
         &spec,
         &run,
         train.view(),
@@ -229,7 +229,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         bar.finish();
     }
     drop(checked);
-    for (s, r) in &results {
+    for (s, r) in hierarchy.steppers.iter().zip(&hierarchy.reports) {
         let file = checkpoint_stem(&out_dir, s.step_size(), args.noise);
         say!(
             "step {:>4}: {} epochs, best validation loss {:.3e}{} -> {}.safetensors",

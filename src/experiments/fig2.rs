@@ -17,7 +17,7 @@
 //! # fn main() -> hits::Result<()> {
 //! use hits::experiments::fig2;
 //! let problem = hits::problem::harmonic().quick();
-//! let device = hits::stepper::device(true)?;
+//! let device = hits::stepper::device::select_device(hits::stepper::device::DeviceChoice::Cpu)?;
 //! let result = fig2::run(&problem, &device, None)?;
 //! println!("{}", result.table_markdown());
 //! # Ok(())
@@ -30,11 +30,12 @@ use candle_core::Device;
 use ndarray::{s, Array2, Axis};
 
 use crate::data::DataSet;
-use crate::forecast::{evaluate as evaluate_rows, EvalOptions, Selection, StepperSet};
+use crate::forecast::{evaluate as evaluate_rows, EvalOptions, Selection};
+use crate::hierarchy::{train_hierarchy, Hierarchy};
 use crate::io::write_bytes_atomic as write_atomic;
 use crate::plot::{error_vs_time, Axes, Color, Figure, Series};
 use crate::problem::OdeProblem;
-use crate::stepper::{train_hierarchy, Progress, ResNetStepper, TrainReport, TrainRun};
+use crate::stepper::{Progress, TrainRun};
 use crate::{Error, Result};
 
 /// Generate the problem's data set (the harmonic oscillator's: exact trajectories).
@@ -55,20 +56,22 @@ pub fn train_steppers(
     device: &Device,
     out_dir: Option<&Path>,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+) -> Result<Hierarchy> {
     problem.check()?;
     let run = match out_dir {
         Some(dir) => TrainRun::resuming(&problem.folder, problem.dt, 0.0, dir.to_path_buf()),
         None => TrainRun::in_memory(problem.dt),
     };
-    train_hierarchy(
+    let mut hierarchy = train_hierarchy(
         &problem.hierarchy,
         &run,
         data.train.view(),
         data.val.view(),
         device,
         progress,
-    )
+    )?;
+    hierarchy.provenance.quick = problem.quick;
+    Ok(hierarchy)
 }
 
 /// Everything Figure 2 shows.
@@ -99,15 +102,9 @@ fn mean(v: &[f64]) -> f64 {
 
 /// Forecast the test set with every stepper and with the coupling chosen on the validation set
 /// (the crate's one evaluation loop, [`crate::forecast::evaluate`]).
-pub fn evaluate<'a>(
-    problem: &OdeProblem,
-    steppers: impl IntoIterator<Item = &'a ResNetStepper>,
-    data: &DataSet,
-    device: &Device,
-) -> Result<Fig2Result> {
-    let mut sorted: Vec<&ResNetStepper> = steppers.into_iter().collect();
-    sorted.sort_by_key(|s| s.step_size());
-    let set = StepperSet::new(sorted.iter().copied(), device)?;
+pub fn evaluate(problem: &OdeProblem, hierarchy: &Hierarchy, data: &DataSet) -> Result<Fig2Result> {
+    let sorted = &hierarchy.steppers;
+    let set = hierarchy.set()?;
     let options = EvalOptions {
         select: true,
         ..EvalOptions::default()
@@ -237,8 +234,8 @@ impl Fig2Result {
 pub fn run(problem: &OdeProblem, device: &Device, models_dir: Option<&Path>) -> Result<Fig2Result> {
     let data = make_data(problem)?;
     let mut report = |p: &Progress| eprintln!("{p}");
-    let trained = train_steppers(problem, &data, device, models_dir, &mut report)?;
-    evaluate(problem, trained.iter().map(|(s, _)| s), &data, device)
+    let hierarchy = train_steppers(problem, &data, device, models_dir, &mut report)?;
+    evaluate(problem, &hierarchy, &data)
 }
 
 impl Fig2Result {

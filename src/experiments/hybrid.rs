@@ -20,7 +20,7 @@
 //! use std::path::Path;
 //! use hits::experiments::hybrid::{self, results_dir, PAPER_H};
 //! let problem = hits::problem::hyperbolic().quick();
-//! let device = hits::stepper::device(true)?;
+//! let device = hits::stepper::device::select_device(hits::stepper::device::DeviceChoice::Cpu)?;
 //! let result = hybrid::run(&problem, Path::new("data"), Path::new("models"), None, &PAPER_H, &device, &mut |p| eprintln!("{p}"))?;
 //! println!("{}", result.table_markdown());
 //! result.save(&results_dir(Path::new("results"), &problem))?;

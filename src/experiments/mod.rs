@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`data_generation`] | the five ODE data sets at 0/1/2% noise: sizes, timing, phase portraits |
 //! | [`fig2`] | Figure 2: single scales vs multiscale coupling on the harmonic oscillator |
+//! | [`forecast`] | one problem's Table 5 (and Table 9 rows) as one result set (`hits forecast`) |
 //! | [`hybrid`] | Figure 6B, Figure 9, Table 9: RK4 vs the hybrid NN + RK4 stepper |
 //! | [`increment`] | Figure 10: the increment x(t + Δ) - x(t) over a grid, exact and learned |
 //! | [`multiscale_hits`] | Figure 5, Table 5: every step size vs the multiscale coupling, timing |
@@ -16,6 +17,7 @@
 
 pub mod data_generation;
 pub mod fig2;
+pub mod forecast;
 pub mod hybrid;
 pub mod increment;
 pub mod multiscale_hits;

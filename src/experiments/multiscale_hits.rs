@@ -21,7 +21,7 @@
 //! use std::path::Path;
 //! use hits::experiments::multiscale_hits::{self, results_dir};
 //! let problem = hits::problem::hyperbolic().quick();
-//! let device = hits::stepper::device(true)?;
+//! let device = hits::stepper::device::select_device(hits::stepper::device::DeviceChoice::Cpu)?;
 //! let result = multiscale_hits::run(&problem, Path::new("data"), Path::new("models"), None, &device, &mut |p| eprintln!("{p}"))?;
 //! println!("{}", result.table_markdown());
 //! result.save(&results_dir(Path::new("results"), &problem))?;

@@ -25,7 +25,7 @@
 //! use hits::experiments::noisy::{self, NoisyConfig};
 //! let mut cfg = NoisyConfig::quick();
 //! cfg.problems = vec![hits::problem::hyperbolic()];
-//! let device = hits::stepper::device(true)?;
+//! let device = hits::stepper::device::select_device(hits::stepper::device::DeviceChoice::Cpu)?;
 //! let result = noisy::run(&cfg, Path::new("data"), Path::new("models"), &device, &mut |_| {})?;
 //! result.save(Path::new("results/noisy"))?;
 //! println!("{}", result.tables_markdown());
@@ -40,12 +40,13 @@ use candle_core::Device;
 use ndarray::s;
 use serde::{Deserialize, Serialize};
 
-use super::ode::{ensure_data_levels, ensure_steppers_with_reports};
+use super::ode::{ensure_data_levels, ensure_hierarchy};
 use crate::data::DataSet;
-use crate::forecast::{evaluate, mse, EvalOptions, ForecastRow, StepperSet};
+use crate::forecast::{evaluate, mse, EvalOptions, ForecastRow};
+use crate::hierarchy::Hierarchy;
 use crate::io::write_bytes_atomic;
 use crate::problem::{OdeProblem, SystemKind};
-use crate::stepper::{Progress, ResNetStepper};
+use crate::stepper::Progress;
 use crate::{Error, Result};
 
 mod report;
@@ -148,11 +149,10 @@ pub struct NoisyResult {
 /// `data.val`; also score the multiscale forecast against `clean_test`.
 pub fn evaluate_noise(
     problem: &OdeProblem,
-    steppers: &[ResNetStepper],
+    hierarchy: &Hierarchy,
     data: &DataSet,
     clean_test: &ndarray::Array3<f64>,
     noise: f64,
-    device: &Device,
 ) -> Result<(Vec<ForecastRow>, f64)> {
     if clean_test.dim() != data.test.dim() {
         return Err(Error::shape(
@@ -161,7 +161,7 @@ pub fn evaluate_noise(
             format!("{:?}", clean_test.dim()),
         ));
     }
-    let set = StepperSet::new(steppers, device)?;
+    let set = hierarchy.set()?;
     let opts = EvalOptions {
         select: true,
         noise,
@@ -200,12 +200,15 @@ pub fn run_system(
     for &noise in noises {
         let set = &data[levels.iter().position(|&l| l == noise).unwrap_or(0)];
         let start = Instant::now();
-        let trained = ensure_steppers_with_reports(cfg, noise, set, models_root, device, progress)?;
+        let hierarchy = ensure_hierarchy(cfg, noise, set, models_root, device, progress)?;
         let train_seconds = start.elapsed().as_secs_f64();
-        let epochs = trained.iter().map(|(_, r)| r.epochs).max().unwrap_or(0);
-        let steppers: Vec<ResNetStepper> = trained.into_iter().map(|(s, _)| s).collect();
-        let (rows, multiscale_mse_clean) =
-            evaluate_noise(cfg, &steppers, set, clean_test, noise, device)?;
+        let epochs = hierarchy
+            .reports
+            .iter()
+            .map(|r| r.epochs)
+            .max()
+            .unwrap_or(0);
+        let (rows, multiscale_mse_clean) = evaluate_noise(cfg, &hierarchy, set, clean_test, noise)?;
         runs.push(NoiseRun {
             noise,
             rows,

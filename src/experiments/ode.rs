@@ -5,34 +5,33 @@
 //! training, where the data come from. [`ensure_data`] loads
 //! `data/<folder>/{train,val,test}_noise<n>.npy` (quick mode: `data/quick/<folder>/`) or
 //! generates and saves it when missing or of other sizes (a data-only problem reads its own
-//! files); [`ensure_steppers`] loads the finished checkpoints of `models/<folder>/` (quick
-//! mode: `models/quick/<folder>/`) and trains, or resumes, the rest. [`original_steppers`]
-//! imports the authors' public PyTorch models instead, which gives the paper's Table 5 without
-//! training.
+//! files); [`ensure_hierarchy`] loads the finished checkpoints of `models/<folder>/` (quick
+//! mode: `models/quick/<folder>/`) and trains, or resumes, the rest.
+//! [`Hierarchy::import_original`] imports the authors' public PyTorch models instead, which
+//! gives the paper's Table 5 without training.
 //!
 //! ```no_run
 //! # fn main() -> hits::Result<()> {
 //! use std::path::Path;
-//! use hits::experiments::ode::{ensure_data, ensure_steppers};
+//! use hits::experiments::ode::{ensure_data, ensure_hierarchy};
+//! use hits::stepper::device::{select_device, DeviceChoice};
 //! let problem = hits::problem::hyperbolic().quick();
-//! let device = hits::stepper::device(true)?;
+//! let device = select_device(DeviceChoice::Auto)?;
 //! let data = ensure_data(&problem, 0.0, Path::new("data"))?;
-//! let steppers = ensure_steppers(&problem, 0.0, &data, Path::new("models"), &device, &mut |p| eprintln!("{p}"))?;
-//! assert_eq!(steppers.len(), 11);
+//! let hierarchy = ensure_hierarchy(&problem, 0.0, &data, Path::new("models"), &device, &mut |p| eprintln!("{p}"))?;
+//! assert_eq!(hierarchy.step_sizes().len(), 11);
 //! # Ok(())
 //! # }
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::Device;
 
-use crate::data::npy::python_float;
 use crate::data::{generate_clean, generated_meta, split_path, DataSet, SPLITS};
+use crate::hierarchy::{train_hierarchy, Hierarchy};
 use crate::problem::{given::load_given, DataSource, OdeProblem};
-use crate::stepper::{
-    import_torch, train_hierarchy, Progress, ResNetStepper, TrainReport, TrainRun,
-};
+use crate::stepper::{Progress, TrainRun};
 use crate::{Error, Result};
 
 /// The data sets of `problem` at each noise level, in the order of `noises`.
@@ -94,34 +93,18 @@ fn load_if_sized(problem: &OdeProblem, dir: &Path, noise: f64) -> Option<DataSet
     sized.then_some(data)
 }
 
-/// The trained steppers of `problem` at a noise level, sorted by step size: finished
-/// checkpoints under [`OdeProblem::dir_under`]`(models_root)` are loaded, the others trained
-/// (or resumed from their saved state) on `data` and saved there.
-pub fn ensure_steppers(
+/// The trained hierarchy of `problem` at a noise level: finished checkpoints under
+/// [`OdeProblem::dir_under`]`(models_root)` are loaded, the others trained (or resumed from
+/// their saved state) on `data` and saved there ([`train_hierarchy`] with
+/// [`TrainRun::resuming`]). Its provenance says which were loaded and which trained.
+pub fn ensure_hierarchy(
     problem: &OdeProblem,
     noise: f64,
     data: &DataSet,
     models_root: &Path,
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<Vec<ResNetStepper>> {
-    Ok(
-        ensure_steppers_with_reports(problem, noise, data, models_root, device, progress)?
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect(),
-    )
-}
-
-/// [`ensure_steppers`], with the training report of each stepper (loss history, epochs).
-pub fn ensure_steppers_with_reports(
-    problem: &OdeProblem,
-    noise: f64,
-    data: &DataSet,
-    models_root: &Path,
-    device: &Device,
-    progress: &mut dyn FnMut(&Progress),
-) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+) -> Result<Hierarchy> {
     problem.check()?;
     let run = TrainRun::resuming(
         &problem.folder,
@@ -129,7 +112,7 @@ pub fn ensure_steppers_with_reports(
         noise,
         problem.dir_under(models_root),
     );
-    let mut trained = train_hierarchy(
+    let mut hierarchy = train_hierarchy(
         &problem.hierarchy,
         &run,
         data.train.view(),
@@ -137,38 +120,8 @@ pub fn ensure_steppers_with_reports(
         device,
         progress,
     )?;
-    trained.sort_by_key(|(s, _)| s.step_size());
-    Ok(trained)
-}
-
-/// The authors' public PyTorch models `model_D<k>_noise<n>.pt` of `dir` (e.g.
-/// `../shared/data/original_models/Hyperbolic/`), imported and sorted by step size.
-pub fn original_steppers(
-    problem: &OdeProblem,
-    noise: f64,
-    dir: &Path,
-    device: &Device,
-) -> Result<Vec<ResNetStepper>> {
-    let suffix = format!("_noise{}.pt", python_float(noise));
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("model_D") && n.ends_with(&suffix))
-        })
-        .collect();
-    if files.is_empty() {
-        return Err(Error::bad_file(dir, format!("no model_D<k>{suffix} files")));
-    }
-    files.sort();
-    let mut steppers = files
-        .iter()
-        .map(|f| import_torch(f, problem.dt)?.to_device(device))
-        .collect::<Result<Vec<_>>>()?;
-    steppers.sort_by_key(|s| s.step_size());
-    Ok(steppers)
+    hierarchy.provenance.quick = problem.quick;
+    Ok(hierarchy)
 }
 
 #[cfg(test)]
@@ -177,10 +130,10 @@ mod tests {
 
     #[test]
     fn missing_original_models_name_the_folder() {
-        let err = original_steppers(
-            &crate::problem::hopf(),
-            0.0,
+        let err = Hierarchy::import_original(
             Path::new("/nonexistent/hits"),
+            0.0,
+            crate::problem::hopf().dt,
             &Device::Cpu,
         )
         .err()

@@ -336,6 +336,19 @@ impl OdeProblem {
         }
     }
 
+    /// What this problem's steppers at `noise` must be (checked when a hierarchy is loaded,
+    /// [`crate::hierarchy::Hierarchy::load`]): its folder name, state dimension, dt and the noise
+    /// level.
+    pub fn expected_steppers(&self, noise: f64) -> crate::stepper::ExpectedStepper {
+        crate::stepper::ExpectedStepper {
+            system: Some(self.folder.clone()),
+            dim: Some(self.dim()),
+            dt: Some(self.dt),
+            noise: Some(noise),
+            ..crate::stepper::ExpectedStepper::default()
+        }
+    }
+
     /// Read a data set from `dir` and check it is this problem's: state dimension, and name and
     /// dt where the folder has a `dataset.json` ([`DataSet::load_expecting`]).
     pub fn load_data(&self, dir: &Path, noise: f64) -> Result<DataSet> {

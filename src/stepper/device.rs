@@ -55,22 +55,6 @@ pub fn select_device(choice: DeviceChoice) -> Result<Device> {
     }
 }
 
-/// The device to run on: the CPU when `cpu` is true, otherwise as [`DeviceChoice::Auto`] (CUDA
-/// when usable, else the CPU with a notice). Scripts that must not fall back use
-/// [`select_device`] with [`DeviceChoice::Cuda`].
-///
-/// ```
-/// let dev = hits::stepper::device(true).unwrap();
-/// assert!(dev.is_cpu());
-/// ```
-pub fn device(cpu: bool) -> Result<Device> {
-    select_device(if cpu {
-        DeviceChoice::Cpu
-    } else {
-        DeviceChoice::Auto
-    })
-}
-
 /// True when this build has the `cuda` feature (it may still find no GPU).
 pub const fn cuda_built() -> bool {
     cfg!(feature = "cuda")

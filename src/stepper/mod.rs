@@ -21,7 +21,6 @@
 //! | [`state_file`] | that file's layout, reading it, repairing model files from it |
 //! | [`existing`] | what an output folder already holds, and the rules for it |
 //! | [`torch_import`] | reading the original PyTorch whole-module pickles |
-//! | [`hierarchy`] | all step sizes of a system in one call, batched or not |
 //! | [`windows`] | training windows `x = X[:, 0]`, `ys = X[:, s, ..., n_forward s]` |
 //! | [`device`] | the CPU/CUDA choice |
 //!
@@ -61,7 +60,6 @@ pub mod backward;
 pub mod checkpoint;
 pub mod device;
 pub mod existing;
-pub mod hierarchy;
 pub mod init;
 pub mod loss;
 mod member;
@@ -80,8 +78,6 @@ pub mod windows;
 
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{checkpoint_stem, load_hierarchy, load_hierarchy_expecting};
-pub use device::device;
-pub use hierarchy::{preflight, train_hierarchy, Preflight};
 pub use loss::Loss;
 pub use meta::{ExpectedStepper, StepperMeta, TrainPhase};
 pub use resnet::ResNetStepper;

@@ -106,7 +106,7 @@ impl TryFrom<StoredTrainConfig> for TrainConfig {
             (None, Some(w)) => Loss::paper(w),
             (Some(loss), None) => loss,
             (Some(loss), Some(w)) => match loss.paper_weight() {
-                Some(own) if own == 1.0 => Loss::paper(w),
+                Some(1.0) => Loss::paper(w),
                 Some(own) if own == w => loss,
                 Some(own) => {
                     return Err(format!(

@@ -32,7 +32,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     let bar = std::io::stderr()
         .is_terminal()
         .then(|| Progress::bar("training", cfg.hierarchy.train.epochs as u64));
-    let trained = fig2::train_steppers(&cfg, &data, &dev, Some(&models), &mut |p| match &bar {
+    let hierarchy = fig2::train_steppers(&cfg, &data, &dev, Some(&models), &mut |p| match &bar {
         Some(bar) => {
             bar.set_position(p.epoch as u64);
             bar.set_message(format!("step {} val {:.2e}", p.step_size, p.val_loss));
@@ -43,7 +43,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
         bar.finish();
     }
     let train_seconds = start.elapsed().as_secs_f64();
-    let result = fig2::evaluate(&cfg, trained.iter().map(|(s, _)| s), &data, &dev)?;
+    let result = fig2::evaluate(&cfg, &hierarchy, &data)?;
     // A quick run writes under <out>/quick/, never over the full run's figure.
     let paths = result.save(&super::results_root(args, quick))?;
     println!("{}", result.table_markdown());

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use hits::experiments::increment::{self, IncrementConfig};
-use hits::stepper::{device, load_hierarchy};
+use hits::stepper::device::{select_device, DeviceChoice};
+use hits::stepper::load_hierarchy;
 use hits::SystemKind;
 
 use super::ReproduceArgs;
@@ -15,7 +16,7 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
     } else {
         args.system.clone()
     };
-    let dev = device(true)?;
+    let dev = select_device(DeviceChoice::Cpu)?;
     for system in systems {
         let start = Instant::now();
         let problem = system.problem().select(quick);

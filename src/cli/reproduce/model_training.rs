@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use anyhow::Context;
-use hits::experiments::ode::{ensure_data, ensure_steppers_with_reports};
+use hits::experiments::ode::{ensure_data, ensure_hierarchy};
 use hits::experiments::training::{loss_figure, training_table};
 use hits::io::write_bytes_atomic;
 use hits::progress::Progress;
@@ -44,25 +44,19 @@ pub(super) fn run(args: &ReproduceArgs, quick: bool) -> anyhow::Result<()> {
             .is_terminal()
             .then(|| Progress::bar("training", total));
         let mut done_before = std::collections::HashMap::new();
-        let trained = ensure_steppers_with_reports(
-            &cfg,
-            0.0,
-            &data,
-            &args.models,
-            &dev,
-            &mut |p| match &bar {
+        let hierarchy =
+            ensure_hierarchy(&cfg, 0.0, &data, &args.models, &dev, &mut |p| match &bar {
                 Some(bar) => {
                     done_before.insert(p.step_size, p.epoch as u64);
                     bar.set_position(done_before.values().sum());
                     bar.set_message(format!("step {} val {:.2e}", p.step_size, p.val_loss));
                 }
                 None => eprintln!("{p}"),
-            },
-        )?;
+            })?;
         if let Some(bar) = bar {
             bar.finish();
         }
-        let reports: Vec<_> = trained.into_iter().map(|(_, r)| r).collect();
+        let reports = hierarchy.reports;
         let out = super::results_root(args, quick)
             .join("model_training")
             .join(system.name());

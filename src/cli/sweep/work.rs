@@ -2,36 +2,36 @@
 //!
 //! - data: `hits reproduce data-generation` (and the data at every planned noise level), or
 //!   `hits data <name>` for a Table 1 sequence;
-//! - training: one stepper of one system and noise, with the problem exactly as `hits reproduce`
-//!   sets it up (quick mode, `--epochs` cap, CPU, not batched), trained by
-//!   [`ensure_steppers_with_reports`] in the task's own folder, then published into the model
-//!   root; a Table 1 model as `run_table1` trains it; a data folder's stepper as `hits train`;
+//! - training: one stepper of one system (or data folder) and noise, with the problem as
+//!   `hits reproduce` sets it up (quick mode, `--epochs` cap, CPU, not batched), trained by the
+//!   library's [`ensure_hierarchy`] in the task's own folder, then published into the model
+//!   root; a Table 1 model as `run_table1` trains it;
 //! - evaluation: `hits reproduce <experiment>` (every stepper then loads from its checkpoint),
-//!   or `hits forecast --data-dir`, or `hits reproduce table1`.
+//!   a data folder's forecast through [`ForecastFolder`] as `hits forecast --data-dir` writes
+//!   it (its files are the task's outputs), or `hits reproduce table1`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use hits::baselines::BaselineKind;
-use hits::experiments::ode::{ensure_data, ensure_data_levels, ensure_steppers_with_reports};
+use hits::experiments::forecast::{ForecastFolder, ForecastJob};
+use hits::experiments::ode::{ensure_data, ensure_data_levels, ensure_hierarchy};
 use hits::experiments::table1::models::run_baseline;
 use hits::experiments::table1::SeqData;
 use hits::experiments::table1::{cached, model_stem, run_hits, store};
+use hits::hierarchy::Hierarchy;
 use hits::problem::OdeProblem;
-use hits::stepper::{checkpoint_stem, device};
+use hits::stepper::checkpoint_stem;
+use hits::stepper::device::{select_device, DeviceChoice};
 use hits::sweep::task::{
     lock_waiting, publish, record_outputs, require_inputs, MayReplace, RunningTask,
 };
 use hits::sweep::{Plan, Task, Work};
 use hits::SystemKind;
 
-use crate::cli::forecast::ForecastArgs;
-use crate::cli::problem::ProblemArgs;
 use crate::cli::reproduce::{self, results_root, table1, Experiment, ReproduceArgs};
-use crate::cli::train::TrainArgs;
 use crate::{note, say};
-use hits::stepper::device::DeviceChoice;
 
 /// How long a task waits for a shared folder another task holds (publishing, evaluating).
 const PATIENCE: Duration = Duration::from_secs(24 * 3600);
@@ -116,21 +116,26 @@ fn experiment(name: &str) -> anyhow::Result<Experiment> {
 /// A built-in system's problem as `hits reproduce` trains it: quick mode and the epoch cap
 /// applied, on the CPU one stepper after another.
 fn ode_problem(plan: &Plan, system: SystemKind) -> OdeProblem {
-    let mut p = system.problem().select(plan.quick);
-    if let Some(cap) = plan.settings.epochs {
-        p.hierarchy.train.epochs = p.hierarchy.train.epochs.min(cap.max(1));
-        p.hierarchy.train.eval_every = p.hierarchy.train.eval_every.min(p.hierarchy.train.epochs);
-    }
-    p.hierarchy.batched = false;
-    p
+    cluster_problem(plan, system.problem())
 }
 
-fn given_problem(data_dir: &Path, dt: Option<f64>) -> ProblemArgs {
-    ProblemArgs {
-        system: None,
-        data_dir: Some(data_dir.to_path_buf()),
-        dt,
-    }
+/// A data folder's problem as `hits train` and `hits forecast` read it (its `dataset.json`, or
+/// `dt` when it has none), with the plan's quick mode and epoch cap.
+fn given_problem(plan: &Plan, data_dir: &Path, dt: Option<f64>) -> anyhow::Result<OdeProblem> {
+    Ok(cluster_problem(
+        plan,
+        OdeProblem::from_data_dir(data_dir, dt)?,
+    ))
+}
+
+/// `problem` as a task trains it: quick mode and the epoch cap of the plan, one stepper per
+/// task (never batched).
+fn cluster_problem(plan: &Plan, problem: OdeProblem) -> OdeProblem {
+    let mut p = problem
+        .select(plan.quick)
+        .with_epoch_cap(plan.settings.epochs);
+    p.hierarchy.batched = false;
+    p
 }
 
 /// The checkpoint files of step `step` at `noise` (model, sidecar, training state).
@@ -148,11 +153,9 @@ fn published_dir(plan: &Plan, task: &Task) -> anyhow::Result<Option<PathBuf>> {
     let models = &plan.settings.models;
     Ok(match &task.work {
         Work::OdeTrain { system, .. } => Some(ode_problem(plan, *system).dir_under(models)),
-        Work::GivenTrain { data_dir, dt, .. } => Some(
-            given_problem(data_dir, *dt)
-                .problem(plan.quick)?
-                .dir_under(models),
-        ),
+        Work::GivenTrain { data_dir, dt, .. } => {
+            Some(given_problem(plan, data_dir, *dt)?.dir_under(models))
+        }
         _ => None,
     })
 }
@@ -285,30 +288,9 @@ fn run_work(plan: &Plan, task: &Task, running: &RunningTask) -> anyhow::Result<V
             noise,
             step,
         } => {
-            hits::stepper::device::one_thread_per_matmul();
-            let mut p = ode_problem(plan, *system);
-            p.hierarchy.steps = vec![*step];
-            let data = ensure_data(&p, *noise, &s.data_dir)?;
-            let dev = device(true)?;
-            let trained =
-                ensure_steppers_with_reports(&p, *noise, &data, &private, &dev, &mut |p| {
-                    note!("{p}")
-                })?;
-            for (_, r) in &trained {
-                say!(
-                    "step {}: {} epochs, best validation loss {:.3e}",
-                    r.step_size,
-                    r.epochs,
-                    r.best_val_loss
-                );
-            }
-            publish_checkpoint(
-                &p.dir_under(&private),
-                &p.dir_under(&s.models),
-                *step,
-                *noise,
-                may,
-            )
+            let p = ode_problem(plan, *system);
+            let shared = p.dir_under(&s.models);
+            train_one(p, *step, *noise, &s.data_dir, &private, &shared, may)
         }
         Work::OdeEval {
             experiment: name,
@@ -339,53 +321,40 @@ fn run_work(plan: &Plan, task: &Task, running: &RunningTask) -> anyhow::Result<V
             noise,
             step,
         } => {
-            let problem = given_problem(data_dir, *dt);
+            let p = given_problem(plan, data_dir, *dt)?;
             let shared = published_dir(plan, task)?.context("a training task publishes")?;
-            let local = problem.problem(plan.quick)?.dir_under(&private);
-            crate::cli::train::run(TrainArgs {
-                problem,
-                step_sizes: Some(vec![*step]),
-                arch: None,
-                epochs: s.epochs,
-                batch: None,
-                n_forward: None,
-                eval_every: None,
-                lr: None,
-                batched: false,
-                device: DeviceChoice::Cpu,
-                quick: plan.quick,
-                resume: true,
-                overwrite: false,
-                data: s.data_dir.clone(),
-                out: private.clone(),
-                noise: *noise,
-                seed: None,
-            })?;
-            publish_checkpoint(&local, &shared, *step, *noise, may)
+            train_one(p, *step, *noise, &s.data_dir, &private, &shared, may)
         }
         Work::GivenForecast {
             data_dir,
             dt,
             noise,
         } => {
-            let problem = given_problem(data_dir, *dt);
-            let models = problem.problem(plan.quick)?.dir_under(&s.models);
-            crate::cli::forecast::run(ForecastArgs {
-                problem,
-                models: Some(models),
-                original: false,
-                original_dir: None,
-                select: false,
-                hybrid: vec![],
-                data: s.data_dir.clone(),
+            let problem = given_problem(plan, data_dir, *dt)?;
+            let folder = ForecastFolder::open(&problem, &s.out)?;
+            for n in &folder.notes {
+                note!("{n}");
+            }
+            let dev = select_device(DeviceChoice::Auto)?;
+            let models = problem.dir_under(&s.models);
+            let hierarchy = Hierarchy::load(&models, &problem.expected_steppers(*noise), &dev)?;
+            let data = ensure_data(&problem, *noise, &s.data_dir)?;
+            let job = ForecastJob {
                 noise: *noise,
-                out: s.out.clone(),
-                save_all: false,
-                cpu: false,
-                device: DeviceChoice::Auto,
-                quick: plan.quick,
-            })?;
-            Ok(vec![])
+                steppers: "hits checkpoints".into(),
+                ..ForecastJob::default()
+            };
+            let out = folder.forecast(&problem, &hierarchy, &data, &job)?;
+            say!("\n{}", out.table);
+            // the set's files of this noise level are the task's outputs
+            let level = format!("_noise{}.", hits::data::npy::python_float(*noise));
+            Ok(files_in(&out.dir, false)?
+                .into_iter()
+                .filter(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy().contains(&level))
+                })
+                .collect())
         }
         Work::SeqData { data } => {
             let d = SeqData::parse(data)?;
@@ -407,6 +376,34 @@ fn run_work(plan: &Plan, task: &Task, running: &RunningTask) -> anyhow::Result<V
     }
 }
 
+/// Train the stepper of step `step` of `problem` at `noise` in the task's `private` folder (the
+/// library's [`ensure_hierarchy`], as every experiment trains), on the CPU one stepper per
+/// core, then publish its checkpoint into `shared`.
+fn train_one(
+    mut problem: OdeProblem,
+    step: usize,
+    noise: f64,
+    data_root: &Path,
+    private: &Path,
+    shared: &Path,
+    may: MayReplace,
+) -> anyhow::Result<Vec<PathBuf>> {
+    hits::stepper::device::one_thread_per_matmul();
+    problem.hierarchy.steps = vec![step];
+    let data = ensure_data(&problem, noise, data_root)?;
+    let dev = select_device(DeviceChoice::Cpu)?;
+    let hierarchy = ensure_hierarchy(&problem, noise, &data, private, &dev, &mut |p| note!("{p}"))?;
+    for r in &hierarchy.reports {
+        say!(
+            "step {}: {} epochs, best validation loss {:.3e}",
+            r.step_size,
+            r.epochs,
+            r.best_val_loss
+        );
+    }
+    publish_checkpoint(&problem.dir_under(private), shared, step, noise, may)
+}
+
 /// One Table 1 model on one data set, stored where `hits reproduce table1` finds it (as
 /// `run_table1` trains it: the baselines sized to the parameter count of HiTS).
 fn seq_model(plan: &Plan, data: &str, model: &str) -> anyhow::Result<()> {
@@ -423,7 +420,7 @@ fn seq_model(plan: &Plan, data: &str, model: &str) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let dev = device(true)?;
+    let dev = select_device(DeviceChoice::Cpu)?;
     let hits_params = cfg.hits.n_params(seq.dim(), seq.n_frames());
     let r = if model == "HiTS" {
         let (_, r) = run_hits(&seq, &cfg, &dev, Some(&models.join("hits")), &mut |p| {

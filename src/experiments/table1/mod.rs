@@ -26,12 +26,12 @@
 //! # fn main() -> hits::Result<()> {
 //! use hits::experiments::table1::{self, SeqData, Table1Config};
 //! let cfg = Table1Config::quick(SeqData::Fluid);
-//! let device = hits::stepper::device(true)?;
+//! let device = hits::stepper::device::select_device(hits::stepper::device::DeviceChoice::Cpu)?;
 //! let data = table1::load_data(std::path::Path::new("data/quick/Fluid"), &cfg)?;
 //! // one stepper [22, w, 22] per step size, 19 888 parameters in all at the paper's sizes
 //! assert_eq!(Table1Config::paper(SeqData::Fluid).hits.n_params(22, 151), 19_888);
 //! let hits = table1::seq_hits::train_seq_hits(data.z.view(), &cfg.hits, &device, None, &mut |p| eprintln!("{p}"))?;
-//! let z_hat = hits.generate(data.z.column(0), data.n_frames())?; // [T, D]
+//! let z_hat = table1::seq_hits::generate(&hits, data.z.column(0), data.n_frames())?; // [T, D]
 //! # Ok(())
 //! # }
 //! ```

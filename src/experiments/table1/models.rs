@@ -14,7 +14,8 @@
 //! 1000th epoch; the ESN's read-out by least squares over the teacher-forced reservoir states of
 //! the whole sequence.
 //!
-//! [`SeqHits`] implements [`SequenceModel`] too, so the table treats all four models alike.
+//! HiTS's [`Hierarchy`] implements [`SequenceModel`] too, so the table treats all four models
+//! alike.
 
 use std::path::Path;
 use std::time::Instant;
@@ -24,24 +25,25 @@ use ndarray::{Array2, ArrayView1};
 
 use super::data::{sequence_mse, SeqSet};
 use super::result::{model_stem, ModelResult};
-use super::seq_hits::SeqHits;
+use super::seq_hits;
 use super::Table1Config;
 use crate::baselines::{
     match_parameters, parameter_count, BaselineKind, BaselineTrainConfig, BaselineWindows, CwRnn,
     CwRnnConfig, Esn, EsnConfig, Lstm, LstmConfig, SequenceModel,
 };
+use crate::hierarchy::Hierarchy;
 use crate::stepper::checkpoint::with_suffix;
 use crate::Result;
 
-impl SequenceModel for SeqHits {
+impl SequenceModel for Hierarchy {
     fn name(&self) -> &str {
         "HiTS"
     }
     fn n_params(&self) -> usize {
-        SeqHits::n_params(self)
+        Hierarchy::n_params(self)
     }
     fn generate(&self, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {
-        SeqHits::generate(self, first, n_frames)
+        seq_hits::generate(self, first, n_frames)
     }
 }
 

@@ -17,10 +17,11 @@ use super::data::{sequence_mse, SeqSet};
 use super::models::{baseline_size, baseline_state_path, run_baseline};
 use super::report::Table1Result;
 use super::result::{cached, store, ModelResult};
-use super::seq_hits::{train_seq_hits, SeqHits};
+use super::seq_hits::{generate, train_seq_hits};
 use super::Table1Config;
 use crate::baselines::state::saved_epoch;
 use crate::baselines::BaselineKind;
+use crate::hierarchy::Hierarchy;
 use crate::stepper::Progress;
 use crate::Result;
 
@@ -32,12 +33,12 @@ pub fn run_hits(
     device: &Device,
     models: Option<&Path>,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<(SeqHits, ModelResult)> {
+) -> Result<(Hierarchy, ModelResult)> {
     let t0 = Instant::now();
     let hits = train_seq_hits(data.z.view(), &cfg.hits, device, models, progress)?;
     let train_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let generated = hits.generate(data.z.column(0), data.n_frames())?;
+    let generated = generate(&hits, data.z.column(0), data.n_frames())?;
     let generate_seconds = t1.elapsed().as_secs_f64();
     let epochs: Vec<usize> = hits.reports.iter().map(|r| r.epochs).collect();
     let result = ModelResult {

@@ -37,10 +37,9 @@ use ndarray::{s, Array2, Array3, ArrayView1, ArrayView2};
 
 use super::HitsSeqConfig;
 use crate::forecast::{multiscale_forecast, Stepper};
+use crate::hierarchy::{train_hierarchy, Hierarchy, Provenance};
 use crate::sequence::chunks::Chunks;
-use crate::stepper::{
-    train_hierarchy, HierarchySpec, Progress, ResNetStepper, TrainReport, TrainRun,
-};
+use crate::stepper::{HierarchySpec, Progress, TrainRun};
 use crate::{Error, Result};
 
 /// Step sizes that fit a sequence of `n_frames` and the `n_forward` each trains with:
@@ -81,14 +80,6 @@ pub fn sequence_windows(z: ArrayView2<f64>, step: usize, n_forward: usize) -> Re
     Ok(chunks.data)
 }
 
-/// A trained HiTS for one sequence: its steppers (sorted by step size) and their reports.
-#[derive(Debug)]
-pub struct SeqHits {
-    pub steppers: Vec<ResNetStepper>,
-    /// One report per stepper, same order (training seconds are 0 for loaded ones).
-    pub reports: Vec<TrainReport>,
-}
-
 /// Train (or load finished checkpoints of) every stepper of `cfg` on the normalised sequence
 /// `z` (`[D, T]`), one after another; see the module docs for the windows.
 ///
@@ -102,7 +93,7 @@ pub fn train_seq_hits(
     device: &Device,
     out_dir: Option<&Path>,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<SeqHits> {
+) -> Result<Hierarchy> {
     let (dim, n_time) = z.dim();
     cfg.validate()?;
     let plan_steps = effective_steps(&cfg.steps, cfg.train.n_forward, n_time);
@@ -118,7 +109,8 @@ pub fn train_seq_hits(
     if let Some(dir) = out_dir {
         check_or_write_config(dir, cfg, dim, n_time)?;
     }
-    let mut pairs: Vec<(ResNetStepper, TrainReport)> = Vec::with_capacity(plan_steps.len());
+    let (mut steppers, mut reports) = (Vec::new(), Vec::new());
+    let (mut loaded, mut trained) = (Vec::new(), Vec::new());
     for &(step, n_forward) in &plan_steps {
         let windows = sequence_windows(z, step, n_forward)?;
         let arch = cfg
@@ -133,7 +125,7 @@ pub fn train_seq_hits(
             resume: true,
             ..TrainRun::in_memory(1.0)
         };
-        let mut trained = train_hierarchy(
+        let one = train_hierarchy(
             &spec,
             &run,
             windows.view(),
@@ -141,11 +133,32 @@ pub fn train_seq_hits(
             device,
             progress,
         )?;
-        pairs.push(trained.pop().expect("one step size per plan"));
+        loaded.extend(one.provenance.steps_loaded);
+        trained.extend(one.provenance.steps_trained);
+        steppers.extend(one.steppers);
+        reports.extend(one.reports);
     }
-    pairs.sort_by_key(|(s, _)| s.step_size());
-    let (steppers, reports) = pairs.into_iter().unzip();
-    Ok(SeqHits { steppers, reports })
+    let source = match (loaded.is_empty(), trained.is_empty()) {
+        (_, true) => "loaded",
+        (true, false) => "trained",
+        (false, false) => "mixed",
+    };
+    let place = out_dir.map_or("in memory".to_string(), |d| {
+        format!("checkpoints in {}", d.display())
+    });
+    let provenance = Provenance {
+        quick: false,
+        pretrained: false,
+        source: source.into(),
+        detail: format!("HiTS of a sequence, {place}: loaded {loaded:?}, trained {trained:?}"),
+        steps_imported: vec![],
+        epochs_cap: cfg.train.epochs,
+        epochs: reports.iter().map(|r| r.epochs).collect(),
+        steps_loaded: loaded,
+        steps_trained: trained,
+        seconds: reports.iter().map(|r| r.seconds).sum(),
+    };
+    Hierarchy::new(steppers, reports, provenance, device.clone())
 }
 
 /// Settings as stored in `hits_config.json`.
@@ -202,65 +215,27 @@ fn check_or_write_config(
     crate::io::write_bytes_atomic(&path, text.as_bytes())
 }
 
-impl SeqHits {
-    /// Step sizes, ascending.
-    pub fn step_sizes(&self) -> Vec<usize> {
-        self.steppers.iter().map(|s| s.step_size()).collect()
+/// Generate `n_frames` frames `[n_frames, D]` from `first` (frame 0, returned as is) by the
+/// multiscale coupling of every stepper of `hits` (trained by [`train_seq_hits`]), through
+/// candle's forward as the steppers were trained.
+pub fn generate(hits: &Hierarchy, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {
+    let dim = hits.dim();
+    if first.len() != dim || n_frames == 0 {
+        return Err(Error::shape(
+            "first frame / n_frames",
+            format!("[{dim}] with n_frames >= 1"),
+            format!("[{}], n_frames {n_frames}", first.len()),
+        ));
     }
-
-    /// Number of features `D`.
-    pub fn dim(&self) -> usize {
-        self.steppers.first().map_or(0, |s| s.dim())
+    let mut out = Array2::<f64>::zeros((n_frames, dim));
+    out.row_mut(0).assign(&first);
+    if n_frames == 1 {
+        return Ok(out);
     }
-
-    /// Trainable parameters: the sum over all steppers of weights and biases.
-    pub fn n_params(&self) -> usize {
-        self.steppers
-            .iter()
-            .flat_map(|s| s.layers())
-            .map(|(w, b)| w.elem_count() + b.elem_count())
-            .sum()
-    }
-
-    /// The steppers in words: `[512, 2048, 512] step 1, [512, 1024, 512] step 6, ...`.
-    pub fn describe(&self) -> String {
-        self.steppers
-            .iter()
-            .map(|s| format!("{:?} step {}", s.arch(), s.step_size()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// Training seconds (sum over the steppers trained in this call).
-    pub fn train_seconds(&self) -> f64 {
-        self.reports.iter().map(|r| r.seconds).sum()
-    }
-
-    /// Generate `n_frames` frames `[n_frames, D]` from `first` (frame 0, returned as is) by the
-    /// multiscale coupling of every stepper.
-    pub fn generate(&self, first: ArrayView1<f64>, n_frames: usize) -> Result<Array2<f64>> {
-        let dim = self.dim();
-        if self.steppers.is_empty() || first.len() != dim || n_frames == 0 {
-            return Err(Error::shape(
-                "first frame / n_frames",
-                format!("[{dim}] with n_frames >= 1 and at least one stepper"),
-                format!(
-                    "[{}], n_frames {n_frames}, {} steppers",
-                    first.len(),
-                    self.steppers.len()
-                ),
-            ));
-        }
-        let mut out = Array2::<f64>::zeros((n_frames, dim));
-        out.row_mut(0).assign(&first);
-        if n_frames == 1 {
-            return Ok(out);
-        }
-        let x0 = first.to_owned().insert_axis(ndarray::Axis(0));
-        let refs: Vec<&dyn Stepper> = self.steppers.iter().map(|s| s as &dyn Stepper).collect();
-        let pred = multiscale_forecast(&refs, x0.view(), n_frames - 1)?;
-        out.slice_mut(s![1.., ..])
-            .assign(&pred.index_axis(ndarray::Axis(0), 0));
-        Ok(out)
-    }
+    let x0 = first.to_owned().insert_axis(ndarray::Axis(0));
+    let refs: Vec<&dyn Stepper> = hits.steppers.iter().map(|s| s as &dyn Stepper).collect();
+    let pred = multiscale_forecast(&refs, x0.view(), n_frames - 1)?;
+    out.slice_mut(s![1.., ..])
+        .assign(&pred.index_axis(ndarray::Axis(0), 0));
+    Ok(out)
 }

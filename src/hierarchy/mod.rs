@@ -4,8 +4,8 @@
 //! forecasts, model selection on validation data, the hybrid NN + RK4 stepper, and the Table-5
 //! evaluation.
 //!
-//! A hierarchy is made by training a [`crate::stepper::HierarchySpec`]
-//! ([`crate::stepper::train_hierarchy`]), by loading finished checkpoints or by importing the
+//! A hierarchy is made by training a [`crate::stepper::HierarchySpec`] ([`train_hierarchy`],
+//! with [`preflight`] for the checks that need no data), by loading finished checkpoints or by importing the
 //! authors' models; an ODE experiment gets one from
 //! [`crate::experiments::multiscale_hits::obtain_steppers`], which picks among those.
 //! Forecasts run through the fused CPU forward on the CPU ([`StepperSet`]).
@@ -33,6 +33,10 @@
 use candle_core::Device;
 use ndarray::{Array3, ArrayView2, ArrayView3};
 use serde::{Deserialize, Serialize};
+
+mod store;
+mod train;
+pub use train::{preflight, train_hierarchy, Preflight};
 
 use crate::forecast::{
     evaluate, hybrid_forecast, multiscale_forecast, select_models, uni_scale_forecast, EvalOptions,
@@ -172,6 +176,24 @@ impl Hierarchy {
     /// The state dimension.
     pub fn dim(&self) -> usize {
         self.steppers.first().map_or(0, |s| s.dim())
+    }
+
+    /// Trainable parameters: the weights and biases of every stepper.
+    pub fn n_params(&self) -> usize {
+        self.steppers
+            .iter()
+            .flat_map(|s| s.layers())
+            .map(|(w, b)| w.elem_count() + b.elem_count())
+            .sum()
+    }
+
+    /// The steppers in words: `[512, 2048, 512] step 1, [512, 1024, 512] step 6, ...`.
+    pub fn describe(&self) -> String {
+        self.steppers
+            .iter()
+            .map(|s| format!("{:?} step {}", s.arch(), s.step_size()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The stepper of the largest step size (the hybrid's coarse stepper).

@@ -14,7 +14,7 @@
 //! Before any training, [`train_hierarchy`] checks the spec and run (step sizes unique and positive,
 //! each fitting the trajectories), the data (no NaN or infinity: [`crate::data::check_finite`])
 //! and the folder: it takes the folder's [`FolderLock`] (a second process is refused, naming
-//! the first one's PID), and applies the rules of [`super::existing`] to checkpoints already
+//! the first one's PID), and applies the rules of [`crate::stepper::existing`] to checkpoints already
 //! there (refused without `resume` or `overwrite`; resumed only when they fit the plan).
 //! [`preflight`] makes the checks that need no data, for a command to run before loading it.
 
@@ -23,16 +23,17 @@ use std::path::PathBuf;
 use candle_core::Device;
 use ndarray::ArrayView3;
 
-use super::checkpoint::checkpoint_stem;
-use super::existing::{expected_for, finished_report, inspect, Existing, Found};
-use super::resnet::{check_arch, ResNetStepper};
-use super::resume::RunInfo;
-use super::spec::{HierarchySpec, Plan, TrainRun};
-use super::state_file::{complete_group_saves, repair_model_files};
-use super::train::{Progress, TrainConfig, TrainReport, Trainer};
-use super::windows::{windows_of, StepperData};
+use super::{Hierarchy, Provenance};
 use crate::data::check_finite;
 use crate::io::FolderLock;
+use crate::stepper::checkpoint::checkpoint_stem;
+use crate::stepper::existing::{expected_for, finished_report, inspect, Existing, Found};
+use crate::stepper::resnet::{check_arch, ResNetStepper};
+use crate::stepper::resume::RunInfo;
+use crate::stepper::spec::{HierarchySpec, Plan, TrainRun};
+use crate::stepper::state_file::{complete_group_saves, repair_model_files};
+use crate::stepper::train::{Progress, TrainConfig, TrainReport, Trainer};
+use crate::stepper::windows::{windows_of, StepperData};
 use crate::{Error, Result};
 
 /// What [`preflight`] found: the folder's lock (hold it while loading data and training) and
@@ -125,8 +126,9 @@ fn check_steps_fit(plan: &Plan, n_points: usize, n_forward: usize) -> Result<()>
 }
 
 /// Train every step size of `spec` on trajectories `train` / `val` (`[n, points, dim]`), as
-/// `run` says (folder, resume or overwrite). Returns the best-validation stepper and report per
-/// step size, in the order of `spec.steps`.
+/// `run` says (folder, resume or overwrite). Returns the [`Hierarchy`] of the best-validation
+/// steppers with their reports, sorted by step size; its [`Provenance`] says which steps were
+/// loaded from finished checkpoints, trained fresh or resumed, and the epoch limit.
 pub fn train_hierarchy(
     spec: &HierarchySpec,
     run: &TrainRun,
@@ -134,7 +136,8 @@ pub fn train_hierarchy(
     val: ArrayView3<f64>,
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<Vec<(ResNetStepper, TrainReport)>> {
+) -> Result<Hierarchy> {
+    let start = std::time::Instant::now();
     let plan = &Plan { spec, run };
     let cfg = &spec.train;
     cfg.validate()?;
@@ -182,6 +185,7 @@ pub fn train_hierarchy(
     };
     let mut results: Vec<Option<(ResNetStepper, TrainReport)>> =
         plan.spec.steps.iter().map(|_| None).collect();
+    let mut resumable = Vec::new();
     // Steps to resume, keyed by the epoch they continue from (one trainer shares one epoch).
     let (mut fresh, mut resumed): (Vec<usize>, Vec<(usize, usize)>) = (Vec::new(), Vec::new());
     for (i, slot) in existing_or_empty(&existing, plan).into_iter().enumerate() {
@@ -189,7 +193,10 @@ pub fn train_hierarchy(
             Some(Found::ModelOnly(s, meta)) if !plan.run.overwrite => {
                 results[i] = Some((s.to_device(device)?, finished_report(meta, cfg)));
             }
-            Some(Found::State(st)) if !plan.run.overwrite => resumed.push((st.epoch(), i)),
+            Some(Found::State(st)) if !plan.run.overwrite => {
+                resumed.push((st.epoch(), i));
+                resumable.push(plan.spec.steps[i]);
+            }
             _ => fresh.push(i),
         }
     }
@@ -207,22 +214,46 @@ pub fn train_hierarchy(
     groups.retain(|(_, g)| !g.is_empty());
     groups.sort_by_key(|(_, g)| g[0]);
     let workers = cpu_workers(device, groups.len());
+    // the steps that train now report progress; a finished state resumed reports none
+    let mut trained: Vec<usize> = Vec::new();
+    let mut record = |p: &Progress| {
+        if !trained.contains(&p.step_size) {
+            trained.push(p.step_size);
+        }
+        progress(p);
+    };
     if workers <= 1 {
         for (resume, group) in &groups {
             for (i, r) in train_group(
-                plan, group, *resume, train, val, cfg, &info, device, progress,
+                plan,
+                group,
+                *resume,
+                train,
+                val,
+                cfg,
+                &info,
+                device,
+                &mut record,
             )? {
                 results[i] = Some(r);
             }
         }
     } else {
         for (i, r) in train_groups_parallel(
-            plan, &groups, train, val, cfg, &info, device, workers, progress,
+            plan,
+            &groups,
+            train,
+            val,
+            cfg,
+            &info,
+            device,
+            workers,
+            &mut record,
         )? {
             results[i] = Some(r);
         }
     }
-    results
+    let (steppers, reports): (Vec<_>, Vec<_>) = results
         .into_iter()
         .zip(&plan.spec.steps)
         .map(|(r, k)| {
@@ -233,7 +264,67 @@ pub fn train_hierarchy(
                 )
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    let provenance = trained_provenance(plan, trained, resumable, &reports, start.elapsed());
+    Hierarchy::new(steppers, reports, provenance, device.clone())
+}
+
+/// What [`train_hierarchy`] did: the steps `trained` now (those that reported progress), of
+/// which those `resumable` continued a saved state; the others were loaded finished.
+fn trained_provenance(
+    plan: &Plan,
+    mut trained: Vec<usize>,
+    resumable: Vec<usize>,
+    reports: &[TrainReport],
+    took: std::time::Duration,
+) -> Provenance {
+    trained.sort_unstable();
+    let mut loaded: Vec<usize> = plan
+        .spec
+        .steps
+        .iter()
+        .copied()
+        .filter(|k| !trained.contains(k))
+        .collect();
+    loaded.sort_unstable();
+    let resumed: Vec<usize> = trained
+        .iter()
+        .copied()
+        .filter(|k| resumable.contains(k))
+        .collect();
+    let source = match (loaded.is_empty(), trained.is_empty()) {
+        (_, true) => "loaded",
+        (true, false) => "trained",
+        (false, false) => "mixed",
+    };
+    let place = match &plan.run.out_dir {
+        Some(dir) => format!("checkpoints in {}", dir.display()),
+        None => "in memory".to_string(),
+    };
+    let mut epochs: Vec<(usize, usize)> = reports.iter().map(|r| (r.step_size, r.epochs)).collect();
+    epochs.sort_unstable();
+    Provenance {
+        quick: false,
+        pretrained: false,
+        source: source.into(),
+        detail: format!(
+            "{place}: loaded {loaded:?}, trained {trained:?}{} (epoch limit {})",
+            if resumed.is_empty() {
+                String::new()
+            } else {
+                format!(" (resumed {resumed:?})")
+            },
+            plan.spec.train.epochs
+        ),
+        steps_imported: vec![],
+        steps_loaded: loaded,
+        steps_trained: trained,
+        epochs_cap: plan.spec.train.epochs,
+        epochs: epochs.into_iter().map(|(_, e)| e).collect(),
+        seconds: took.as_secs_f64(),
+    }
 }
 
 /// What the folder holds for each step of the plan (nothing without a folder).
@@ -245,7 +336,7 @@ fn existing_or_empty<'a>(existing: &'a Existing, plan: &Plan) -> Vec<Option<&'a 
 }
 
 /// How many groups to train at once: on the CPU with single-threaded matrix products
-/// ([`super::device::one_thread_per_matmul`]), one group per core; otherwise one.
+/// ([`crate::stepper::device::one_thread_per_matmul`]), one group per core; otherwise one.
 fn cpu_workers(device: &Device, n_groups: usize) -> usize {
     if !device.is_cpu() || candle_core::utils::get_num_threads() > 1 {
         return 1;
@@ -275,7 +366,7 @@ fn train_groups_parallel(
                 let next = &next;
                 scope.spawn(
                     move || -> Result<Vec<(usize, (ResNetStepper, TrainReport))>> {
-                        let _busy = super::backward::BusyTrainer::start();
+                        let _busy = crate::stepper::backward::BusyTrainer::start();
                         let mut out = Vec::new();
                         let mut report = |p: &Progress| {
                             let _ = tx.send(p.clone());
