@@ -9,7 +9,11 @@ use std::path::PathBuf;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in `hits`.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints `Error: ` and the message (with its causes), as a command line does: a
+/// notebook cell that returns an error through `?` (with evcxr's `:efmt {:?}`) shows that line,
+/// and the notebook runner fails the notebook on it.
+#[derive(thiserror::Error)]
 pub enum Error {
     /// A file could not be read, written or renamed.
     #[error("{path}: {source}")]
@@ -71,6 +75,22 @@ pub enum Error {
         /// What to do about it (starts with `; ` when present).
         hint: String,
     },
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Error: {self}")?;
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            // a cause whose text the message already holds (`{path}: {source}`) adds nothing
+            let text = c.to_string();
+            if !self.to_string().contains(&text) {
+                write!(f, "\n  caused by: {text}")?;
+            }
+            cause = c.source();
+        }
+        Ok(())
+    }
 }
 
 /// Failures of the ODE solvers, with the time at which they happened.
@@ -135,6 +155,10 @@ mod tests {
     #[test]
     fn messages_name_what_is_wrong() {
         let e = Error::shape("initial states", "[n, 2]", "[5, 3]");
+        assert_eq!(
+            format!("{e:?}"),
+            "Error: shape mismatch for initial states: expected [n, 2], got [5, 3]"
+        );
         assert_eq!(
             e.to_string(),
             "shape mismatch for initial states: expected [n, 2], got [5, 3]"

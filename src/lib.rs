@@ -22,6 +22,7 @@
 //! | [`experiments`] | the paper's figures and tables, step by step (`hits reproduce`) |
 //! | [`prelude`] | `use hits::prelude::*;`: what a notebook needs |
 //! | [`progress`] | progress bars and notebook-friendly progress lines for long loops |
+//! | [`workbook`] | where a notebook finds the project's data, models and results folders |
 
 #[cfg(feature = "sequence")]
 pub mod baselines;
@@ -43,6 +44,7 @@ pub mod stepper;
 #[cfg(feature = "cli")]
 pub mod sweep;
 pub mod systems;
+pub mod workbook;
 
 pub use error::{Error, Result, SolverError};
 pub use problem::{OdeProblem, SystemKind};

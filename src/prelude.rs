@@ -35,4 +35,5 @@ pub use crate::problem::{
 pub use crate::stepper::device::{select_device, DeviceChoice};
 pub use crate::stepper::{Loss, ResNetStepper, TrainConfig, TrainReport};
 pub use crate::systems::{vector_field, System, VectorField};
+pub use crate::workbook::Roots;
 pub use crate::{Error, Result};

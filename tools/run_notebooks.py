@@ -22,8 +22,11 @@ A notebook FAILS when
   - any cell has an error output (evcxr compile errors),
   - any stderr output contains "panicked at" or "Error:" (evcxr prints panics and top-level `?`
     errors there and still reports success),
-  - a cell uses `?` at its top level (outside braces): evcxr prints that error to stderr with
-    no marker; notebooks use `.expect("...")` instead,
+  - a cell uses `?` at its top level (outside braces) before the notebook set `:efmt {:?}`:
+    evcxr prints such an error to stderr in the format `:efmt` sets (Display by default, which
+    carries no marker). With `:efmt {:?}` (the first cell of every notebook, beside `:dep`) a
+    `hits::Error` prints as `Error: <message>` (its Debug), which fails the run as above; so
+    cells report errors with `?`, the way a Rust function does,
   - a plot cell shows no image, or a showing cell shows nothing. A plot cell is a code cell with
     a line starting with `// plot`; it must output image/png, image/svg+xml or image/gif. A
     showing cell calls `.show()`; it must output an image or text/html (a rendered table or a
@@ -49,6 +52,8 @@ VENV_PY = ROOT / ".venv" / "bin" / "python"
 IMAGE_TYPES = ("image/png", "image/svg+xml", "image/gif")
 SHOWN_TYPES = IMAGE_TYPES + ("text/html",)
 STDERR_MARKERS = ("panicked at", "Error:")
+# The evcxr command that makes `?` in a cell print the error's Debug (`Error: ...` for hits::Error).
+EFMT_DEBUG = ":efmt {:?}"
 
 try:
     import nbformat
@@ -129,6 +134,7 @@ def text_of(output) -> str:
 def problems_of(nb) -> list:
     """What is wrong with an executed notebook (empty when it passed)."""
     problems = []
+    efmt_debug = False
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -150,8 +156,11 @@ def problems_of(nb) -> list:
             elif kind in ("display_data", "execute_result"):
                 shown = shown or any(t in out.get("data", {}) for t in IMAGE_TYPES)
                 showed = showed or any(t in out.get("data", {}) for t in SHOWN_TYPES)
+        efmt_line = next((n for n, ln in enumerate(cell.source.splitlines(), 1) if ln.strip() == EFMT_DEBUG), None)
         for n in top_level_try_lines(cell.source):
-            problems.append(f"{where}, line {n}: top-level `?` (its error would not fail the run): use .expect(\"...\")")
+            if not (efmt_debug or (efmt_line is not None and efmt_line < n)):
+                problems.append(f"{where}, line {n}: top-level `?` before `{EFMT_DEBUG}` (its error would print without the `Error:` marker and not fail the run): set `{EFMT_DEBUG}` in the first cell")
+        efmt_debug = efmt_debug or efmt_line is not None
         if is_plot_cell(cell.source) and not shown:
             problems.append(f"{where}: plot cell produced no image output")
         elif is_showing_cell(cell.source) and not showed:

@@ -3,7 +3,7 @@
 
   - run_notebooks.problems_of fails each kind of broken executed notebook it must fail on
     (error outputs, "panicked at" / "Error:" on stderr, a plot cell without an image, a top-level
-    `?`) and passes a good one; dirty_cells finds committed outputs;
+    `?` before `:efmt {:?}`) and passes a good one; dirty_cells finds committed outputs;
   - notebook_html writes self-contained pages (PNG, SVG and GIF inline, no CDN script) and an
     index with thumbnails;
   - the kernel wrapper tools/evcxr_kernel.sh (with a stand-in for evcxr_jupyter) gives two
@@ -106,11 +106,21 @@ class RunnerFailures(unittest.TestCase):
         nb = executed([("// plot\ntable.show()", [table])])
         self.assertIn("no image", run_notebooks.problems_of(nb)[0])
 
-    def test_top_level_question_mark_fails(self):
+    def test_top_level_question_mark_fails_before_efmt_debug(self):
         nb = executed([("let d = load(\"x?\")?;\nlet e = { f()? };", [])])
         problems = run_notebooks.problems_of(nb)
         self.assertEqual(len(problems), 1, problems)
         self.assertIn("line 1", problems[0])
+        # after `:efmt {:?}` (an earlier cell, or earlier in the same cell) `?` is how a cell
+        # reports an error: hits::Error's Debug prints `Error: ...`, which fails the run
+        nb = executed([(":dep hits\n:efmt {:?}", []), ("let d = load()?;", [])])
+        self.assertEqual(run_notebooks.problems_of(nb), [])
+        nb = executed([("let d = load()?;\n:efmt {:?}\nlet e = f()?;", [])])
+        problems = run_notebooks.problems_of(nb)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("line 1", problems[0])
+        nb = executed([(":efmt {:?}", []), ("let d = load()?;", [stderr("Error: invalid epochs: must be at least 1\n")])])
+        self.assertIn("Error: invalid epochs", run_notebooks.problems_of(nb)[0])
 
     def test_committed_outputs_are_dirty(self):
         nb = executed([("1", [])])
