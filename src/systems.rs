@@ -172,6 +172,27 @@ pub(crate) fn rhs_batch_of<const N: usize>(
     }
 }
 
+/// `impl System` for a built-in system written once as its formula, a method
+/// `fn at(&self, [f64; N]) -> [f64; N]` of a time-independent field: `rhs` through [`rhs_of`],
+/// `rhs_batch` through [`rhs_batch_of`] (`system_from_formula!(Cubic, 2);`).
+macro_rules! system_from_formula {
+    ($ty:ty, $dim:literal) => {
+        impl $crate::systems::System for $ty {
+            fn dim(&self) -> usize {
+                $dim
+            }
+            fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
+                $crate::systems::rhs_of::<$dim>(y, dy, |s| self.at(s))
+            }
+            #[inline]
+            fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
+                $crate::systems::rhs_batch_of::<$dim>(lanes, y, dy, |s| self.at(s))
+            }
+        }
+    };
+}
+pub(crate) use system_from_formula;
+
 /// The first `n` components of a structure-of-arrays batch of `lanes` states, as slices.
 #[inline(always)]
 pub(crate) fn components<const N: usize>(lanes: usize, y: &[f64]) -> [&[f64]; N] {

@@ -6,7 +6,7 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
-use crate::systems::{rhs_batch_of, rhs_of, System};
+use crate::systems::system_from_formula;
 
 /// Damped cubic oscillator: x' = -0.1 x^3 + 2 y^3, y' = -2 x^3 - 0.1 y^3.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -21,18 +21,7 @@ impl Cubic {
     }
 }
 
-impl System for Cubic {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        rhs_of(y, dy, |s| self.at(s))
-    }
-    #[inline]
-    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        rhs_batch_of(lanes, y, dy, |s| self.at(s))
-    }
-}
+system_from_formula!(Cubic, 2);
 
 /// The paper's values (Table 5, Tables 6-8, Table 9, timing).
 const PAPER: PaperValues = PaperValues {

@@ -13,7 +13,7 @@ use super::paper_system;
 use crate::data::{InitialConditions, Integration, Sizes};
 use crate::problem::{IncrementPlane, OdeProblem};
 use crate::stepper::{HierarchySpec, TrainConfig};
-use crate::systems::{rhs_batch_of, rhs_of, System};
+use crate::systems::system_from_formula;
 
 /// Harmonic oscillator x' = y, y' = -x, whose flow is a clockwise rotation:
 /// x(t) = r sin(t + phi), y(t) = r cos(t + phi).
@@ -36,18 +36,7 @@ impl Harmonic {
     }
 }
 
-impl System for Harmonic {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        rhs_of(y, dy, |s| self.at(s))
-    }
-    #[inline]
-    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        rhs_batch_of(lanes, y, dy, |s| self.at(s))
-    }
-}
+system_from_formula!(Harmonic, 2);
 
 /// `x = r sin(t + phi)`, `y = r cos(t + phi)` of the drawn `(r, phi)`.
 fn solution(params: &[f64], t: f64, state: &mut [f64]) {

@@ -7,7 +7,7 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues, View};
-use crate::systems::{rhs_batch_of, rhs_of, System};
+use crate::systems::system_from_formula;
 
 /// Hopf normal form with the bifurcation parameter as a (constant) state: y = (mu, x, y).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -22,18 +22,7 @@ impl Hopf {
     }
 }
 
-impl System for Hopf {
-    fn dim(&self) -> usize {
-        3
-    }
-    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        rhs_of(y, dy, |s| self.at(s))
-    }
-    #[inline]
-    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        rhs_batch_of(lanes, y, dy, |s| self.at(s))
-    }
-}
+system_from_formula!(Hopf, 3);
 
 /// The paper's values (Table 5, Tables 6-8, Table 9, timing).
 const PAPER: PaperValues = PaperValues {

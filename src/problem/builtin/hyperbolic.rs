@@ -6,7 +6,7 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
-use crate::systems::{rhs_batch_of, rhs_of, System};
+use crate::systems::system_from_formula;
 
 /// Hyperbolic fixed point: x' = mu x, y' = lambda (y - x^2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,18 +32,7 @@ impl Hyperbolic {
     }
 }
 
-impl System for Hyperbolic {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        rhs_of(y, dy, |s| self.at(s))
-    }
-    #[inline]
-    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        rhs_batch_of(lanes, y, dy, |s| self.at(s))
-    }
-}
+system_from_formula!(Hyperbolic, 2);
 
 /// The paper's values (Table 5, Tables 6-8, Table 9, timing).
 const PAPER: PaperValues = PaperValues {

@@ -9,7 +9,7 @@ use super::paper_system;
 use crate::data::{InitialConditions, Integration, Sizes};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues, View};
 use crate::solvers::Tolerances;
-use crate::systems::{rhs_batch_of, rhs_of, System};
+use crate::systems::system_from_formula;
 
 /// Steps of the warm-up before the first trajectory of each split.
 pub const LORENZ_WARMUP_STEPS: usize = 10_000;
@@ -44,18 +44,7 @@ impl Lorenz {
     }
 }
 
-impl System for Lorenz {
-    fn dim(&self) -> usize {
-        3
-    }
-    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        rhs_of(y, dy, |s| self.at(s))
-    }
-    #[inline]
-    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        rhs_batch_of(lanes, y, dy, |s| self.at(s))
-    }
-}
+system_from_formula!(Lorenz, 3);
 
 /// The paper's values (Table 5, Tables 6-8, Table 9, timing).
 const PAPER: PaperValues = PaperValues {

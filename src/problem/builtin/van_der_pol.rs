@@ -7,7 +7,7 @@
 use super::paper_system;
 use crate::data::{InitialConditions, Integration};
 use crate::problem::{IncrementPlane, OdeProblem, PaperValues};
-use crate::systems::{rhs_batch_of, rhs_of, System};
+use crate::systems::system_from_formula;
 
 /// Van der Pol oscillator: x' = y, y' = mu (1 - x^2) y - x.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,18 +29,7 @@ impl VanDerPol {
     }
 }
 
-impl System for VanDerPol {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn rhs(&self, _t: f64, y: &[f64], dy: &mut [f64]) {
-        rhs_of(y, dy, |s| self.at(s))
-    }
-    #[inline]
-    fn rhs_batch(&self, _t: f64, lanes: usize, y: &[f64], dy: &mut [f64]) {
-        rhs_batch_of(lanes, y, dy, |s| self.at(s))
-    }
-}
+system_from_formula!(VanDerPol, 2);
 
 /// The paper's values (Table 5, Tables 6-8, Table 9, timing).
 const PAPER: PaperValues = PaperValues {
