@@ -34,8 +34,10 @@ use candle_core::Device;
 use ndarray::{Array3, ArrayView2, ArrayView3};
 use serde::{Deserialize, Serialize};
 
+pub mod adaptive;
 mod store;
 mod train;
+pub use adaptive::{AdaptiveForecast, AdaptiveSchedule, AdaptiveSegment};
 pub use train::{preflight, train_hierarchy, Preflight};
 
 use crate::forecast::{

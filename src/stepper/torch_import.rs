@@ -73,7 +73,13 @@ fn get<'a>(dict: &'a [(Obj, Obj)], key: &str) -> Option<&'a Obj> {
 /// error names the file (and the tensor, where one is at fault).
 pub fn read_torch_model(path: &Path) -> Result<TorchModel> {
     let file = crate::io::open_data_file(path)?;
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+    // torch.save writes the archive from the file's first byte: a known offset 0 (the zip
+    // crate's offset detection rejects some of the AHiTS authors' checkpoints that Python's
+    // zipfile and torch read)
+    let config = zip::read::Config {
+        archive_offset: zip::read::ArchiveOffset::Known(0),
+    };
+    let mut zip = zip::ZipArchive::with_config(config, std::io::BufReader::new(file))
         .map_err(|e| bad(path, format!("not a PyTorch zip file: {e}")))?;
     let pkl = zip
         .file_names()
