@@ -260,3 +260,81 @@ fn bad_schedules_and_tolerances_are_errors() {
         .to_string();
     assert!(e.contains(">= 31"), "{e}");
 }
+
+/// `hits forecast --adaptive` on the authors' checkpoints: the schedule and the segments in its
+/// output, a row `adaptive` in the table, and `ahits.json` with the schedule of their code.
+#[test]
+fn the_command_line_prints_the_schedule_and_writes_ahits_json() {
+    let dir = Roots::at(env!("CARGO_MANIFEST_DIR"))
+        .original_models()
+        .join("Hyperbolic");
+    if !dir.is_dir() {
+        eprintln!("SKIPPED: {} not found", dir.display());
+        return;
+    }
+    let root = std::env::temp_dir().join(format!("hits-ahits-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_hits"))
+            .args(args)
+            .current_dir(&root)
+            .env_remove("HITS_QUICK")
+            .output()
+            .expect("hits runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "hits {args:?}: {text}");
+        text
+    };
+    run(&[
+        "generate",
+        "--system",
+        "hyperbolic",
+        "--quick",
+        "--out",
+        "data",
+    ]);
+    let fx: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("Hyperbolic_noise0.0.json")).unwrap(),
+    )
+    .unwrap();
+    let tol = fx["tol"].as_f64().unwrap().to_string();
+    let dir = dir.to_string_lossy().to_string();
+    let out = run(&[
+        "forecast",
+        "--system",
+        "hyperbolic",
+        "--quick",
+        "--original",
+        "--original-dir",
+        &dir,
+        "--adaptive",
+        "--tol",
+        &tol,
+        "--data",
+        "data",
+        "--out",
+        "results",
+    ]);
+    assert!(
+        out.contains("AHiTS (tol") && out.contains("segment from point"),
+        "{out}"
+    );
+    assert!(out.contains("| adaptive |"), "{out}");
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("results/quick/Hyperbolic/ahits.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(numbers(&json["steps_used"]), numbers(&fx["steps_used"]));
+    for key in ["segments", "test_mse", "tol", "evaluations"] {
+        assert!(!json[key].is_null(), "ahits.json lacks {key}: {json}");
+    }
+    let ours = json["test_mse"].as_f64().unwrap();
+    let want = fx["test_mse"].as_f64().unwrap();
+    assert!((ours - want).abs() <= 1e-3 * want, "{ours:e} vs {want:e}");
+    let _ = std::fs::remove_dir_all(&root);
+}

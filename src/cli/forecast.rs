@@ -39,6 +39,7 @@ use hits::data::DataSet;
 use hits::experiments::forecast::{ForecastFolder, ForecastJob};
 use hits::experiments::multiscale_hits::ORIGINAL_MODELS;
 use hits::experiments::ode::ensure_data;
+use hits::hierarchy::adaptive::paper_tolerance;
 use hits::hierarchy::Hierarchy;
 use hits::problem::OdeProblem;
 use hits::stepper::device::{select_device, DeviceChoice};
@@ -80,6 +81,14 @@ pub struct ForecastArgs {
     /// Also write every uni-scale prediction (uni_D<k>_noise<n>.npy; 13 MB each at paper size).
     #[arg(long)]
     pub save_all: bool,
+    /// AHiTS too (adaptive step sizes, Hamid et al. 2024): prints its schedule and segments, adds
+    /// a row `adaptive` (test MSE, time, network evaluations) and writes ahits.json.
+    #[arg(long)]
+    pub adaptive: bool,
+    /// AHiTS's tolerance on a stepper's predicted change [default: the AHiTS notebook's for the
+    /// system: Hyperbolic 1e-5, Cubic 5e-4, Van der Pol 8e-2, Hopf 5e-3].
+    #[arg(long, requires = "adaptive")]
+    pub tol: Option<f64>,
     /// Run on the CPU even when a GPU is available (the same as `--device cpu`).
     #[arg(long, conflicts_with = "device")]
     pub cpu: bool,
@@ -108,6 +117,19 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     if let Some(h) = args.hybrid.iter().find(|h| !(h.is_finite() && **h > 0.0)) {
         anyhow::bail!("--hybrid: every RK4 step must be a positive number of dt, got {h}");
     }
+    let adaptive = match (args.adaptive, args.tol) {
+        (false, _) => None,
+        (true, Some(t)) if t.is_finite() && t > 0.0 => Some(t),
+        (true, Some(t)) => {
+            anyhow::bail!("--tol: the AHiTS tolerance must be a positive number, got {t}")
+        }
+        (true, None) => Some(paper_tolerance(&problem.folder).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--adaptive: AHiTS has no published tolerance for {}; give one with --tol",
+                problem.name
+            )
+        })?),
+    };
     // The output folder first: locked and writable before any work.
     let folder = ForecastFolder::open(&problem, &args.out)?;
     for n in &folder.notes {
@@ -137,6 +159,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         } else {
             "hits checkpoints".into()
         },
+        adaptive,
     };
     let out = folder.forecast(&problem, &hierarchy, &data, &job)?;
     let ev = &out.evaluation;
@@ -169,6 +192,34 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
             "{name}: every forecast diverged ({}); no score is a number",
             list.join("; ")
         );
+    }
+    if let Some(a) = &out.ahits {
+        let counts: Vec<String> = a
+            .step_counts
+            .iter()
+            .map(|(k, c)| format!("{c} x {k} dt"))
+            .collect();
+        say!(
+            "AHiTS (tol {:e}): schedule of {} steps: {}{}",
+            a.tol,
+            a.steps_used.len(),
+            counts.join(", "),
+            if a.past_horizon > 0 {
+                format!(" (the last ends {} dt past the horizon)", a.past_horizon)
+            } else {
+                String::new()
+            }
+        );
+        for seg in &a.segments {
+            say!(
+                "  segment from point {:>5}, {:>5} points ({} x {} dt): steppers {:?}",
+                seg.start,
+                seg.points,
+                seg.run.1,
+                seg.run.0,
+                seg.steps
+            );
+        }
     }
     say!("\n{}", out.table);
     say!(

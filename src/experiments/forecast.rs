@@ -17,8 +17,10 @@ use ndarray::Array2;
 use crate::data::npy::{python_float, write_array_atomic};
 use crate::data::DataSet;
 use crate::forecast::results::{recover, ResultSet};
-use crate::forecast::{csv_table, markdown_table, EvalOptions, Evaluation};
-use crate::hierarchy::Hierarchy;
+use crate::forecast::{
+    csv_table, markdown_table, mse, mse_per_step, EvalOptions, Evaluation, ForecastRow,
+};
+use crate::hierarchy::{AdaptiveSegment, Hierarchy};
 use crate::io::FolderLock;
 use crate::problem::OdeProblem;
 use crate::{Error, Result};
@@ -36,6 +38,29 @@ pub struct ForecastJob {
     pub save_all: bool,
     /// Where the steppers came from, in words, for the table's header.
     pub steppers: String,
+    /// AHiTS with this tolerance: a row `adaptive` and `ahits.json` (the schedule, the segments,
+    /// the test MSE, the network evaluations; [`crate::hierarchy::adaptive`]).
+    pub adaptive: Option<f64>,
+}
+
+/// What `ahits.json` holds: the AHiTS forecast of the test set.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AhitsRecord {
+    pub system: String,
+    pub noise: f64,
+    pub tol: f64,
+    /// The schedule: the step sizes taken, in order.
+    pub steps_used: Vec<usize>,
+    /// How many steps of each size, `(step, count)`.
+    pub step_counts: Vec<(usize, usize)>,
+    /// How far the schedule's last step ends past the horizon.
+    pub past_horizon: usize,
+    pub segments: Vec<AdaptiveSegment>,
+    pub test_mse: f64,
+    /// Stepper applications per trajectory of the online forecast.
+    pub evaluations: usize,
+    /// Wall time of the online forecast [s].
+    pub seconds: f64,
 }
 
 /// The output folder of a forecast, locked (see the module docs).
@@ -57,6 +82,8 @@ pub struct Forecast {
     pub table: String,
     /// The folder the set was written to.
     pub dir: PathBuf,
+    /// The AHiTS forecast, when asked for.
+    pub ahits: Option<AhitsRecord>,
 }
 
 impl ForecastFolder {
@@ -111,12 +138,20 @@ impl ForecastFolder {
             keep_predictions: job.save_all,
             ..EvalOptions::default()
         };
-        let ev = hierarchy.evaluate(
+        let mut ev = hierarchy.evaluate(
             &problem.eval_target(),
             Some(val.view()),
             test.view(),
             &options,
         )?;
+        let ahits = match job.adaptive {
+            Some(tol) => {
+                let (row, record) = adaptive_row(problem, hierarchy, data, tol, job.noise)?;
+                ev.rows.push(row);
+                Some(record)
+            }
+            None => None,
+        };
         let table = markdown_table(&ev.rows);
         let header = format!(
             "# {}: forecast of the test set ({} trajectories, {} steps), noise {noise}{}\n\nsteppers: {}\n\n",
@@ -161,11 +196,62 @@ impl ForecastFolder {
             &set.path(&format!("mse_per_step_noise{noise}.npy"))?,
             &curves,
         )?;
+        if let Some(record) = &ahits {
+            set.write_bytes(
+                "ahits.json",
+                serde_json::to_string_pretty(record)?.as_bytes(),
+            )?;
+        }
         set.commit()?;
         Ok(Forecast {
             evaluation: ev,
             table,
             dir: self.dir,
+            ahits,
         })
     }
+}
+
+/// The AHiTS forecast of `data.test` (schedule on `data.val`) as a table row and its record.
+fn adaptive_row(
+    problem: &OdeProblem,
+    hierarchy: &Hierarchy,
+    data: &DataSet,
+    tol: f64,
+    noise: f64,
+) -> Result<(ForecastRow, AhitsRecord)> {
+    let horizon = data.test.dim().1 - 1;
+    let schedule = hierarchy.adaptive_schedule(data.val.view(), horizon, tol)?;
+    let out = hierarchy.adaptive_forecast(
+        &schedule,
+        data.val.view(),
+        data.test.slice(ndarray::s![.., 0, ..]),
+    )?;
+    let truth = data.test.slice(ndarray::s![.., 1.., ..]);
+    let per_step = mse_per_step(out.forecast.view(), truth)?;
+    let test_mse = mse(out.forecast.view(), truth)?;
+    let counts = schedule.counts();
+    let row = ForecastRow {
+        method: "adaptive".into(),
+        step_sizes: counts.iter().map(|(k, _)| *k).collect(),
+        detail: format!("AHiTS tol {tol:e}, {} evaluations", out.evaluations),
+        mse: test_mse,
+        paper_mse: None,
+        seconds: out.seconds,
+        paper_seconds: None,
+        mse_per_step: per_step,
+    };
+    let record = AhitsRecord {
+        system: problem.name.clone(),
+        noise,
+        tol,
+        steps_used: schedule.steps.clone(),
+        step_counts: counts,
+        past_horizon: schedule.past_horizon(),
+        segments: out.segments,
+        test_mse,
+        evaluations: out.evaluations,
+        seconds: out.seconds,
+    };
+    Ok((row, record))
 }
