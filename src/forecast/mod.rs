@@ -36,6 +36,7 @@
 //! # }
 //! ```
 
+pub mod controlled;
 pub mod fast;
 pub mod hybrid;
 pub mod interp;
@@ -51,6 +52,7 @@ mod stage;
 pub mod stepper;
 pub mod uniscale;
 
+pub use controlled::{error_controlled_forecast, ControlledForecast};
 pub use fast::CpuResNet;
 pub use hybrid::{hybrid_forecast, rk4_forecast};
 pub use interp::interpolate_to_steps;

@@ -41,8 +41,9 @@ pub use adaptive::{AdaptiveForecast, AdaptiveSchedule, AdaptiveSegment};
 pub use train::{preflight, train_hierarchy, Preflight};
 
 use crate::forecast::{
-    evaluate, hybrid_forecast, multiscale_forecast, select_models, uni_scale_forecast, EvalOptions,
-    EvalTarget, Evaluation, Selection, StepperSet,
+    error_controlled_forecast, evaluate, hybrid_forecast, multiscale_forecast, select_models,
+    uni_scale_forecast, ControlledForecast, EvalOptions, EvalTarget, Evaluation, Selection,
+    StepperSet,
 };
 use crate::stepper::{ResNetStepper, TrainReport};
 use crate::{Error, Result, System};
@@ -267,6 +268,18 @@ impl Hierarchy {
         options: &EvalOptions,
     ) -> Result<Evaluation> {
         evaluate(target, &self.set()?.refs(), val, test, options)
+    }
+
+    /// The error-controlled multiscale forecast of every row of `x0` over `horizon` steps of dt,
+    /// each trajectory with its own schedule, tolerance `tol` in the state's units
+    /// ([`crate::forecast::controlled`]).
+    pub fn controlled_forecast(
+        &self,
+        x0: ArrayView2<f64>,
+        horizon: usize,
+        tol: f64,
+    ) -> Result<ControlledForecast> {
+        error_controlled_forecast(&self.set()?.refs(), x0, horizon, tol)
     }
 
     fn index_of(&self, step_size: usize) -> Result<usize> {
