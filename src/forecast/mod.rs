@@ -37,6 +37,7 @@
 //! ```
 
 pub mod controlled;
+pub mod ensemble;
 pub mod fast;
 pub mod hybrid;
 pub mod interp;
@@ -53,6 +54,7 @@ pub mod stepper;
 pub mod uniscale;
 
 pub use controlled::{error_controlled_forecast, ControlledForecast};
+pub use ensemble::{calibration, step_path_ensemble, EnsembleForecast};
 pub use fast::CpuResNet;
 pub use hybrid::{hybrid_forecast, rk4_forecast};
 pub use interp::interpolate_to_steps;

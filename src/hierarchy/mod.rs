@@ -42,8 +42,8 @@ pub use train::{preflight, train_hierarchy, Preflight};
 
 use crate::forecast::{
     error_controlled_forecast, evaluate, hybrid_forecast, multiscale_forecast, select_models,
-    uni_scale_forecast, ControlledForecast, EvalOptions, EvalTarget, Evaluation, Selection,
-    StepperSet,
+    step_path_ensemble, uni_scale_forecast, ControlledForecast, EnsembleForecast, EvalOptions,
+    EvalTarget, Evaluation, Selection, StepperSet,
 };
 use crate::stepper::{ResNetStepper, TrainReport};
 use crate::{Error, Result, System};
@@ -280,6 +280,18 @@ impl Hierarchy {
         tol: f64,
     ) -> Result<ControlledForecast> {
         error_controlled_forecast(&self.set()?.refs(), x0, horizon, tol)
+    }
+
+    /// `members` random step paths of the hierarchy from every row of `x0` over `horizon`
+    /// steps of dt, seeded: their mean and spread ([`crate::forecast::ensemble`]).
+    pub fn ensemble_forecast(
+        &self,
+        x0: ArrayView2<f64>,
+        horizon: usize,
+        members: usize,
+        seed: u32,
+    ) -> Result<EnsembleForecast> {
+        step_path_ensemble(&self.set()?.refs(), x0, horizon, members, seed)
     }
 
     fn index_of(&self, step_size: usize) -> Result<usize> {
