@@ -36,8 +36,8 @@ fn paths_reach_the_horizon_and_the_seed_fixes_them() {
     for i in 0..3 {
         let (x, y) = (x0[[i, 0]], x0[[i, 1]]);
         let want = [x * t.cos() + y * t.sin(), -x * t.sin() + y * t.cos()];
-        for d in 0..2 {
-            assert!((a.mean[[i, 199, d]] - want[d]).abs() < 1e-5);
+        for (d, w) in want.iter().enumerate() {
+            assert!((a.mean[[i, 199, d]] - w).abs() < 1e-5);
             assert!(a.std[[i, 199, d]] < 1e-5);
         }
     }

@@ -52,7 +52,7 @@ pub fn step_path_ensemble(
     let mut by_step: Vec<&dyn Stepper> = steppers.to_vec();
     by_step.sort_by_key(|s| s.step_size());
     let smallest = by_step[0].step_size();
-    if d != dim || horizon == 0 || horizon % smallest != 0 {
+    if d != dim || horizon == 0 || !horizon.is_multiple_of(smallest) {
         return Err(Error::shape(
             "initial states x0 / horizon",
             format!(
