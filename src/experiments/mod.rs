@@ -3,6 +3,7 @@
 //!
 //! | module | reproduces |
 //! |---|---|
+//! | [`adaptive`] | AHiTS beside HiTS: the noise study to 20 %, accuracy against cost, error control, step-path ensembles |
 //! | [`data_generation`] | the five ODE data sets at 0/1/2% noise: sizes, timing, phase portraits |
 //! | [`fig2`] | Figure 2: single scales vs multiscale coupling on the harmonic oscillator |
 //! | [`forecast`] | one problem's Table 5 (and Table 9 rows) as one result set (`hits forecast`) |
@@ -15,6 +16,7 @@
 //! | [`table1`] | Table 1 / Figure 7: sequence generation, HiTS vs LSTM, ESN, CW-RNN |
 //! | [`training`] | training the eleven steppers of a system: loss curves and a table of the runs |
 
+pub mod adaptive;
 pub mod data_generation;
 pub mod fig2;
 pub mod forecast;

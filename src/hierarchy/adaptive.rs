@@ -359,7 +359,13 @@ fn closest(sizes: &[usize], target: usize) -> usize {
 /// `n_steps`: each (largest first) is applied to every point reached so far as often as it fits
 /// in what is left, then the smallest steps from the last point to the horizon.
 pub fn evaluations_of(n_steps: usize, steppers: &[&dyn Stepper]) -> usize {
-    let mut steps: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
+    let steps: Vec<usize> = steppers.iter().map(|s| s.step_size()).collect();
+    evaluations_of_steps(n_steps, &steps)
+}
+
+/// [`evaluations_of`] for steppers of these step sizes.
+pub fn evaluations_of_steps(n_steps: usize, steps: &[usize]) -> usize {
+    let mut steps = steps.to_vec();
     steps.sort_unstable_by(|a, b| b.cmp(a));
     let (mut points, mut total, mut span, mut last) = (1usize, 0usize, n_steps, 0usize);
     for &s in &steps {
