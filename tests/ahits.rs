@@ -3,6 +3,8 @@
 //! (`tools/ahits_original.py`, fixtures in `tests/fixtures/ahits/`) computes, wherever none of
 //! the slips we handle differently triggers; and one test per slip shows the case where it does.
 
+mod cli_common;
+
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
@@ -272,32 +274,17 @@ fn the_command_line_prints_the_schedule_and_writes_ahits_json() {
         eprintln!("SKIPPED: {} not found", dir.display());
         return;
     }
-    let root = std::env::temp_dir().join(format!("hits-ahits-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
+    let root = cli_common::scratch("ahits-cli");
     let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_hits"))
-            .args(args)
-            .current_dir(&root)
-            .env_remove("HITS_QUICK")
-            .output()
-            .expect("hits runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
+        let o = cli_common::hits(&root, args);
+        assert!(
+            o.status.success(),
+            "hits {args:?}: {}",
+            cli_common::text(&o)
         );
-        assert!(o.status.success(), "hits {args:?}: {text}");
-        text
+        cli_common::text(&o)
     };
-    run(&[
-        "generate",
-        "--system",
-        "hyperbolic",
-        "--quick",
-        "--out",
-        "data",
-    ]);
+    run(&cli_common::GENERATE);
     let fx: Value = serde_json::from_str(
         &std::fs::read_to_string(fixtures().join("Hyperbolic_noise0.0.json")).unwrap(),
     )
