@@ -74,6 +74,15 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// `loaded` when no step was trained now, `trained` when none was loaded, else `mixed`.
+    pub fn source_of(loaded: &[usize], trained: &[usize]) -> &'static str {
+        match (loaded.is_empty(), trained.is_empty()) {
+            (_, true) => "loaded",
+            (true, false) => "trained",
+            (false, false) => "mixed",
+        }
+    }
+
     /// For steppers that are not learned (exact flow maps, RK4), or made by hand: `detail`
     /// says which.
     pub fn exact(detail: impl Into<String>) -> Provenance {

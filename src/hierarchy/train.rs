@@ -294,11 +294,7 @@ fn trained_provenance(
         .copied()
         .filter(|k| resumable.contains(k))
         .collect();
-    let source = match (loaded.is_empty(), trained.is_empty()) {
-        (_, true) => "loaded",
-        (true, false) => "trained",
-        (false, false) => "mixed",
-    };
+    let source = Provenance::source_of(&loaded, &trained);
     let place = match &plan.run.out_dir {
         Some(dir) => format!("checkpoints in {}", dir.display()),
         None => "in memory".to_string(),

@@ -138,11 +138,7 @@ pub fn train_seq_hits(
         steppers.extend(one.steppers);
         reports.extend(one.reports);
     }
-    let source = match (loaded.is_empty(), trained.is_empty()) {
-        (_, true) => "loaded",
-        (true, false) => "trained",
-        (false, false) => "mixed",
-    };
+    let source = Provenance::source_of(&loaded, &trained);
     let place = out_dir.map_or("in memory".to_string(), |d| {
         format!("checkpoints in {}", d.display())
     });
