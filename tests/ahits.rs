@@ -325,3 +325,116 @@ fn the_command_line_prints_the_schedule_and_writes_ahits_json() {
     assert!((ours - want).abs() <= 1e-3 * want, "{ours:e} vs {want:e}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `hits reproduce adaptive` on the authors' checkpoints: its noise study gives AHiTS the test
+/// MSE and evaluations of their code at the levels whose fixture ran at the paper tolerance;
+/// every method of accuracy against cost is there with a finite error; the bands are calibrated
+/// shares; the figures are written; a level without checkpoints is an error naming the folder.
+#[test]
+fn reproduce_adaptive_matches_the_authors_code_and_writes_its_figures() {
+    let shared = Roots::at(env!("CARGO_MANIFEST_DIR")).shared.join("data");
+    if !shared.join("ahits_models/Hyperbolic").is_dir() {
+        eprintln!(
+            "SKIPPED: {} not found",
+            shared.join("ahits_models").display()
+        );
+        return;
+    }
+    let root = cli_common::scratch("ahits-reproduce");
+    let shared = shared.to_string_lossy().to_string();
+    let args = |noise: &str| {
+        vec![
+            "reproduce",
+            "adaptive",
+            "--quick",
+            "--system",
+            "hyperbolic",
+            "--authors-only",
+            "--authors-dir",
+            &shared,
+            "--data-dir",
+            "data",
+            "--out",
+            "results",
+            "--noise",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([noise.to_string()])
+        .collect::<Vec<_>>()
+    };
+    let run =
+        |a: Vec<String>| cli_common::hits(&root, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = run(args("0.01,0.05"));
+    assert!(o.status.success(), "{}", cli_common::text(&o));
+    let dir = root.join("results/quick/adaptive/Hyperbolic");
+    let study: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("study.json")).unwrap()).unwrap();
+    let rows = study["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{study}");
+    for row in rows {
+        let noise = row["noise"].as_f64().unwrap();
+        let fx: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixtures().join(format!("Hyperbolic_noise{noise}.json")))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            fx["tol"], fx["paper_tol"],
+            "this fixture nudged its tolerance"
+        );
+        assert_eq!(row["ahits_evaluations"], fx["evaluations"], "noise {noise}");
+        let (ours, want) = (
+            row["ahits_mse"].as_f64().unwrap(),
+            fx["test_mse"].as_f64().unwrap(),
+        );
+        assert!(
+            (ours - want).abs() <= 1e-3 * want,
+            "noise {noise}: {ours:e} vs {want:e}"
+        );
+        assert!(row["hits_mse"].as_f64().unwrap() < row["best_single"][1].as_f64().unwrap());
+    }
+    let cost = study["clean"]["cost"].as_array().unwrap();
+    for method in [
+        "single",
+        "HiTS",
+        "AHiTS",
+        "AHiTS (error control)",
+        "AHiTS (error control, HiTS's steppers)",
+        "RK4",
+    ] {
+        let points: Vec<&Value> = cost.iter().filter(|p| p["method"] == method).collect();
+        assert!(!points.is_empty(), "no {method} in {cost:?}");
+        assert!(points
+            .iter()
+            .all(|p| p["mse"].as_f64().is_some_and(f64::is_finite)));
+    }
+    for band in study["bands"].as_array().unwrap() {
+        let c = band["calibration"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&c), "{band}");
+    }
+    for name in [
+        "noise_study",
+        "cost",
+        "per_step",
+        "response",
+        "times",
+        "band",
+    ] {
+        for ext in ["png", "svg"] {
+            let f = dir.join(format!("{name}.{ext}"));
+            assert!(
+                f.metadata().is_ok_and(|m| m.len() > 1000),
+                "{}",
+                f.display()
+            );
+        }
+    }
+    let o = run(args("0.03"));
+    let text = cli_common::text(&o);
+    assert!(
+        !o.status.success() && text.contains("ahits_models") && text.contains("0.03"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

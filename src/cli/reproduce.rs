@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use hits::stepper::device::{select_device, DeviceChoice};
 
+mod adaptive;
 pub(crate) mod all_ode;
 mod data_generation;
 mod fig2;
@@ -55,6 +56,16 @@ pub struct ReproduceArgs {
     /// instead of training.
     #[arg(long)]
     pub pretrained: bool,
+    /// adaptive: the noise levels, comma-separated [default: every level the authors'
+    /// checkpoints have, 0-20 % for Hyperbolic and Hopf, 0 for Cubic and Van der Pol].
+    #[arg(long, value_delimiter = ',')]
+    pub noise: Vec<f64>,
+    /// adaptive: the folder of the authors' checkpoints (`original_models/`, `ahits_models/`).
+    #[arg(long, default_value = "../shared/data")]
+    pub authors_dir: PathBuf,
+    /// adaptive: the authors' steppers only, without our quick-trained ones beside them.
+    #[arg(long)]
+    pub authors_only: bool,
     /// all-ode: experiments to leave out, comma-separated (data_generation, model_training,
     /// multiscale_hits, hybrid, noisy, increment); the report says "not run" for them.
     #[arg(long, value_delimiter = ',')]
@@ -92,6 +103,10 @@ pub enum Experiment {
     Hybrid,
     /// Table 1, Figure 7: HiTS vs LSTM, ESN, CW-RNN generating KS, Bach, Fluid, Flower (--data).
     Table1,
+    /// AHiTS beside HiTS: the noise study to 20 %, per-step errors, accuracy against cost (with
+    /// the error-controlled AHiTS and RK4), the step-path ensemble's band (default: Hyperbolic,
+    /// Cubic, Van der Pol, Hopf; the authors' checkpoints, and ours quick-trained).
+    Adaptive,
     /// Every ODE experiment in order (data, training, multiscale, hybrid, noise, increment) and
     /// results/REPORT.md; skips what is up to date.
     AllOde,
@@ -108,6 +123,7 @@ impl Experiment {
                 | Experiment::Noisy
                 | Experiment::MultiscaleHits
                 | Experiment::Hybrid
+                | Experiment::Adaptive
                 | Experiment::AllOde
         )
     }
@@ -160,6 +176,7 @@ pub fn run(args: ReproduceArgs) -> anyhow::Result<()> {
         Experiment::MultiscaleHits => multiscale_hits::run(&args, quick),
         Experiment::Hybrid => hybrid::run(&args, quick),
         Experiment::Table1 => table1::run(&args, quick),
+        Experiment::Adaptive => adaptive::run(&args, quick),
         Experiment::AllOde => all_ode::run(&args, quick),
     }
 }

@@ -5,7 +5,9 @@
 //! - **The noise study** ([`noise_row`]): at each noise level (0, 1, 2, 5, 10, 20 % as the AHiTS
 //!   paper), the best single scale, the HiTS coupling selected on the validation set and AHiTS at
 //!   the notebook's tolerance, each with its test MSE and network evaluations per trajectory.
-//! - **Accuracy against cost** ([`cost_points`]): at noise 0, every single scale, HiTS, AHiTS over
+//! - **At noise 0** ([`clean_study`]): the AHiTS notebook's figures (the per-step error of
+//!   every single scale with HiTS and AHiTS over it, a time response, computing times) and
+//!   accuracy against cost: every single scale, HiTS, AHiTS over
 //!   a range of tolerances, the error-controlled AHiTS over a range of tolerances (state units)
 //!   and RK4 (whose cost is vector-field evaluations, four per step: another unit, shown for
 //!   scale).
@@ -22,15 +24,19 @@ use candle_core::Device;
 use ndarray::s;
 use serde::{Deserialize, Serialize};
 
-use super::ode::ensure_data_levels;
+use super::ode::{ensure_data_levels, ensure_hierarchy};
 use crate::data::npy::python_float;
 use crate::data::DataSet;
-use crate::forecast::{calibration, mse, rk4_forecast, EvalOptions};
+use crate::forecast::{
+    calibration, error_controlled_forecast, mse, mse_per_step, rk4_forecast, step_path_ensemble,
+    EvalOptions, Stepper,
+};
 use crate::hierarchy::adaptive::{evaluations_of_steps, paper_tolerance};
 use crate::hierarchy::Hierarchy;
 use crate::io::write_bytes_atomic;
-use crate::plot::{Axes, Color, Figure, Series};
+use crate::plot::{Axes, Color, Colormap, Figure, Series};
 use crate::problem::OdeProblem;
+use crate::stepper::Progress;
 use crate::{Error, Result};
 
 /// The AHiTS paper's noise levels.
@@ -41,6 +47,14 @@ pub const TOL_FACTORS: [f64; 5] = [0.1, 0.3, 1.0, 3.0, 10.0];
 pub const CONTROL_TOLS: [f64; 5] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 /// RK4 steps (units of dt) in the sweep.
 pub const RK4_STEPS: [f64; 5] = [1.0, 2.0, 4.0, 8.0, 16.0];
+/// [`Band::steppers`]: every stepper of the hierarchy.
+pub const ALL_STEPPERS: &str = "all steppers";
+/// [`Band::steppers`]: only the steppers the HiTS coupling selected on the validation set.
+pub const HITS_STEPPERS: &str = "HiTS's steppers";
+/// [`CostPoint::method`] of the error-controlled AHiTS over every stepper.
+pub const CONTROL_ALL: &str = "AHiTS (error control)";
+/// The same over the steppers HiTS selected (the validated range; a doubling ladder).
+pub const CONTROL_HITS: &str = "AHiTS (error control, HiTS's steppers)";
 /// Members of the step-path ensemble.
 pub const MEMBERS: usize = 16;
 
@@ -49,6 +63,17 @@ const BLUE: Color = Color(31, 119, 180);
 const GREEN: Color = Color(44, 160, 44);
 const ORANGE: Color = Color(255, 127, 14);
 const PURPLE: Color = Color(148, 103, 189);
+
+/// The steppers of `refs` whose step is in `steps` (`None`: all).
+fn subset<'a>(refs: Vec<&'a dyn Stepper>, steps: Option<&[usize]>) -> Vec<&'a dyn Stepper> {
+    match steps {
+        Some(steps) => refs
+            .into_iter()
+            .filter(|s| steps.contains(&s.step_size()))
+            .collect(),
+        None => refs,
+    }
+}
 
 /// The folder of the authors' checkpoints of `folder` at `noise` under `shared_data`
 /// (`../shared/data`): `original_models/<folder>` at noise 0, `ahits_models/<folder>` else.
@@ -61,9 +86,16 @@ pub fn authors_dir(shared_data: &Path, folder: &str, noise: f64) -> PathBuf {
     shared_data.join(sub).join(folder)
 }
 
-/// One noise level of the study.
+/// Whose steppers a [`NoiseRow`] used.
+pub const AUTHORS: &str = "authors";
+/// Our own steppers, trained as `hits reproduce noisy --quick` trains them.
+pub const OURS: &str = "hits (quick-trained)";
+
+/// One noise level of the study, on one set of steppers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoiseRow {
+    /// [`AUTHORS`] or [`OURS`].
+    pub steppers: String,
     pub noise: f64,
     /// The best single scale on the test set: its step and MSE.
     pub best_single: (usize, f64),
@@ -92,6 +124,8 @@ pub struct CostPoint {
 /// The ensemble's band over the test set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Band {
+    /// Which steppers the paths compose: [`ALL_STEPPERS`] or [`HITS_STEPPERS`].
+    pub steppers: String,
     pub members: usize,
     pub seed: u32,
     /// Share of the test points inside mean +- 2 std.
@@ -111,15 +145,21 @@ pub struct Band {
 pub struct AdaptiveStudy {
     pub system: String,
     pub quick: bool,
+    /// AHiTS's tolerance in the noise study (the notebook's, [`paper_tolerance`]).
+    pub tol: f64,
     pub rows: Vec<NoiseRow>,
-    pub cost: Vec<CostPoint>,
-    pub band: Option<Band>,
+    /// At noise 0, the authors' steppers.
+    pub clean: CleanStudy,
+    /// The step-path ensembles at noise 0: over all steppers, and over those HiTS selected.
+    pub bands: Vec<Band>,
 }
 
-/// HiTS (selected on `data.val`), the best single scale and AHiTS at `tol` on `data.test`.
+/// HiTS (selected on `data.val`), the best single scale and AHiTS at `tol` on `data.test`;
+/// `steppers` says whose the hierarchy is ([`AUTHORS`], [`OURS`]).
 pub fn noise_row(
     problem: &OdeProblem,
     hierarchy: &Hierarchy,
+    steppers: &str,
     data: &DataSet,
     noise: f64,
     tol: f64,
@@ -151,6 +191,7 @@ pub fn noise_row(
     let ahits =
         hierarchy.adaptive_forecast(&schedule, data.val.view(), data.test.slice(s![.., 0, ..]))?;
     Ok(NoiseRow {
+        steppers: steppers.into(),
         noise,
         best_single: (best.step_sizes[0], best.mse),
         hits_steps: hits.step_sizes.clone(),
@@ -162,18 +203,38 @@ pub fn noise_row(
     })
 }
 
-/// Accuracy against cost on `data` (see the module docs); `tol` is AHiTS's reference tolerance.
-pub fn cost_points(
+/// At noise 0: the AHiTS notebook's figures (per-step errors, a time response, computing times)
+/// and accuracy against cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CleanStudy {
+    /// The steps the HiTS coupling selected on the validation set.
+    pub hits_steps: Vec<usize>,
+    /// Accuracy against cost (see the module docs).
+    pub cost: Vec<CostPoint>,
+    /// Test MSE at every step: each single scale (`1 dt`, `2 dt`, ...), then `HiTS` and `AHiTS`.
+    pub per_step: Vec<(String, Vec<f64>)>,
+    /// Trajectory 0, component 0: times, truth, HiTS and AHiTS.
+    pub t: Vec<f64>,
+    pub truth: Vec<f64>,
+    pub hits: Vec<f64>,
+    pub ahits: Vec<f64>,
+    /// Wall time of each forecast of the test set [s], labelled as `per_step`.
+    pub seconds: Vec<(String, f64)>,
+}
+
+/// [`CleanStudy`] on `data` (see the module docs); `tol` is AHiTS's reference tolerance.
+pub fn clean_study(
     problem: &OdeProblem,
     hierarchy: &Hierarchy,
     data: &DataSet,
     tol: f64,
-) -> Result<Vec<CostPoint>> {
+) -> Result<CleanStudy> {
     let horizon = data.test.dim().1 - 1;
     let (val, test) = (data.val.view(), data.test.view());
     let x0 = data.test.slice(s![.., 0, ..]);
     let truth = data.test.slice(s![.., 1.., ..]);
     let mut points = Vec::new();
+    let (mut per_step, mut seconds) = (Vec::new(), Vec::new());
     let ev = hierarchy.evaluate(
         &problem.eval_target(),
         Some(val),
@@ -184,9 +245,17 @@ pub fn cost_points(
         },
     )?;
     for r in &ev.rows {
-        let (method, evaluations) = match r.method.as_str() {
-            "uni-scale" => ("single", horizon.div_ceil(r.step_sizes[0])),
-            "multiscale" => ("HiTS", evaluations_of_steps(horizon, &r.step_sizes)),
+        let (method, label, evaluations) = match r.method.as_str() {
+            "uni-scale" => (
+                "single",
+                format!("{} dt", r.step_sizes[0]),
+                horizon.div_ceil(r.step_sizes[0]),
+            ),
+            "multiscale" => (
+                "HiTS",
+                "HiTS".to_string(),
+                evaluations_of_steps(horizon, &r.step_sizes),
+            ),
             _ => continue,
         };
         points.push(CostPoint {
@@ -195,7 +264,14 @@ pub fn cost_points(
             evaluations: evaluations as f64,
             mse: r.mse,
         });
+        per_step.push((label.clone(), r.mse_per_step.clone()));
+        seconds.push((label, r.seconds));
     }
+    let hits = ev
+        .multiscale
+        .as_ref()
+        .ok_or_else(|| Error::invalid("adaptive study", "the coupling was not forecast"))?;
+    let mut ahits = None;
     for f in TOL_FACTORS {
         let schedule = hierarchy.adaptive_schedule(val, horizon, tol * f)?;
         let out = hierarchy.adaptive_forecast(&schedule, val, x0)?;
@@ -205,15 +281,36 @@ pub fn cost_points(
             evaluations: out.evaluations as f64,
             mse: mse(out.forecast.view(), truth)?,
         });
+        if f == 1.0 {
+            per_step.push(("AHiTS".into(), mse_per_step(out.forecast.view(), truth)?));
+            seconds.push(("AHiTS".into(), out.seconds));
+            ahits = Some(out.forecast);
+        }
     }
-    for t in CONTROL_TOLS {
-        let out = hierarchy.controlled_forecast(x0, horizon, t)?;
-        points.push(CostPoint {
-            method: "AHiTS (error control)".into(),
-            setting: format!("tol {t:.0e}"),
-            evaluations: out.evaluations,
-            mse: mse(out.forecast.view(), truth)?,
-        });
+    let ahits = ahits.ok_or_else(|| Error::invalid("adaptive study", "TOL_FACTORS lacks 1"))?;
+    let hits_steps = ev
+        .rows
+        .iter()
+        .find(|r| r.method == "multiscale")
+        .map(|r| r.step_sizes.clone())
+        .unwrap_or_default();
+    let set = hierarchy.set()?;
+    for steps in [None, Some(hits_steps.as_slice())] {
+        let steppers = subset(set.refs(), steps);
+        for t in CONTROL_TOLS {
+            let out = error_controlled_forecast(&steppers, x0, horizon, t)?;
+            points.push(CostPoint {
+                method: if steps.is_some() {
+                    CONTROL_HITS
+                } else {
+                    CONTROL_ALL
+                }
+                .into(),
+                setting: format!("tol {t:.0e}"),
+                evaluations: out.evaluations,
+                mse: mse(out.forecast.view(), truth)?,
+            });
+        }
     }
     if let Ok(field) = problem.vector_field("RK4") {
         for h in RK4_STEPS {
@@ -226,16 +323,45 @@ pub fn cost_points(
             });
         }
     }
-    Ok(points)
+    Ok(CleanStudy {
+        hits_steps,
+        cost: points,
+        per_step,
+        t: (1..=horizon).map(|i| i as f64 * hierarchy.dt()).collect(),
+        truth: truth.slice(s![0, .., 0]).to_vec(),
+        hits: hits.slice(s![0, .., 0]).to_vec(),
+        ahits: ahits.slice(s![0, .., 0]).to_vec(),
+        seconds,
+    })
 }
 
-/// The step-path ensemble's band over `data.test` against the HiTS coupling's MSE `hits_mse`.
-pub fn band(hierarchy: &Hierarchy, data: &DataSet, hits_mse: f64, seed: u32) -> Result<Band> {
+/// The step-path ensemble's band over `data.test` from the steppers of `hierarchy` whose step is
+/// in `steps` (`None`: all; the label [`ALL_STEPPERS`], else [`HITS_STEPPERS`]), against the HiTS
+/// coupling's MSE `hits_mse`.
+pub fn band(
+    hierarchy: &Hierarchy,
+    steps: Option<&[usize]>,
+    data: &DataSet,
+    hits_mse: f64,
+    seed: u32,
+) -> Result<Band> {
     let horizon = data.test.dim().1 - 1;
-    let ens =
-        hierarchy.ensemble_forecast(data.test.slice(s![.., 0, ..]), horizon, MEMBERS, seed)?;
+    let set = hierarchy.set()?;
+    let ens = step_path_ensemble(
+        &subset(set.refs(), steps),
+        data.test.slice(s![.., 0, ..]),
+        horizon,
+        MEMBERS,
+        seed,
+    )?;
     let truth = data.test.slice(s![.., 1.., ..]);
     Ok(Band {
+        steppers: if steps.is_some() {
+            HITS_STEPPERS
+        } else {
+            ALL_STEPPERS
+        }
+        .into(),
         members: MEMBERS,
         seed,
         calibration: calibration(ens.mean.view(), ens.std.view(), truth, 2.0)?,
@@ -248,27 +374,60 @@ pub fn band(hierarchy: &Hierarchy, data: &DataSet, hits_mse: f64, seed: u32) -> 
     })
 }
 
-/// The whole study of `problem` at `noises` with the authors' checkpoints under `shared_data`;
-/// data under `data_root`. `log` receives one line per level.
+/// The noise levels of [`AHITS_NOISES`] at which the authors' checkpoints of `folder` are
+/// under `shared_data` (Hyperbolic and Hopf: all six; Cubic and Van der Pol: noise 0 only).
+pub fn authors_noises(shared_data: &Path, folder: &str) -> Vec<f64> {
+    AHITS_NOISES
+        .into_iter()
+        .filter(|&n| {
+            authors_dir(shared_data, folder, n)
+                .join(format!("model_D1_noise{}.pt", python_float(n)))
+                .is_file()
+        })
+        .collect()
+}
+
+/// What [`run`] studies and where its inputs are.
+#[derive(Debug, Clone)]
+pub struct AdaptiveConfig {
+    /// The problem, at the sizes of the study ([`OdeProblem::select`] it for quick mode).
+    pub problem: OdeProblem,
+    /// The noise levels ([`authors_noises`] for all the authors have).
+    pub noises: Vec<f64>,
+    /// Root of the data sets (`<root>/<System>/`, quick mode `<root>/quick/<System>/`).
+    pub data_root: PathBuf,
+    /// `../shared/data`, which holds `original_models/` and `ahits_models/`.
+    pub shared_data: PathBuf,
+    /// A models root for our own steppers: at each level a hierarchy trained as
+    /// `hits reproduce noisy --quick` trains it (the quick problem on the quick data, under
+    /// `<root>/quick/<System>/`; reused when there, trained where missing) and evaluated on the
+    /// study's test set beside the authors'. `None`: the authors' steppers only.
+    pub ours: Option<PathBuf>,
+}
+
+/// The whole study of `cfg.problem` (see the module docs). `log` receives a line per level and
+/// one per stepper our training finishes.
 pub fn run(
-    problem: &OdeProblem,
-    noises: &[f64],
-    data_root: &Path,
-    shared_data: &Path,
+    cfg: &AdaptiveConfig,
     device: &Device,
     log: &mut dyn FnMut(&str),
 ) -> Result<AdaptiveStudy> {
+    let problem = &cfg.problem;
     let tol = paper_tolerance(&problem.folder).ok_or_else(|| {
         Error::invalid(
             "system",
             format!("AHiTS has no published tolerance for {}", problem.name),
         )
     })?;
+    if cfg.noises.is_empty() {
+        return Err(Error::invalid("noise levels", "none given"));
+    }
     let mut levels = vec![0.0];
-    levels.extend(noises.iter().copied().filter(|&n| n != 0.0));
-    let data = ensure_data_levels(problem, &levels, data_root)?;
+    levels.extend(cfg.noises.iter().copied().filter(|&n| n != 0.0));
+    let data = ensure_data_levels(problem, &levels, &cfg.data_root)?;
+    let set_at = |noise: f64| &data[levels.iter().position(|&l| l == noise).unwrap_or(0)];
     let load = |noise: f64| {
-        let dir = authors_dir(shared_data, &problem.folder, noise);
+        let dir = authors_dir(&cfg.shared_data, &problem.folder, noise);
         Hierarchy::import_original(&dir, noise, problem.dt, device).map_err(|e| {
             Error::invalid(
                 "authors' checkpoints",
@@ -276,40 +435,70 @@ pub fn run(
             )
         })
     };
+    let ours = match &cfg.ours {
+        Some(root) => {
+            let quick = problem.clone().select(true);
+            let quick_data = ensure_data_levels(&quick, &levels, &cfg.data_root)?;
+            Some((root, quick, quick_data))
+        }
+        None => None,
+    };
     let mut rows = Vec::new();
-    for &noise in noises {
-        let set = &data[levels.iter().position(|&l| l == noise).unwrap_or(0)];
-        let row = noise_row(problem, &load(noise)?, set, noise, tol)?;
-        log(&format!(
-            "{} noise {}: best single {} dt {:.2e}, HiTS {:.2e} ({} evaluations), AHiTS {:.2e} ({} evaluations)",
-            problem.name,
-            python_float(noise),
-            row.best_single.0,
-            row.best_single.1,
-            row.hits_mse,
-            row.hits_evaluations,
-            row.ahits_mse,
-            row.ahits_evaluations
-        ));
-        rows.push(row);
+    for &noise in &cfg.noises {
+        let set = set_at(noise);
+        let mut level = vec![noise_row(problem, &load(noise)?, AUTHORS, set, noise, tol)?];
+        if let Some((root, quick, quick_data)) = &ours {
+            let train_set = &quick_data[levels.iter().position(|&l| l == noise).unwrap_or(0)];
+            let mut report = |p: &Progress| {
+                if p.epoch >= p.max_epochs {
+                    log(&format!("  ours, noise {}: {p}", python_float(noise)));
+                }
+            };
+            let h = ensure_hierarchy(quick, noise, train_set, root, device, &mut report)?;
+            level.push(noise_row(problem, &h, OURS, set, noise, tol)?);
+        }
+        for row in level {
+            log(&format!(
+                "{} noise {}, {} steppers: best single {} dt {:.2e}, HiTS {:.2e} ({} evaluations), AHiTS {:.2e} ({} evaluations)",
+                problem.name,
+                python_float(noise),
+                row.steppers,
+                row.best_single.0,
+                row.best_single.1,
+                row.hits_mse,
+                row.hits_evaluations,
+                row.ahits_mse,
+                row.ahits_evaluations
+            ));
+            rows.push(row);
+        }
     }
     let clean = load(0.0)?;
-    let cost = cost_points(problem, &clean, &data[0], tol)?;
-    let hits_mse = rows
+    let clean_study = clean_study(problem, &clean, &data[0], tol)?;
+    let hits_mse = match rows
         .iter()
-        .find(|r| r.noise == 0.0)
-        .map_or(f64::NAN, |r| r.hits_mse);
-    let band = band(&clean, &data[0], hits_mse, 0)?;
-    log(&format!(
-        "{}: ensemble of {} step paths: calibration {:.3} (share inside mean +- 2 std), mean MSE {:.2e} against HiTS {:.2e}",
-        problem.name, band.members, band.calibration, band.ensemble_mse, band.hits_mse
-    ));
+        .find(|r| r.noise == 0.0 && r.steppers == AUTHORS)
+    {
+        Some(r) => r.hits_mse,
+        None => noise_row(problem, &clean, AUTHORS, &data[0], 0.0, tol)?.hits_mse,
+    };
+    let bands = vec![
+        band(&clean, None, &data[0], hits_mse, 0)?,
+        band(&clean, Some(&clean_study.hits_steps), &data[0], hits_mse, 0)?,
+    ];
+    for b in &bands {
+        log(&format!(
+            "{}: ensemble of {} step paths over {}: calibration {:.3} (share inside mean +- 2 std), mean MSE {:.2e} against HiTS {:.2e}",
+            problem.name, b.members, b.steppers, b.calibration, b.ensemble_mse, b.hits_mse
+        ));
+    }
     Ok(AdaptiveStudy {
         system: problem.name.clone(),
         quick: problem.quick,
+        tol,
         rows,
-        cost,
-        band: Some(band),
+        clean: clean_study,
+        bands,
     })
 }
 
@@ -318,16 +507,18 @@ impl AdaptiveStudy {
     pub fn noise_markdown(&self) -> String {
         let mut s = format!(
             "# {}: HiTS, AHiTS and the best single scale against noise{}\n\n\
-             The authors' checkpoints; test MSE and network evaluations per trajectory.\n\n\
-             | noise | best single | MSE | HiTS steps | HiTS MSE | HiTS evaluations | AHiTS tol | AHiTS MSE | AHiTS evaluations |\n\
-             |---|---|---|---|---|---|---|---|---|\n",
+             Test MSE and network evaluations per trajectory; `authors` are the AHiTS authors' \
+             checkpoints, `{OURS}` ours as `hits reproduce noisy --quick` trains them.\n\n\
+             | noise | steppers | best single | MSE | HiTS steps | HiTS MSE | HiTS evaluations | AHiTS tol | AHiTS MSE | AHiTS evaluations |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
             self.system,
             if self.quick { " (QUICK run)" } else { "" }
         );
         for r in &self.rows {
             s += &format!(
-                "| {} | {} dt | {:.2e} | {:?} | {:.2e} | {} | {:.0e} | {:.2e} | {} |\n",
+                "| {} | {} | {} dt | {:.2e} | {:?} | {:.2e} | {} | {:.0e} | {:.2e} | {} |\n",
                 python_float(r.noise),
+                r.steppers,
                 r.best_single.0,
                 r.best_single.1,
                 r.hits_steps,
@@ -349,16 +540,21 @@ impl AdaptiveStudy {
              | method | setting | evaluations | test MSE |\n|---|---|---|---|\n",
             self.system
         );
-        for p in &self.cost {
+        for p in &self.clean.cost {
             s += &format!(
                 "| {} | {} | {:.0} | {:.2e} |\n",
                 p.method, p.setting, p.evaluations, p.mse
             );
         }
-        if let Some(b) = &self.band {
+        s += "\nComputing time of the test forecast (the AHiTS notebook's bar chart):\n\n| forecast | seconds |\n|---|---|\n";
+        for (label, secs) in &self.clean.seconds {
+            s += &format!("| {label} | {secs:.2e} |\n");
+        }
+        for b in &self.bands {
             s += &format!(
-                "\nEnsemble of {} random step paths (seed {}): calibration {:.3} (share of the test points inside mean +- 2 std; 0.954 if calibrated), mean MSE {:.2e} against HiTS {:.2e} ({}).\n",
+                "\nEnsemble of {} random step paths over {} (seed {}): calibration {:.3} (share of the test points inside mean +- 2 std; 0.954 if calibrated), mean MSE {:.2e} against HiTS {:.2e} ({}).\n",
                 b.members,
+                b.steppers,
                 b.seed,
                 b.calibration,
                 b.ensemble_mse,
@@ -373,32 +569,47 @@ impl AdaptiveStudy {
         s
     }
 
-    /// Test MSE against noise for the three methods, log y.
+    /// Test MSE against noise for the three methods, log y: a panel per set of steppers.
     pub fn noise_figure(&self) -> Result<Figure> {
-        let x: Vec<f64> = self.rows.iter().map(|r| 100.0 * r.noise).collect();
-        let col = |f: &dyn Fn(&NoiseRow) -> f64| self.rows.iter().map(f).collect::<Vec<_>>();
-        Ok(Figure::new().size(640, 420).panel(
-            Axes::new()
-                .title(format!("{}: test MSE against noise", self.system))
-                .x_label("noise (%)")
-                .y_label("test MSE")
-                .log_y()
-                .series(
-                    Series::line_points(&x, &col(&|r| r.best_single.1))
-                        .label("best single scale")
-                        .color(BLUE),
-                )
-                .series(
-                    Series::line_points(&x, &col(&|r| r.hits_mse))
-                        .label("HiTS")
-                        .color(RED),
-                )
-                .series(
-                    Series::line_points(&x, &col(&|r| r.ahits_mse))
-                        .label("AHiTS")
-                        .color(Color::BLACK),
-                ),
-        ))
+        let mut panels = Vec::new();
+        for steppers in [AUTHORS, OURS] {
+            let rows: Vec<&NoiseRow> = self
+                .rows
+                .iter()
+                .filter(|r| r.steppers == steppers)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let x: Vec<f64> = rows.iter().map(|r| 100.0 * r.noise).collect();
+            let col = |f: &dyn Fn(&NoiseRow) -> f64| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+            panels.push(
+                Axes::new()
+                    .title(format!("{}, {steppers} steppers", self.system))
+                    .x_label("noise (%)")
+                    .y_label("test MSE")
+                    .log_y()
+                    .series(
+                        Series::line_points(&x, &col(&|r| r.best_single.1))
+                            .label("best single scale")
+                            .color(BLUE),
+                    )
+                    .series(
+                        Series::line_points(&x, &col(&|r| r.hits_mse))
+                            .label("HiTS")
+                            .color(RED),
+                    )
+                    .series(
+                        Series::line_points(&x, &col(&|r| r.ahits_mse))
+                            .label("AHiTS")
+                            .color(Color::BLACK),
+                    ),
+            );
+        }
+        Ok(Figure::new()
+            .size(560 * panels.len().max(1) as u32, 420)
+            .grid(1, panels.len().max(1))
+            .panels(panels))
     }
 
     /// Test MSE against evaluations, log-log, one series per method.
@@ -413,10 +624,12 @@ impl AdaptiveStudy {
             ("single", BLUE),
             ("HiTS", RED),
             ("AHiTS", Color::BLACK),
-            ("AHiTS (error control)", GREEN),
+            (CONTROL_ALL, GREEN),
+            (CONTROL_HITS, PURPLE),
             ("RK4", ORANGE),
         ] {
             let pts: Vec<&CostPoint> = self
+                .clean
                 .cost
                 .iter()
                 .filter(|p| p.method == method && p.mse.is_finite() && p.mse > 0.0)
@@ -431,29 +644,104 @@ impl AdaptiveStudy {
         Ok(Figure::new().size(640, 420).panel(axes))
     }
 
-    /// Trajectory 0, first component: truth, the ensemble mean and mean +- 2 std.
-    pub fn band_figure(&self) -> Result<Option<Figure>> {
-        let Some(b) = &self.band else {
-            return Ok(None);
-        };
-        let lo: Vec<f64> = b
-            .mean
+    /// The per-step test MSE of every single scale (thin, viridis from the smallest step), HiTS
+    /// and AHiTS over them, log y (non-finite and zero errors left out).
+    pub fn per_step_figure(&self) -> Result<Figure> {
+        let c = &self.clean;
+        let singles = c.per_step.len().saturating_sub(2);
+        let colors = Colormap::Viridis.sample(singles);
+        let mut axes = Axes::new()
+            .title(format!("{}: error at every step, noise 0", self.system))
+            .x_label("t")
+            .y_label("test MSE")
+            .log_y();
+        for (i, (label, errors)) in c.per_step.iter().enumerate() {
+            let (x, y): (Vec<f64>, Vec<f64>) =
+                c.t.iter()
+                    .zip(errors)
+                    .filter(|(_, e)| e.is_finite() && **e > 0.0)
+                    .map(|(t, e)| (*t, *e))
+                    .unzip();
+            if x.is_empty() {
+                continue;
+            }
+            let series = match label.as_str() {
+                "HiTS" => Series::line(&x, &y).color(RED).width(3),
+                "AHiTS" => Series::line(&x, &y).color(Color::BLACK).width(3),
+                _ => Series::line(&x, &y)
+                    .color(colors[i.min(singles - 1)])
+                    .width(1),
+            };
+            axes = axes.series(series.label(label.clone()));
+        }
+        Ok(Figure::new().size(720, 420).panel(axes))
+    }
+
+    /// Trajectory 0, first component: the truth, HiTS and AHiTS.
+    pub fn response_figure(&self) -> Result<Figure> {
+        let c = &self.clean;
+        Ok(Figure::new().size(720, 380).panel(
+            Axes::new()
+                .title(format!("{}: time response, test trajectory 0", self.system))
+                .x_label("t")
+                .y_label("x")
+                .series(
+                    Series::line(&c.t, &c.truth)
+                        .label("truth")
+                        .color(Color::GREY)
+                        .width(4),
+                )
+                .series(Series::line(&c.t, &c.hits).label("HiTS").color(RED))
+                .series(
+                    Series::line(&c.t, &c.ahits)
+                        .label("AHiTS")
+                        .color(Color::BLACK)
+                        .width(1),
+                ),
+        ))
+    }
+
+    /// Wall time of each forecast of the test set, in order of `per_step` (log y).
+    pub fn times_figure(&self) -> Result<Figure> {
+        let c = &self.clean;
+        let x: Vec<f64> = (0..c.seconds.len()).map(|i| i as f64).collect();
+        let y: Vec<f64> = c.seconds.iter().map(|(_, s)| s.max(1e-7)).collect();
+        Ok(Figure::new().size(720, 380).panel(
+            Axes::new()
+                .title(format!(
+                    "{}: computing time of the test forecast",
+                    self.system
+                ))
+                .x_label("forecast (single scales by step, then HiTS, AHiTS)")
+                .y_label("seconds")
+                .log_y()
+                .series(
+                    Series::points(&x, &y)
+                        .color(BLUE)
+                        .label("wall time")
+                        .point_labels(c.seconds.iter().map(|(l, _)| l.clone())),
+                ),
+        ))
+    }
+
+    /// Trajectory 0, first component: truth, the ensemble mean and mean +- 2 std, a panel per
+    /// band.
+    pub fn band_figure(&self) -> Result<Figure> {
+        let panels: Vec<Axes> = self
+            .bands
             .iter()
-            .zip(&b.std)
-            .map(|(m, s)| m - 2.0 * s)
-            .collect();
-        let hi: Vec<f64> = b
-            .mean
-            .iter()
-            .zip(&b.std)
-            .map(|(m, s)| m + 2.0 * s)
-            .collect();
-        Ok(Some(
-            Figure::new().size(720, 380).panel(
+            .map(|b| {
+                let edge = |sign: f64| -> Vec<f64> {
+                    b.mean
+                        .iter()
+                        .zip(&b.std)
+                        .map(|(m, s)| m + sign * 2.0 * s)
+                        .collect()
+                };
                 Axes::new()
                     .title(format!(
-                        "{}: {} step paths, calibration {:.2}",
-                        self.system, b.members, b.calibration
+                        "{}: {} step paths over {}, calibration {:.2}",
+                        self.system, b.members, b.steppers, b.calibration
                     ))
                     .x_label("t")
                     .y_label("x")
@@ -469,19 +757,24 @@ impl AdaptiveStudy {
                             .color(RED),
                     )
                     .series(
-                        Series::line(&b.t, &lo)
+                        Series::line(&b.t, &edge(-1.0))
                             .label("mean - 2 std")
                             .color(PURPLE)
                             .width(1),
                     )
                     .series(
-                        Series::line(&b.t, &hi)
+                        Series::line(&b.t, &edge(1.0))
                             .label("mean + 2 std")
                             .color(PURPLE)
                             .width(1),
-                    ),
-            ),
-        ))
+                    )
+            })
+            .collect();
+        let n = panels.len().max(1);
+        Ok(Figure::new()
+            .size(720, 320 * n as u32)
+            .grid(n, 1)
+            .panels(panels))
     }
 
     /// Write the tables (markdown, JSON) and figures (PNG, SVG) into `dir`; returns the paths.
@@ -500,9 +793,12 @@ impl AdaptiveStudy {
         let mut figures = vec![
             ("noise_study", self.noise_figure()?),
             ("cost", self.cost_figure()?),
+            ("per_step", self.per_step_figure()?),
+            ("response", self.response_figure()?),
+            ("times", self.times_figure()?),
         ];
-        if let Some(f) = self.band_figure()? {
-            figures.push(("band", f));
+        if !self.bands.is_empty() {
+            figures.push(("band", self.band_figure()?));
         }
         for (name, fig) in figures {
             write(&format!("{name}.png"), &fig.to_png()?)?;

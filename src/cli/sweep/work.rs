@@ -99,6 +99,9 @@ fn reproduce_args(
         data,
         hidden: vec![],
         baseline_epochs: s.baseline_epochs,
+        noise: vec![],
+        authors_dir: "../shared/data".into(),
+        authors_only: false,
     }
 }
 
