@@ -211,14 +211,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
             }
         );
         for seg in &a.segments {
-            say!(
-                "  segment from point {:>5}, {:>5} points ({} x {} dt): steppers {:?}",
-                seg.start,
-                seg.points,
-                seg.run.1,
-                seg.run.0,
-                seg.steps
-            );
+            say!("  {seg}");
         }
     }
     say!("\n{}", out.table);

@@ -105,8 +105,22 @@ pub struct NoiseRow {
     pub hits_evaluations: usize,
     /// AHiTS at `ahits_tol`: MSE and evaluations.
     pub ahits_tol: f64,
-    pub ahits_mse: f64,
-    pub ahits_evaluations: usize,
+    /// `None` when AHiTS diverged (see `ahits_diverged`).
+    pub ahits_mse: Option<f64>,
+    pub ahits_evaluations: Option<usize>,
+    /// Why AHiTS has no MSE: the steppers diverged on the validation states while the schedule
+    /// was made, or the forecast of the test set is not finite.
+    pub ahits_diverged: Option<String>,
+}
+
+impl NoiseRow {
+    /// AHiTS's MSE and evaluations as two table cells (`diverged`, `-` when it diverged).
+    pub fn ahits_cells(&self) -> [String; 2] {
+        match (self.ahits_mse, self.ahits_evaluations) {
+            (Some(e), Some(n)) => [format!("{e:.2e}"), n.to_string()],
+            _ => ["diverged".into(), "-".into()],
+        }
+    }
 }
 
 /// One point of accuracy against cost.
@@ -187,9 +201,26 @@ pub fn noise_row(
         .iter()
         .find(|r| r.method == "multiscale")
         .ok_or_else(|| Error::invalid("noise study", "the coupling was not forecast"))?;
-    let schedule = hierarchy.adaptive_schedule(data.val.view(), horizon, tol)?;
-    let ahits =
-        hierarchy.adaptive_forecast(&schedule, data.val.view(), data.test.slice(s![.., 0, ..]))?;
+    // Steppers that diverge are a result of the study, not an error of it.
+    let ahits = match hierarchy.adaptive_schedule(data.val.view(), horizon, tol) {
+        Ok(schedule) => {
+            let out = hierarchy.adaptive_forecast(
+                &schedule,
+                data.val.view(),
+                data.test.slice(s![.., 0, ..]),
+            )?;
+            let e = mse(out.forecast.view(), data.test.slice(s![.., 1.., ..]))?;
+            if e.is_finite() {
+                Ok((e, out.evaluations))
+            } else {
+                Err(format!(
+                    "the forecast of the test set is not finite (MSE {e})"
+                ))
+            }
+        }
+        Err(e @ Error::NonFinite { .. }) => Err(e.to_string()),
+        Err(e) => return Err(e),
+    };
     Ok(NoiseRow {
         steppers: steppers.into(),
         noise,
@@ -198,8 +229,9 @@ pub fn noise_row(
         hits_mse: hits.mse,
         hits_evaluations: evaluations_of_steps(horizon, &hits.step_sizes),
         ahits_tol: tol,
-        ahits_mse: mse(ahits.forecast.view(), data.test.slice(s![.., 1.., ..]))?,
-        ahits_evaluations: ahits.evaluations,
+        ahits_mse: ahits.as_ref().ok().map(|a| a.0),
+        ahits_evaluations: ahits.as_ref().ok().map(|a| a.1),
+        ahits_diverged: ahits.err(),
     })
 }
 
@@ -459,7 +491,7 @@ pub fn run(
         }
         for row in level {
             log(&format!(
-                "{} noise {}, {} steppers: best single {} dt {:.2e}, HiTS {:.2e} ({} evaluations), AHiTS {:.2e} ({} evaluations)",
+                "{} noise {}, {} steppers: best single {} dt {:.2e}, HiTS {:.2e} ({} evaluations), AHiTS {} ({} evaluations)",
                 problem.name,
                 python_float(noise),
                 row.steppers,
@@ -467,8 +499,8 @@ pub fn run(
                 row.best_single.1,
                 row.hits_mse,
                 row.hits_evaluations,
-                row.ahits_mse,
-                row.ahits_evaluations
+                row.ahits_cells()[0],
+                row.ahits_cells()[1],
             ));
             rows.push(row);
         }
@@ -516,7 +548,7 @@ impl AdaptiveStudy {
         );
         for r in &self.rows {
             s += &format!(
-                "| {} | {} | {} dt | {:.2e} | {:?} | {:.2e} | {} | {:.0e} | {:.2e} | {} |\n",
+                "| {} | {} | {} dt | {:.2e} | {:?} | {:.2e} | {} | {:.0e} | {} |\n",
                 python_float(r.noise),
                 r.steppers,
                 r.best_single.0,
@@ -525,8 +557,15 @@ impl AdaptiveStudy {
                 r.hits_mse,
                 r.hits_evaluations,
                 r.ahits_tol,
-                r.ahits_mse,
-                r.ahits_evaluations
+                r.ahits_cells().join(" | "),
+            );
+        }
+        for r in self.rows.iter().filter(|r| r.ahits_diverged.is_some()) {
+            s += &format!(
+                "\nAHiTS diverged with the {} steppers at noise {}: {}\n",
+                r.steppers,
+                python_float(r.noise),
+                r.ahits_diverged.as_deref().unwrap_or_default()
             );
         }
         s
@@ -581,8 +620,16 @@ impl AdaptiveStudy {
             if rows.is_empty() {
                 continue;
             }
-            let x: Vec<f64> = rows.iter().map(|r| 100.0 * r.noise).collect();
-            let col = |f: &dyn Fn(&NoiseRow) -> f64| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+            // (noise %, value) where the value is finite: a diverged AHiTS leaves a gap.
+            let col = |f: &dyn Fn(&NoiseRow) -> f64| -> (Vec<f64>, Vec<f64>) {
+                rows.iter()
+                    .map(|r| (100.0 * r.noise, f(r)))
+                    .filter(|(_, v)| v.is_finite() && *v > 0.0)
+                    .unzip()
+            };
+            let (x1, y1) = col(&|r| r.best_single.1);
+            let (x2, y2) = col(&|r| r.hits_mse);
+            let (x3, y3) = col(&|r| r.ahits_mse.unwrap_or(f64::NAN));
             panels.push(
                 Axes::new()
                     .title(format!("{}, {steppers} steppers", self.system))
@@ -590,17 +637,13 @@ impl AdaptiveStudy {
                     .y_label("test MSE")
                     .log_y()
                     .series(
-                        Series::line_points(&x, &col(&|r| r.best_single.1))
+                        Series::line_points(&x1, &y1)
                             .label("best single scale")
                             .color(BLUE),
                     )
+                    .series(Series::line_points(&x2, &y2).label("HiTS").color(RED))
                     .series(
-                        Series::line_points(&x, &col(&|r| r.hits_mse))
-                            .label("HiTS")
-                            .color(RED),
-                    )
-                    .series(
-                        Series::line_points(&x, &col(&|r| r.ahits_mse))
+                        Series::line_points(&x3, &y3)
                             .label("AHiTS")
                             .color(Color::BLACK),
                     ),

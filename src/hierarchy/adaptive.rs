@@ -125,6 +125,17 @@ pub struct AdaptiveSegment {
     pub val_mse: Option<f64>,
 }
 
+impl std::fmt::Display for AdaptiveSegment {
+    /// `segment from point 0, 320 points (5 x 64 dt): steppers [16, 32, 64]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "segment from point {:>5}, {:>5} points ({} x {} dt): steppers {:?}",
+            self.start, self.points, self.run.1, self.run.0, self.steps
+        )
+    }
+}
+
 /// What [`Hierarchy::adaptive_forecast`] computed.
 #[derive(Debug, Clone)]
 pub struct AdaptiveForecast {
@@ -170,7 +181,10 @@ impl Hierarchy {
             for (i, stepper) in refs.iter().enumerate().rev() {
                 let next = stepper.step(&y)?;
                 let change = mean_square_difference(&next, &y)?;
-                if !change.is_finite() {
+                // A change that is not finite is not below the tolerance (their `mse < tol` is
+                // false for inf and NaN): the next smaller stepper is tried. Only the smallest,
+                // taken whatever its change, makes it an error: the state would not be finite.
+                if !change.is_finite() && i == 0 {
                     return Err(Error::NonFinite {
                         what: format!(
                             "AHiTS schedule: the predicted change of the stepper of step {}",
