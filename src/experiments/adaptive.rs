@@ -239,8 +239,9 @@ pub fn noise_row(
 /// and accuracy against cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CleanStudy {
-    /// The steps the HiTS coupling selected on the validation set.
+    /// The steps the HiTS coupling selected on the validation set, and its test MSE.
     pub hits_steps: Vec<usize>,
+    pub hits_mse: f64,
     /// Accuracy against cost (see the module docs).
     pub cost: Vec<CostPoint>,
     /// Test MSE at every step: each single scale (`1 dt`, `2 dt`, ...), then `HiTS` and `AHiTS`.
@@ -267,6 +268,7 @@ pub fn clean_study(
     let truth = data.test.slice(s![.., 1.., ..]);
     let mut points = Vec::new();
     let (mut per_step, mut seconds) = (Vec::new(), Vec::new());
+    let mut hits_row = None;
     let ev = hierarchy.evaluate(
         &problem.eval_target(),
         Some(val),
@@ -283,11 +285,14 @@ pub fn clean_study(
                 format!("{} dt", r.step_sizes[0]),
                 horizon.div_ceil(r.step_sizes[0]),
             ),
-            "multiscale" => (
-                "HiTS",
-                "HiTS".to_string(),
-                evaluations_of_steps(horizon, &r.step_sizes),
-            ),
+            "multiscale" => {
+                hits_row = Some(r);
+                (
+                    "HiTS",
+                    "HiTS".to_string(),
+                    evaluations_of_steps(horizon, &r.step_sizes),
+                )
+            }
             _ => continue,
         };
         points.push(CostPoint {
@@ -299,10 +304,9 @@ pub fn clean_study(
         per_step.push((label.clone(), r.mse_per_step.clone()));
         seconds.push((label, r.seconds));
     }
-    let hits = ev
-        .multiscale
-        .as_ref()
-        .ok_or_else(|| Error::invalid("adaptive study", "the coupling was not forecast"))?;
+    let not_coupled = || Error::invalid("adaptive study", "the coupling was not forecast");
+    let hits = ev.multiscale.as_ref().ok_or_else(not_coupled)?;
+    let hits_row = hits_row.ok_or_else(not_coupled)?;
     let mut ahits = None;
     for f in TOL_FACTORS {
         let schedule = hierarchy.adaptive_schedule(val, horizon, tol * f)?;
@@ -320,12 +324,7 @@ pub fn clean_study(
         }
     }
     let ahits = ahits.ok_or_else(|| Error::invalid("adaptive study", "TOL_FACTORS lacks 1"))?;
-    let hits_steps = ev
-        .rows
-        .iter()
-        .find(|r| r.method == "multiscale")
-        .map(|r| r.step_sizes.clone())
-        .unwrap_or_default();
+    let hits_steps = hits_row.step_sizes.clone();
     let set = hierarchy.set()?;
     for steps in [None, Some(hits_steps.as_slice())] {
         let steppers = subset(set.refs(), steps);
@@ -357,6 +356,7 @@ pub fn clean_study(
     }
     Ok(CleanStudy {
         hits_steps,
+        hits_mse: hits_row.mse,
         cost: points,
         per_step,
         t: (1..=horizon).map(|i| i as f64 * hierarchy.dt()).collect(),
@@ -457,7 +457,6 @@ pub fn run(
     let mut levels = vec![0.0];
     levels.extend(cfg.noises.iter().copied().filter(|&n| n != 0.0));
     let data = ensure_data_levels(problem, &levels, &cfg.data_root)?;
-    let set_at = |noise: f64| &data[levels.iter().position(|&l| l == noise).unwrap_or(0)];
     let load = |noise: f64| {
         let dir = authors_dir(&cfg.shared_data, &problem.folder, noise);
         Hierarchy::import_original(&dir, noise, problem.dt, device).map_err(|e| {
@@ -475,12 +474,20 @@ pub fn run(
         }
         None => None,
     };
+    // The authors' noise-0 steppers serve the noise-0 row, the clean study and the bands.
+    let clean = load(0.0)?;
     let mut rows = Vec::new();
     for &noise in &cfg.noises {
-        let set = set_at(noise);
-        let mut level = vec![noise_row(problem, &load(noise)?, AUTHORS, set, noise, tol)?];
+        let at = levels.iter().position(|&l| l == noise).unwrap_or(0);
+        let set = &data[at];
+        let authors = if noise == 0.0 {
+            noise_row(problem, &clean, AUTHORS, set, noise, tol)?
+        } else {
+            noise_row(problem, &load(noise)?, AUTHORS, set, noise, tol)?
+        };
+        let mut level = vec![authors];
         if let Some((root, quick, quick_data)) = &ours {
-            let train_set = &quick_data[levels.iter().position(|&l| l == noise).unwrap_or(0)];
+            let train_set = &quick_data[at];
             let mut report = |p: &Progress| {
                 if p.epoch >= p.max_epochs {
                     log(&format!("  ours, noise {}: {p}", python_float(noise)));
@@ -505,15 +512,8 @@ pub fn run(
             rows.push(row);
         }
     }
-    let clean = load(0.0)?;
     let clean_study = clean_study(problem, &clean, &data[0], tol)?;
-    let hits_mse = match rows
-        .iter()
-        .find(|r| r.noise == 0.0 && r.steppers == AUTHORS)
-    {
-        Some(r) => r.hits_mse,
-        None => noise_row(problem, &clean, AUTHORS, &data[0], 0.0, tol)?.hits_mse,
-    };
+    let hits_mse = clean_study.hits_mse;
     let bands = vec![
         band(&clean, None, &data[0], hits_mse, 0)?,
         band(&clean, Some(&clean_study.hits_steps), &data[0], hits_mse, 0)?,
