@@ -7,7 +7,7 @@ mod cli_common;
 
 use std::path::{Path, PathBuf};
 
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 use hits::forecast::mse;
 use hits::hierarchy::adaptive::paper_tolerance;
 use hits::hierarchy::{AdaptiveSchedule, Hierarchy, Provenance};
@@ -218,6 +218,50 @@ fn the_last_segment_takes_its_candidates_from_what_is_left_to_the_horizon() {
         "theirs would take 4..16 (closest to 4 * 4 - 1 = 15)"
     );
     assert_eq!(out.forecast.dim(), (4, 10, 2));
+}
+
+/// A stepper of step `k` on a 2-D state whose output is NaN in its first component.
+fn diverging(k: usize) -> ResNetStepper {
+    let d = Device::Cpu;
+    let layers = vec![
+        (
+            Tensor::zeros((4, 2), candle_core::DType::F32, &d).unwrap(),
+            Tensor::zeros(4, candle_core::DType::F32, &d).unwrap(),
+        ),
+        (
+            Tensor::zeros((2, 4), candle_core::DType::F32, &d).unwrap(),
+            Tensor::new(&[f32::NAN, 0.0], &d).unwrap(),
+        ),
+    ];
+    ResNetStepper::from_layers(layers, k, 0.1).unwrap()
+}
+
+/// A stepper whose predicted change is not finite is rejected, as their `mse < tol` is false
+/// for NaN: the next smaller one is tried (here the diverging 16 is never taken, the 8 always is,
+/// with a tolerance every finite change is below). Only when the smallest diverges too is it an
+/// error, naming the stepper and where the validation forecast was.
+#[test]
+fn a_stepper_whose_change_is_not_finite_is_rejected() {
+    let mut steppers: Vec<ResNetStepper> = [1, 2, 4, 8]
+        .iter()
+        .map(|&k| ResNetStepper::new(&[2, 4, 2], k, 0.1, k as u32, &Device::Cpu).unwrap())
+        .collect();
+    steppers.push(diverging(16));
+    let h = Hierarchy::new(steppers, vec![], Provenance::exact("toy"), Device::Cpu).unwrap();
+    let val = toy_val(25);
+    let schedule = h.adaptive_schedule(val.view(), 24, 1e9).unwrap();
+    assert_eq!(schedule.steps, vec![8, 8, 8], "the diverging 16 rejected");
+
+    let all_diverge: Vec<ResNetStepper> = [1, 2].iter().map(|&k| diverging(k)).collect();
+    let h = Hierarchy::new(all_diverge, vec![], Provenance::exact("toy"), Device::Cpu).unwrap();
+    let e = h
+        .adaptive_schedule(val.view(), 24, 1e9)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("predicted change") && e.contains("step 1") && e.contains("step 0"),
+        "{e}"
+    );
 }
 
 /// Slip 3: KS gets its tolerance (the authors' notebook compares with 'Ks').
