@@ -29,10 +29,10 @@ use crate::data::npy::python_float;
 use crate::data::DataSet;
 use crate::forecast::{
     calibration, error_controlled_forecast, mse, mse_per_step, rk4_forecast, step_path_ensemble,
-    EvalOptions, Stepper,
+    EvalOptions, Evaluation, Stepper,
 };
 use crate::hierarchy::adaptive::{evaluations_of_steps, paper_tolerance};
-use crate::hierarchy::Hierarchy;
+use crate::hierarchy::{AdaptiveForecast, Hierarchy};
 use crate::io::write_bytes_atomic;
 use crate::plot::{Axes, Color, Colormap, Figure, Series};
 use crate::problem::OdeProblem;
@@ -168,6 +168,59 @@ pub struct AdaptiveStudy {
     pub bands: Vec<Band>,
 }
 
+/// The forecasts of one hierarchy on one level's test set that the noise study and the clean
+/// study both read: the evaluation (every single scale and the HiTS coupling selected on the
+/// validation set) and AHiTS at the notebook's tolerance (`Err`: why it diverged).
+pub struct LevelForecasts {
+    pub evaluation: Evaluation,
+    pub ahits: std::result::Result<AdaptiveForecast, String>,
+}
+
+impl LevelForecasts {
+    /// Evaluate `hierarchy` on `data` at `noise` and run AHiTS at `tol`. Steppers that diverge
+    /// in AHiTS are a result of the study, not an error of it.
+    pub fn new(
+        problem: &OdeProblem,
+        hierarchy: &Hierarchy,
+        data: &DataSet,
+        noise: f64,
+        tol: f64,
+    ) -> Result<LevelForecasts> {
+        let horizon = data.test.dim().1 - 1;
+        let options = EvalOptions {
+            select: true,
+            noise,
+            ..EvalOptions::default()
+        };
+        let evaluation = hierarchy.evaluate(
+            &problem.eval_target(),
+            Some(data.val.view()),
+            data.test.view(),
+            &options,
+        )?;
+        let ahits = match hierarchy.adaptive_schedule(data.val.view(), horizon, tol) {
+            Ok(schedule) => {
+                let out = hierarchy.adaptive_forecast(
+                    &schedule,
+                    data.val.view(),
+                    data.test.slice(s![.., 0, ..]),
+                )?;
+                let e = mse(out.forecast.view(), data.test.slice(s![.., 1.., ..]))?;
+                if e.is_finite() {
+                    Ok(out)
+                } else {
+                    Err(format!(
+                        "the forecast of the test set is not finite (MSE {e})"
+                    ))
+                }
+            }
+            Err(e @ Error::NonFinite { .. }) => Err(e.to_string()),
+            Err(e) => return Err(e),
+        };
+        Ok(LevelForecasts { evaluation, ahits })
+    }
+}
+
 /// HiTS (selected on `data.val`), the best single scale and AHiTS at `tol` on `data.test`;
 /// `steppers` says whose the hierarchy is ([`AUTHORS`], [`OURS`]).
 pub fn noise_row(
@@ -178,18 +231,20 @@ pub fn noise_row(
     noise: f64,
     tol: f64,
 ) -> Result<NoiseRow> {
+    let level = LevelForecasts::new(problem, hierarchy, data, noise, tol)?;
+    noise_row_of(&level, steppers, data, noise, tol)
+}
+
+/// [`noise_row`] from forecasts already made.
+fn noise_row_of(
+    level: &LevelForecasts,
+    steppers: &str,
+    data: &DataSet,
+    noise: f64,
+    tol: f64,
+) -> Result<NoiseRow> {
     let horizon = data.test.dim().1 - 1;
-    let options = EvalOptions {
-        select: true,
-        noise,
-        ..EvalOptions::default()
-    };
-    let ev = hierarchy.evaluate(
-        &problem.eval_target(),
-        Some(data.val.view()),
-        data.test.view(),
-        &options,
-    )?;
+    let ev = &level.evaluation;
     let best = ev
         .rows
         .iter()
@@ -201,25 +256,12 @@ pub fn noise_row(
         .iter()
         .find(|r| r.method == "multiscale")
         .ok_or_else(|| Error::invalid("noise study", "the coupling was not forecast"))?;
-    // Steppers that diverge are a result of the study, not an error of it.
-    let ahits = match hierarchy.adaptive_schedule(data.val.view(), horizon, tol) {
-        Ok(schedule) => {
-            let out = hierarchy.adaptive_forecast(
-                &schedule,
-                data.val.view(),
-                data.test.slice(s![.., 0, ..]),
-            )?;
-            let e = mse(out.forecast.view(), data.test.slice(s![.., 1.., ..]))?;
-            if e.is_finite() {
-                Ok((e, out.evaluations))
-            } else {
-                Err(format!(
-                    "the forecast of the test set is not finite (MSE {e})"
-                ))
-            }
-        }
-        Err(e @ Error::NonFinite { .. }) => Err(e.to_string()),
-        Err(e) => return Err(e),
+    let ahits = match &level.ahits {
+        Ok(out) => Ok((
+            mse(out.forecast.view(), data.test.slice(s![.., 1.., ..]))?,
+            out.evaluations,
+        )),
+        Err(why) => Err(why.clone()),
     };
     Ok(NoiseRow {
         steppers: steppers.into(),
@@ -262,22 +304,32 @@ pub fn clean_study(
     data: &DataSet,
     tol: f64,
 ) -> Result<CleanStudy> {
+    let level = LevelForecasts::new(problem, hierarchy, data, 0.0, tol)?;
+    clean_study_of(problem, hierarchy, data, tol, &level)
+}
+
+/// [`clean_study`] reusing the evaluation and the AHiTS forecast at `tol` of `level`.
+fn clean_study_of(
+    problem: &OdeProblem,
+    hierarchy: &Hierarchy,
+    data: &DataSet,
+    tol: f64,
+    level: &LevelForecasts,
+) -> Result<CleanStudy> {
     let horizon = data.test.dim().1 - 1;
-    let (val, test) = (data.val.view(), data.test.view());
+    let val = data.val.view();
     let x0 = data.test.slice(s![.., 0, ..]);
     let truth = data.test.slice(s![.., 1.., ..]);
     let mut points = Vec::new();
     let (mut per_step, mut seconds) = (Vec::new(), Vec::new());
     let mut hits_row = None;
-    let ev = hierarchy.evaluate(
-        &problem.eval_target(),
-        Some(val),
-        test,
-        &EvalOptions {
-            select: true,
-            ..EvalOptions::default()
-        },
-    )?;
+    let ev = &level.evaluation;
+    let at_tol = level.ahits.as_ref().map_err(|why| {
+        Error::invalid(
+            "adaptive study",
+            format!("AHiTS at the tolerance {tol:e} diverged at noise 0: {why}"),
+        )
+    })?;
     for r in &ev.rows {
         let (method, label, evaluations) = match r.method.as_str() {
             "uni-scale" => (
@@ -309,8 +361,14 @@ pub fn clean_study(
     let hits_row = hits_row.ok_or_else(not_coupled)?;
     let mut ahits = None;
     for f in TOL_FACTORS {
-        let schedule = hierarchy.adaptive_schedule(val, horizon, tol * f)?;
-        let out = hierarchy.adaptive_forecast(&schedule, val, x0)?;
+        let fresh;
+        let out = if f == 1.0 {
+            at_tol
+        } else {
+            let schedule = hierarchy.adaptive_schedule(val, horizon, tol * f)?;
+            fresh = hierarchy.adaptive_forecast(&schedule, val, x0)?;
+            &fresh
+        };
         points.push(CostPoint {
             method: "AHiTS".into(),
             setting: format!("tol {:.1e}", tol * f),
@@ -320,7 +378,7 @@ pub fn clean_study(
         if f == 1.0 {
             per_step.push(("AHiTS".into(), mse_per_step(out.forecast.view(), truth)?));
             seconds.push(("AHiTS".into(), out.seconds));
-            ahits = Some(out.forecast);
+            ahits = Some(out.forecast.clone());
         }
     }
     let ahits = ahits.ok_or_else(|| Error::invalid("adaptive study", "TOL_FACTORS lacks 1"))?;
@@ -476,12 +534,13 @@ pub fn run(
     };
     // The authors' noise-0 steppers serve the noise-0 row, the clean study and the bands.
     let clean = load(0.0)?;
+    let clean_level = LevelForecasts::new(problem, &clean, &data[0], 0.0, tol)?;
     let mut rows = Vec::new();
     for &noise in &cfg.noises {
         let at = levels.iter().position(|&l| l == noise).unwrap_or(0);
         let set = &data[at];
         let authors = if noise == 0.0 {
-            noise_row(problem, &clean, AUTHORS, set, noise, tol)?
+            noise_row_of(&clean_level, AUTHORS, set, noise, tol)?
         } else {
             noise_row(problem, &load(noise)?, AUTHORS, set, noise, tol)?
         };
@@ -512,7 +571,7 @@ pub fn run(
             rows.push(row);
         }
     }
-    let clean_study = clean_study(problem, &clean, &data[0], tol)?;
+    let clean_study = clean_study_of(problem, &clean, &data[0], tol, &clean_level)?;
     let hits_mse = clean_study.hits_mse;
     let bands = vec![
         band(&clean, None, &data[0], hits_mse, 0)?,
