@@ -31,8 +31,13 @@
 #                  checked against the one-process run, and a failing task named by `collect`;
 #                  SKIPPED, saying why, where no Slurm may be started (not root on Debian)
 # Every phase runs even when an earlier one failed (one run reports everything), except those
-# that need what a failed phase makes. Each phase prints `== phase NAME: ok|FAILED in N s`; a
-# table of all phases closes the run. Exit status 1 when any phase failed.
+# that need what a failed phase makes. Each phase prints `== phase NAME: ok|FAILED|SKIPPED in
+# N s`; a table of all phases closes the run, with a phase that could not run here (exit 77:
+# the Slurm phase without root), one whose prerequisite failed, and one that HITS_TEST_PHASES
+# leaves out each shown as SKIPPED with the reason. A test that returns early
+# (`hits::testing::skip`: ../shared/data or a CPU feature missing) is listed after the
+# `cargo-test` phase, whose line says how many were skipped. Exit status 1 when any phase
+# failed; 2 when HITS_TEST_PHASES names a phase that does not exist.
 #
 #   ./test.sh                          everything
 #   ./test.sh --test stepper_train     extra arguments go to both cargo phases
@@ -46,32 +51,55 @@ only=" ${HITS_TEST_PHASES:-} "
 status=0
 passed=0
 failed=0
+skipped=0
 summary=()
 declare -A result
+PHASES=(setup browser-setup tools build cargo-test cuda-build notebooks pages slurm)
+for name in ${HITS_TEST_PHASES:-}; do
+    if [[ " ${PHASES[*]} " != *" $name "* ]]; then
+        echo "test.sh: HITS_TEST_PHASES names '$name', which is not a phase; the phases are: ${PHASES[*]}" >&2
+        exit 2
+    fi
+done
+export HITS_SKIP_LOG="$PWD/target/test-skips.log"
+mkdir -p target && : >"$HITS_SKIP_LOG"
 
 phase() { # phase NAME COMMAND...: run one timed phase (unless HITS_TEST_PHASES leaves it out)
     local name="$1" start=$SECONDS outcome
     shift
     if [ "$only" != "  " ] && [[ "$only" != *" $name "* ]]; then
+        skipped=$((skipped + 1))
+        summary+=("$(printf '  %-14s %-7s %6s   (not in HITS_TEST_PHASES)' "$name" SKIPPED -)")
         return 0
     fi
     echo "== phase $name: $*"
-    if "$@"; then
+    "$@"
+    local rc=$? note=""
+    if [ "$rc" = 0 ]; then
         outcome=ok
         passed=$((passed + 1))
+    elif [ "$rc" = 77 ]; then
+        outcome=SKIPPED
+        skipped=$((skipped + 1))
+        note="   (could not run here: see its output)"
     else
         outcome=FAILED
         failed=$((failed + 1))
         status=1
     fi
+    if [ "$name" = cargo-test ] && [ -s "$HITS_SKIP_LOG" ]; then
+        note="   ($(wc -l <"$HITS_SKIP_LOG") tests SKIPPED, listed above)"
+        echo "== tests SKIPPED in phase $name:"
+        sed 's/^/  /' "$HITS_SKIP_LOG"
+    fi
     result[$name]=$outcome
-    echo "== phase $name: $outcome in $((SECONDS - start)) s"
-    summary+=("$(printf '  %-14s %-7s %6d s' "$name" "$outcome" "$((SECONDS - start))")")
+    echo "== phase $name: $outcome in $((SECONDS - start)) s$note"
+    summary+=("$(printf '  %-14s %-7s %6d s%s' "$name" "$outcome" "$((SECONDS - start))" "$note")")
 }
-needs() { # needs PHASE: false when PHASE ran and failed (so a dependent phase is skipped)
+needs() { # needs PHASE: exit 77 (a skip) when PHASE ran and did not pass
     [ "${result[$1]:-ok}" = ok ] || {
-        echo "test.sh: skipped: phase $1 failed" >&2
-        return 1
+        echo "test.sh: SKIPPED: phase $1 did not pass (${result[$1]})" >&2
+        return 77
     }
 }
 
@@ -110,5 +138,5 @@ if [ "$status" = 0 ]; then
 else
     echo "test.sh: FAILED (see above)" >&2
 fi
-echo "phases: $passed passed, $failed failed"
+echo "phases: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -44,6 +44,7 @@ pub mod stepper;
 #[cfg(feature = "cli")]
 pub mod sweep;
 pub mod systems;
+pub mod testing;
 pub mod workbook;
 
 pub use error::{Error, Result, SolverError};

@@ -31,9 +31,12 @@ fn authors_models(system: &str, noise: f64, dt: f64) -> Option<Hierarchy> {
         shared.join("ahits_models").join(system)
     };
     if !dir.is_dir() {
-        eprintln!(
-            "SKIPPED: {} not found (the authors' checkpoints live in ../shared/data)",
-            dir.display()
+        hits::testing::skip(
+            &format!("ahits ({system} at noise {noise})"),
+            &format!(
+                "{} not found (the authors' checkpoints live in ../shared/data)",
+                dir.display()
+            ),
         );
         return None;
     }
@@ -315,7 +318,10 @@ fn the_command_line_prints_the_schedule_and_writes_ahits_json() {
         .original_models()
         .join("Hyperbolic");
     if !dir.is_dir() {
-        eprintln!("SKIPPED: {} not found", dir.display());
+        hits::testing::skip(
+            "the_command_line_prints_the_schedule_and_writes_ahits_json",
+            &format!("{} not found", dir.display()),
+        );
         return;
     }
     let root = cli_common::scratch("ahits-cli");
@@ -378,9 +384,9 @@ fn the_command_line_prints_the_schedule_and_writes_ahits_json() {
 fn reproduce_adaptive_matches_the_authors_code_and_writes_its_figures() {
     let shared = Roots::at(env!("CARGO_MANIFEST_DIR")).shared.join("data");
     if !shared.join("ahits_models/Hyperbolic").is_dir() {
-        eprintln!(
-            "SKIPPED: {} not found",
-            shared.join("ahits_models").display()
+        hits::testing::skip(
+            "reproduce_adaptive_matches_the_authors_code_and_writes_its_figures",
+            &format!("{} not found", shared.join("ahits_models").display()),
         );
         return;
     }

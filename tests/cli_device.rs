@@ -24,7 +24,10 @@ fn assert_refused(o: &std::process::Output, what: &str) {
 #[test]
 fn device_cuda_is_refused_before_any_work_on_a_cpu_build() {
     if hits::stepper::device::cuda_built() {
-        eprintln!("SKIPPED: this is a `cuda` build; the strict refusal is tested on the CPU build");
+        hits::testing::skip(
+            "device_cuda_is_refused_before_any_work_on_a_cpu_build",
+            "this is a `cuda` build; the strict refusal is tested on the CPU build",
+        );
         return;
     }
     let root = scratch("device-strict");
@@ -75,7 +78,10 @@ fn device_cuda_is_refused_before_any_work_on_a_cpu_build() {
 #[test]
 fn device_auto_falls_back_to_the_cpu_and_trains_as_cpu_does() {
     if hits::stepper::device::cuda_built() {
-        eprintln!("SKIPPED: this is a `cuda` build; `auto` may pick the GPU here");
+        hits::testing::skip(
+            "device_auto_falls_back_to_the_cpu_and_trains_as_cpu_does",
+            "this is a `cuda` build; `auto` may pick the GPU here",
+        );
         return;
     }
     let (a, c) = (scratch("device-auto"), scratch("device-cpu"));

@@ -188,9 +188,12 @@ fn imported_models_get_their_own_folder_and_trained_ones_are_not_replaced() {
     let pt = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/original_models/Hyperbolic/model_D16_noise0.0.pt");
     if !pt.exists() {
-        eprintln!(
-            "SKIPPED: {} not found (the original models live in ../shared/data)",
-            pt.display()
+        hits::testing::skip(
+            "imported_models_get_their_own_folder_and_trained_ones_are_not_replaced",
+            &format!(
+                "{} not found (the original models live in ../shared/data)",
+                pt.display()
+            ),
         );
         return;
     }

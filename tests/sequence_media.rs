@@ -426,9 +426,12 @@ fn flower() -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        println!(
-            "SKIPPED: {} not found (put the flower video there to run this test)",
-            p.display()
+        hits::testing::skip(
+            "sequence_media (the flower video)",
+            &format!(
+                "{} not found (put the flower video there to run this test)",
+                p.display()
+            ),
         );
         None
     }

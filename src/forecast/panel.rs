@@ -195,7 +195,10 @@ mod tests {
     #[test]
     fn packed_layer_equals_a_sum_in_f64_on_every_tile_shape() {
         if !PackedLayer::cpu_has_kernel() {
-            eprintln!("SKIPPED: this CPU has no AVX-512F, the packed kernel cannot run here");
+            crate::testing::skip(
+                "packed_layer_equals_a_sum_in_f64_on_every_tile_shape",
+                "this CPU has no AVX-512F, the packed kernel cannot run here",
+            );
             return;
         }
         // rows: whole tiles, every remainder, one row; outputs: whole panels, a 16-wide last
