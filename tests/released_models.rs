@@ -1,7 +1,8 @@
 //! The released checkpoints (`models/released/`, issue 29) reproduce the multiscale numbers of
 //! the tracked results (`results/paper/ode/noisy/summary.json`) to every printed digit: Hyperbolic, whose
 //! paper-size data `hits generate` makes in seconds, at noise 0 and 1 %, through the command line
-//! a user runs (`hits forecast --system hyperbolic --models models/released/Hyperbolic --select`).
+//! a user runs (`hits forecast --system hyperbolic --released --select`, and `--models` with the
+//! folder).
 
 mod cli_common;
 
@@ -18,14 +19,15 @@ fn released_hyperbolic_reproduces_the_tracked_multiscale_mse_exactly() {
     .unwrap();
     let root = cli_common::scratch("released-models");
     let data = root.join("data");
-    let run = |args: &[&str]| {
-        let o = cli_common::hits(&root, args);
+    let run_in = |cwd: &Path, args: &[&str]| {
+        let o = cli_common::hits(cwd, args);
         assert!(
             o.status.success(),
             "hits {args:?}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
     };
+    let run = |args: &[&str]| run_in(&root, args);
     run(&[
         "generate",
         "--system",
@@ -38,20 +40,16 @@ fn released_hyperbolic_reproduces_the_tracked_multiscale_mse_exactly() {
     let models = repo.join("models/released/Hyperbolic");
     for (noise, name) in [(0.0, "0.0"), (0.01, "0.01")] {
         let out = root.join(format!("fc{name}"));
-        run(&[
-            "forecast",
-            "--system",
-            "hyperbolic",
-            "--models",
-            models.to_str().unwrap(),
-            "--select",
-            "--noise",
-            name,
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let mut args = vec!["forecast", "--system", "hyperbolic", "--select", "--noise", name];
+        args.extend(["--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        if noise == 0.0 {
+            // `--released`, as a user runs it from the repository's root
+            args.push("--released");
+            run_in(repo, &args);
+        } else {
+            args.extend(["--models", models.to_str().unwrap()]);
+            run(&args);
+        }
         let csv =
             std::fs::read_to_string(out.join(format!("Hyperbolic/forecast_noise{name}.csv")))
                 .unwrap();

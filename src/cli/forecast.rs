@@ -1,7 +1,8 @@
 //! `hits forecast`: Table 5 (and Table 9 with `--hybrid`) for one problem: a built-in system
 //! (`--system`) or a data folder of one's own (`--data-dir D`).
 //!
-//! Loads the steppers (our checkpoints from `models/<folder>/`, or with `--original` the
+//! Loads the steppers (our checkpoints from `models/<folder>/`, with `--released` those released
+//! in `models/released/<folder>/`, or with `--original` the
 //! original PyTorch models imported on the fly), the data set (`data/<System>/` or `D`), forecasts the
 //! test set with every single step size and the multiscale coupling (after model selection on
 //! the validation set with `--select`), optionally the hybrid NN + RK4 stepper and plain RK4,
@@ -45,6 +46,10 @@ use hits::problem::OdeProblem;
 use hits::stepper::device::{select_device, DeviceChoice};
 
 use super::problem::ProblemArgs;
+
+/// Where `--released` finds the checkpoints released with the repository (relative to the
+/// working directory, as the other defaults).
+pub const RELEASED_MODELS: &str = "models/released";
 use crate::{note, say};
 
 /// Arguments of `hits forecast`.
@@ -55,6 +60,10 @@ pub struct ForecastArgs {
     /// Folder of our checkpoints [default: models/<folder>/, quick mode models/quick/<folder>/].
     #[arg(long)]
     pub models: Option<PathBuf>,
+    /// Use the checkpoints released with the repository, `models/released/<folder>/` (Hyperbolic,
+    /// Cubic, Van der Pol, Hopf at noise 0, 0.01, 0.02; 20 000 epochs each, see its README).
+    #[arg(long, conflicts_with_all = ["models", "original"])]
+    pub released: bool,
     /// Use the original PyTorch models (model_D<k>_noise<n>.pt), imported on the fly.
     #[arg(long)]
     pub original: bool,
@@ -156,6 +165,8 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
         save_all: args.save_all,
         steppers: if args.original {
             "original PyTorch models, imported".into()
+        } else if args.released {
+            format!("released checkpoints ({RELEASED_MODELS}/{})", problem.folder)
         } else {
             "hits checkpoints".into()
         },
@@ -253,16 +264,20 @@ fn load_steppers(
     dev: &candle_core::Device,
 ) -> anyhow::Result<Hierarchy> {
     if !args.original {
-        let dir = args
-            .models
-            .clone()
-            .unwrap_or_else(|| problem.dir_under(std::path::Path::new("models")));
+        let dir = match (&args.models, args.released) {
+            (_, true) => PathBuf::from(RELEASED_MODELS).join(&problem.folder),
+            (Some(dir), false) => dir.clone(),
+            (None, false) => problem.dir_under(std::path::Path::new("models")),
+        };
         return Hierarchy::load(&dir, &problem.expected_steppers(args.noise), dev).with_context(
             || {
-                format!(
-                    "loading checkpoints from {}; train them (`hits train`) or pass --original",
-                    dir.display()
-                )
+                let hint = if args.released {
+                    "the released checkpoints are Hyperbolic, Cubic, VanDerPol and Hopf at noise \
+                     0, 0.01 and 0.02 (models/released/README.md); run from the repository's root"
+                } else {
+                    "train them (`hits train`), pass --released or --original"
+                };
+                format!("loading checkpoints from {}; {hint}", dir.display())
             },
         );
     }
