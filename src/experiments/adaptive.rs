@@ -173,7 +173,13 @@ pub struct AdaptiveStudy {
 /// validation set) and AHiTS at the notebook's tolerance (`Err`: why it diverged).
 pub struct LevelForecasts {
     pub evaluation: Evaluation,
-    pub ahits: std::result::Result<AdaptiveForecast, String>,
+    pub ahits: std::result::Result<AhitsAtTol, String>,
+}
+
+/// AHiTS's forecast of the test set at the study's tolerance, with its test MSE (finite).
+pub struct AhitsAtTol {
+    pub forecast: AdaptiveForecast,
+    pub mse: f64,
 }
 
 impl LevelForecasts {
@@ -207,7 +213,10 @@ impl LevelForecasts {
                 )?;
                 let e = mse(out.forecast.view(), data.test.slice(s![.., 1.., ..]))?;
                 if e.is_finite() {
-                    Ok(out)
+                    Ok(AhitsAtTol {
+                        forecast: out,
+                        mse: e,
+                    })
                 } else {
                     Err(format!(
                         "the forecast of the test set is not finite (MSE {e})"
@@ -257,10 +266,7 @@ fn noise_row_of(
         .find(|r| r.method == "multiscale")
         .ok_or_else(|| Error::invalid("noise study", "the coupling was not forecast"))?;
     let ahits = match &level.ahits {
-        Ok(out) => Ok((
-            mse(out.forecast.view(), data.test.slice(s![.., 1.., ..]))?,
-            out.evaluations,
-        )),
+        Ok(a) => Ok((a.mse, a.forecast.evaluations)),
         Err(why) => Err(why.clone()),
     };
     Ok(NoiseRow {
@@ -362,18 +368,18 @@ fn clean_study_of(
     let mut ahits = None;
     for f in TOL_FACTORS {
         let fresh;
-        let out = if f == 1.0 {
-            at_tol
+        let (out, e) = if f == 1.0 {
+            (&at_tol.forecast, at_tol.mse)
         } else {
             let schedule = hierarchy.adaptive_schedule(val, horizon, tol * f)?;
             fresh = hierarchy.adaptive_forecast(&schedule, val, x0)?;
-            &fresh
+            (&fresh, mse(fresh.forecast.view(), truth)?)
         };
         points.push(CostPoint {
             method: "AHiTS".into(),
             setting: format!("tol {:.1e}", tol * f),
             evaluations: out.evaluations as f64,
-            mse: mse(out.forecast.view(), truth)?,
+            mse: e,
         });
         if f == 1.0 {
             per_step.push(("AHiTS".into(), mse_per_step(out.forecast.view(), truth)?));
